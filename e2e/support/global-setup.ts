@@ -1,0 +1,30 @@
+/** Starts one Vite dev server for the whole e2e run; specs read its URL from E2E_BASE_URL. */
+import { createServer, type ViteDevServer } from 'vite';
+import type { TestProject } from 'vitest/node';
+import 'vitest';
+
+let server: ViteDevServer | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  server = await createServer({
+    configFile: 'vite.config.ts',
+    server: { port: 0, host: '127.0.0.1', strictPort: false },
+    logLevel: 'warn',
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('e2e: dev server has no port');
+  // localhost (not 127.0.0.1) so that the page is a secure context for WebGPU.
+  const url = `http://localhost:${address.port}`;
+  project.provide('baseUrl', url);
+  process.env.E2E_BASE_URL = url;
+  return async () => {
+    await server?.close();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+/** Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
+ *  `credentialless` keeps cross-origin model downloads (CORS) working. */
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+} as const;
+
+export default defineConfig({
+  plugins: [react()],
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+});

@@ -1,0 +1,204 @@
+/**
+ * The worker's wire protocol: every type that crosses the comlink boundary.
+ * Plain data only (structured-clone safe); errors travel as EngineErrorData with a `code`.
+ */
+import type { EngineErrorData } from './errors.ts';
+import type { ProviderPreference, ExecutionProvider, StageName } from './runtime/types.ts';
+
+/** RGBA pixels, as in ImageData (row-major, 4 bytes per pixel). */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
+}
+
+/** A single-channel mask: 255 (or >= 128) = repaint, 0 = keep (SPEC §3 convention 1 = repaint). */
+export interface MaskImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/** Decoder schedulers the engine offers. */
+export const SCHEDULER_KINDS = ['ddpm', 'ddim', 'dpmpp_2m'] as const;
+export type SchedulerKind = (typeof SCHEDULER_KINDS)[number];
+
+/** Generation modes; one request type each. */
+export const MODES = ['text2img', 'img2img', 'inpaint', 'fusion', 'variations'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Parameters shared by every mode. Missing values take the defaults in `DEFAULTS`. */
+export interface CommonParams {
+  /** Requested output size; rounded up to a multiple of 64 as the reference does (reported in warnings). */
+  readonly width: number;
+  readonly height: number;
+  /** Decoder steps and guidance. */
+  readonly steps: number;
+  readonly guidance: number;
+  /** Prior steps and guidance. */
+  readonly priorSteps: number;
+  readonly priorGuidance: number;
+  readonly scheduler: SchedulerKind;
+  /** Seed of the first image; image i uses seed + i. Integer in [0, 2^32). */
+  readonly seed: number;
+  /** 1 to 4 images per run. */
+  readonly numImages: number;
+  /** Negative prompt for the prior ("" = none: the zero-image embedding is the negative). */
+  readonly negativePrompt: string;
+}
+
+export interface Text2ImgRequest extends CommonParams {
+  readonly mode: 'text2img';
+  readonly prompt: string;
+}
+
+export interface Img2ImgRequest extends CommonParams {
+  readonly mode: 'img2img';
+  readonly prompt: string;
+  /** Input image; resized to the output size if it differs. */
+  readonly image: RgbaImage;
+  /** 0..1: the share of the schedule that is re-run. */
+  readonly strength: number;
+}
+
+export interface InpaintRequest extends CommonParams {
+  readonly mode: 'inpaint';
+  readonly prompt: string;
+  /** Image of exactly the output size (after rounding to 64). */
+  readonly image: RgbaImage;
+  /** Mask of the same size; 1 = repaint. */
+  readonly mask: MaskImage;
+}
+
+/** One weighted condition for fusion. Negative weights are allowed (as in the reference). */
+export type FusionCondition =
+  | { readonly kind: 'text'; readonly prompt: string; readonly weight: number }
+  | { readonly kind: 'image'; readonly image: RgbaImage; readonly weight: number; readonly id?: string };
+
+export interface FusionRequest extends CommonParams {
+  readonly mode: 'fusion';
+  readonly conditions: readonly FusionCondition[];
+}
+
+export interface VariationsRequest extends CommonParams {
+  readonly mode: 'variations';
+  readonly image: RgbaImage;
+}
+
+export type GenerateRequest = Text2ImgRequest | Img2ImgRequest | InpaintRequest | FusionRequest | VariationsRequest;
+
+/** Default parameters (Kandinsky 2.2 demo defaults, fewer steps for the browser). */
+export const DEFAULTS = {
+  width: 512,
+  height: 512,
+  steps: 30,
+  guidance: 4,
+  priorSteps: 25,
+  priorGuidance: 4,
+  scheduler: 'ddpm',
+  seed: 0,
+  numImages: 1,
+  negativePrompt: '',
+  strength: 0.6,
+} as const satisfies Omit<CommonParams, 'scheduler'> & { scheduler: SchedulerKind; strength: number };
+
+/** Hard limits on request parameters; beyond them the engine answers BAD_REQUEST. */
+export const LIMITS = {
+  maxSide: 2048,
+  minSide: 64,
+  maxSteps: 1000,
+  maxPriorSteps: 1000,
+  maxGuidance: 100,
+  maxImages: 4,
+  maxPromptChars: 100_000,
+} as const;
+
+/** Engine stages reported in progress events. */
+export const PROGRESS_STAGES = [
+  'load', 'text_encoder', 'image_encoder', 'prior', 'movq_encoder', 'unet', 'movq_decoder',
+] as const;
+export type ProgressStage = (typeof PROGRESS_STAGES)[number];
+
+/** One progress event; `image` is the index of the image within the run. */
+export interface Progress {
+  readonly runId: string;
+  readonly stage: ProgressStage;
+  readonly step: number;
+  readonly total: number;
+  readonly image: number;
+  readonly numImages: number;
+  readonly elapsedMs: number;
+}
+
+/** The exact parameters a result was made with (after normalisation), enough to re-run it. */
+export interface UsedParams {
+  readonly mode: Mode;
+  readonly prompt?: string;
+  readonly negativePrompt: string;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly priorSteps: number;
+  readonly priorGuidance: number;
+  readonly scheduler: SchedulerKind;
+  readonly seed: number;
+  readonly strength?: number;
+  readonly conditions?: readonly ({ kind: 'text'; prompt: string; weight: number } | { kind: 'image'; weight: number; id?: string })[];
+  readonly model: string;
+  readonly ep: ExecutionProvider;
+}
+
+export interface GeneratedImage {
+  readonly image: RgbaImage;
+  readonly params: UsedParams;
+}
+
+export interface GenerateResult {
+  readonly runId: string;
+  readonly images: readonly GeneratedImage[];
+  /** Normalisations applied (size rounded up, prompt truncated, negative weights...). */
+  readonly warnings: readonly string[];
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** Where a bundle comes from. */
+export type BundleSourceData =
+  | { readonly kind: 'url'; readonly baseUrl: string }
+  | { readonly kind: 'files'; readonly files: ReadonlyMap<string, Blob | Uint8Array> };
+
+export interface LoadOptions {
+  readonly provider: ProviderPreference;
+  /** Verify sha256 of every file on load (slow for big bundles; downloads verify already). */
+  readonly verify?: boolean;
+}
+
+/** What the UI learns about a loaded bundle. */
+export interface BundleInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly family: string;
+  readonly embeddingDim: number;
+  readonly stages: readonly StageName[];
+  readonly modes: Readonly<Record<Mode, boolean>>;
+  readonly ep: ExecutionProvider;
+  readonly shaderF16: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** Result wrapper: errors come back as data, never thrown across the boundary. */
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: EngineErrorData };
+
+/** The API the generation worker exposes over comlink. */
+export interface EngineApi {
+  /** Load (or replace) the active bundle. */
+  load(source: BundleSourceData, options: LoadOptions): Promise<Result<BundleInfo>>;
+  /** Run one generation. `onProgress` is a comlink-proxied callback. */
+  generate(runId: string, request: GenerateRequest, onProgress?: (p: Progress) => void): Promise<Result<GenerateResult>>;
+  /** Cancel a run; it stops within one step and resolves with code CANCELLED. */
+  cancel(runId: string): void;
+  /** Release sessions (GPU memory); the next run recreates them. */
+  release(): Promise<void>;
+  /** Details of the active bundle, or null. */
+  info(): Promise<BundleInfo | null>;
+}

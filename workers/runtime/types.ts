@@ -1,0 +1,31 @@
+import type { HostTensor } from '../tensor/tensor.ts';
+
+/** Every stage a bundle can hold (SPEC §2); names are part of the contract. */
+export const STAGE_NAMES = [
+  'text_encoder',
+  'image_encoder',
+  'prior',
+  'unet',
+  'unet_inpaint',
+  'movq_encoder',
+  'movq_decoder',
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Execution providers we support; 'auto' means WebGPU when available, else wasm. */
+export const EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export type ProviderPreference = ExecutionProvider | 'auto';
+
+/**
+ * What pipelines need from the runtime: run one stage on host tensors.
+ * Implementations own sessions, convert float16 at the boundary and serialise runs.
+ */
+export interface StageRunner {
+  /** The provider sessions actually run on. */
+  readonly ep: ExecutionProvider;
+  /** True when the bundle has this stage. */
+  has(stage: StageName): boolean;
+  /** Run a stage. Inputs/outputs are float32 or int64 on the host, whatever the graph dtype. */
+  run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
+}
