@@ -1,0 +1,88 @@
+/**
+ * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium]`:
+ * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
+ * Prints a markdown table; asserts nothing about time.
+ */
+import { openAsBlob } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { Engine } from '../workers/engine.ts';
+import { benchEngine, formatRows, type BenchOptions, type BenchRow } from './bench/core.ts';
+
+const argv = process.argv.slice(2);
+const arg = (flag: string, fallback: string) => {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
+};
+const root = resolve(import.meta.dirname, '..');
+const bundleDir = resolve(arg('--bundle', join(root, 'public/models/tiny-kandinsky-2-2')));
+const options: BenchOptions = {
+  size: Number(arg('--size', '64')),
+  repeats: Number(arg('--repeats', '5')),
+  steps: Number(arg('--steps', '10')),
+  priorSteps: Number(arg('--prior-steps', '10')),
+};
+const only = arg('--only', 'all');
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+async function benchNode(): Promise<BenchRow[]> {
+  const files = new Map<string, Blob>();
+  for (const p of await listFiles(bundleDir)) files.set(relative(bundleDir, p).split('\\').join('/'), await openAsBlob(p));
+  const engine = await Engine.load({ kind: 'files', files }, { provider: 'wasm' });
+  try {
+    return await benchEngine(engine, options);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function benchChromium(ep: 'wasm' | 'webgpu'): Promise<{ ep: string; rows: BenchRow[] }> {
+  const { createServer } = await import('vite');
+  const { launchBrowser } = await import('../e2e/support/browser.ts');
+  const server = await createServer({
+    root, configFile: join(root, 'vite.config.ts'), logLevel: 'error',
+    server: { port: 0, host: '127.0.0.1', fs: { allow: [root, bundleDir] } },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no dev server port');
+  const base = `http://localhost:${address.port}`;
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${base}/tools/parity/harness.html`);
+    return await page.evaluate(async ([url, ep, o]) => {
+      const m = await import('/tools/bench/browser-entry.ts' as string);
+      return m.run(url, ep, o) as Promise<{ ep: string; rows: BenchRow[] }>;
+    }, [`${base}/@fs${bundleDir}/`, ep, options] as const);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+console.log(`bench: bundle ${relative(root, bundleDir) || bundleDir}, ${options.size}×${options.size}, median of ${options.repeats} after one warm-up`);
+console.log('| environment | what | median ms | min ms | runs |');
+console.log('|---|---|---|---|---|');
+if (only === 'all' || only === 'node') {
+  for (const line of formatRows('Node, wasm', await benchNode())) console.log(line);
+}
+if (only === 'all' || only === 'chromium') {
+  for (const ep of ['wasm', 'webgpu'] as const) {
+    try {
+      const r = await benchChromium(ep);
+      for (const line of formatRows(`Chromium, ${r.ep}`, r.rows)) console.log(line);
+    } catch (e) {
+      console.log(`| Chromium, ${ep} | failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]} | | | |`);
+    }
+  }
+}

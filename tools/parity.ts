@@ -1,0 +1,133 @@
+/**
+ * Parity runner (SPEC §4): `npm run parity -- --golden DIR --bundle DIR [--ep wasm|webgpu]
+ * [--runner node|chromium] [--tolerance-scale X] [--verbose]`.
+ * Prints `name kind max_abs_err tolerance PASS|FAIL` per case, then `parity: N passed, M failed`;
+ * exits non-zero if any case fails or cannot be read. wasm runs in Node by default, webgpu in
+ * headless Chromium (SwiftShader without a GPU).
+ */
+import { openAsBlob } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import { formatCase, runGoldenCase, type ParityEp } from './parity/core.ts';
+import { loadParityEnv } from './parity/env.ts';
+
+interface Args { golden: string; bundle: string; ep: ParityEp; runner: 'node' | 'chromium'; scale: number; verbose: boolean }
+
+function usage(msg: string): never {
+  console.error(`parity: ${msg}\nusage: npm run parity -- --golden DIR --bundle DIR [--ep wasm|webgpu] [--runner node|chromium] [--tolerance-scale X] [--verbose]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const golden = get('--golden') ?? usage('--golden DIR is required');
+  const bundle = get('--bundle') ?? usage('--bundle DIR is required');
+  const ep = (get('--ep') ?? 'wasm') as ParityEp;
+  if (ep !== 'wasm' && ep !== 'webgpu') usage(`--ep must be wasm or webgpu, got ${ep}`);
+  const runner = (get('--runner') ?? (ep === 'webgpu' ? 'chromium' : 'node')) as Args['runner'];
+  if (runner !== 'node' && runner !== 'chromium') usage(`--runner must be node or chromium, got ${runner}`);
+  const scale = Number(get('--tolerance-scale') ?? '1');
+  if (!(scale > 0)) usage('--tolerance-scale must be a positive number');
+  return { golden: resolve(golden), bundle: resolve(bundle), ep, runner, scale, verbose: argv.includes('--verbose') };
+}
+
+async function listFiles(dir: string, root = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(p, root)));
+    else out.push(relative(root, p));
+  }
+  return out;
+}
+
+async function goldenFiles(dir: string): Promise<string[]> {
+  const s = await stat(dir).catch(() => null);
+  if (!s?.isDirectory()) usage(`golden directory not found: ${dir}`);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  if (files.length === 0) usage(`no .json golden files in ${dir}`);
+  return files;
+}
+
+async function runInNode(args: Args, files: string[]): Promise<boolean[]> {
+  const map = new Map<string, Blob>();
+  for (const f of await listFiles(args.bundle)) map.set(f.split('\\').join('/'), await openAsBlob(join(args.bundle, f)));
+  const { env, engine } = await loadParityEnv({ kind: 'files', files: map }, args.ep, args.scale);
+  const verdicts: boolean[] = [];
+  for (const file of files) {
+    const name = basename(file, '.json');
+    let golden: unknown;
+    try {
+      golden = JSON.parse(await readFile(join(args.golden, file), 'utf8'));
+    } catch (e) {
+      console.log(`${name} ? Infinity 0 FAIL  # cannot read: ${e instanceof Error ? e.message : String(e)}`);
+      verdicts.push(false);
+      continue;
+    }
+    const r = await runGoldenCase(name, golden, env);
+    console.log(formatCase(r));
+    if (args.verbose) for (const m of r.measurements) console.log(`    ${m.what}: ${m.err.toExponential(2)} (tol ${m.tol.toExponential(2)})`);
+    verdicts.push(r.pass);
+  }
+  await engine.dispose();
+  return verdicts;
+}
+
+async function runInChromium(args: Args, files: string[]): Promise<boolean[]> {
+  const { createServer } = await import('vite');
+  const { launchBrowser } = await import('../e2e/support/browser.ts');
+  const root = resolve(import.meta.dirname, '..');
+  const server = await createServer({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    server: { port: 0, host: '127.0.0.1', fs: { allow: [root, args.bundle, args.golden] } },
+    logLevel: 'error',
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no dev server port');
+  const base = `http://localhost:${address.port}`;
+  const browser = await launchBrowser();
+  const verdicts: boolean[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    await page.goto(`${base}/tools/parity/harness.html`);
+    const bundleUrl = `${base}/@fs${args.bundle}/`;
+    for (const file of files) {
+      const name = basename(file, '.json');
+      const json = await readFile(join(args.golden, file), 'utf8');
+      const r = await page.evaluate(
+        async ([bundleUrl, ep, scale, name, json]) => {
+          const m = await import('/tools/parity/browser-entry.ts' as string);
+          return m.runCase(bundleUrl, ep, scale, name, json) as Promise<{ line: string; pass: boolean }>;
+        },
+        [bundleUrl, args.ep, args.scale, name, json] as const,
+      );
+      console.log(r.line);
+      verdicts.push(r.pass);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return verdicts;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const files = await goldenFiles(args.golden);
+let verdicts: boolean[];
+try {
+  verdicts = args.runner === 'node' ? await runInNode(args, files) : await runInChromium(args, files);
+} catch (e) {
+  console.error(`parity: could not run: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  console.log(`parity: 0 passed, ${files.length} failed`);
+  process.exit(1);
+}
+const passed = verdicts.filter(Boolean).length;
+const failed = verdicts.length - passed;
+console.log(`parity: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

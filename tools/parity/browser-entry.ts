@@ -1,0 +1,24 @@
+/** Loaded into a Chromium page by the parity CLI (through Vite) to run cases on WebGPU or wasm. */
+import { formatCase, runGoldenCase, type CaseResult, type ParityEnv, type ParityEp } from './core.ts';
+import { loadParityEnv } from './env.ts';
+
+let loaded: Promise<ParityEnv> | null = null;
+
+/** Load the bundle once per page. */
+export function prepare(bundleUrl: string, ep: ParityEp, toleranceScale: number): Promise<ParityEnv> {
+  loaded ??= loadParityEnv({ kind: 'url', baseUrl: bundleUrl }, ep, toleranceScale).then((r) => r.env);
+  return loaded;
+}
+
+/** Run one case in the page; returns the printable line and the verdict. */
+export async function runCase(bundleUrl: string, ep: ParityEp, toleranceScale: number, name: string, json: string): Promise<{ line: string; pass: boolean }> {
+  const env = await prepare(bundleUrl, ep, toleranceScale);
+  let golden: unknown;
+  try {
+    golden = JSON.parse(json);
+  } catch (e) {
+    return { line: `${name} ? Infinity 0 FAIL  # not JSON: ${String(e)}`, pass: false };
+  }
+  const r: CaseResult = await runGoldenCase(name, golden, env);
+  return { line: formatCase(r), pass: r.pass };
+}

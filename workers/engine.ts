@@ -1,0 +1,260 @@
+/**
+ * The engine behind the worker: one loaded bundle, its runtime and tokenizer, and the
+ * mode dispatch from a GenerateRequest to the pipelines. No comlink here (see generator.worker.ts).
+ */
+import { loadBundle, type Bundle } from './runtime/bundle.ts';
+import { createRuntime, type OrtRuntime } from './runtime/ort.ts';
+import type { StageName, StageRunner } from './runtime/types.ts';
+import { ClipTokenizer } from './tokenizer/clip.ts';
+import { seededNoise, type NoiseSource } from './tensor/noise.ts';
+import { f32, type HostTensor } from './tensor/tensor.ts';
+import { nchwToRgba, resizeBicubicU8, rgbToSigned } from './tensor/image.ts';
+import { createScheduler } from './schedulers/index.ts';
+import type { SchedulerConfig } from './schedulers/types.ts';
+import { EngineError, ErrorCode } from './errors.ts';
+import type {
+  BundleInfo, BundleSourceData, GenerateRequest, GenerateResult, GeneratedImage, LoadOptions, Mode, Progress,
+  ProgressStage, RgbaImage, SchedulerKind, UsedParams,
+} from './protocol.ts';
+import type { ModelFacts, PipelineContext } from './pipelines/context.ts';
+import { runPrior, negativeEmbedding } from './pipelines/prior.ts';
+import { decodeLatents, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
+import { encodeRgbImage } from './pipelines/encode.ts';
+import { runFusion } from './pipelines/fusion.ts';
+import { prepareKeepMask } from './pipelines/mask.ts';
+import { normaliseRequest } from './pipelines/validate.ts';
+
+/** Which stages each mode needs. */
+export const MODE_STAGES = {
+  text2img: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
+  img2img: ['text_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'],
+  inpaint: ['text_encoder', 'prior', 'unet_inpaint', 'movq_encoder', 'movq_decoder'],
+  fusion: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
+  variations: ['image_encoder', 'unet', 'movq_decoder'],
+} as const satisfies Record<Mode, readonly StageName[]>;
+
+/** The diffusers config for a decoder scheduler kind, from the manifest. */
+export function decoderSchedulerConfig(bundle: Bundle, kind: SchedulerKind): SchedulerConfig {
+  const m = bundle.manifest;
+  const base = m.schedulers.decoder as SchedulerConfig;
+  const alt = (m.scheduler_alternatives ?? {}) as Record<string, SchedulerConfig | undefined>;
+  switch (kind) {
+    case 'ddpm':
+      return base._class_name === 'DDPMScheduler' ? base : { ...base, _class_name: 'DDPMScheduler', ...(alt.ddpm ?? {}) };
+    case 'ddim':
+      return alt.ddim ?? { ...base, _class_name: 'DDIMScheduler', set_alpha_to_one: false };
+    case 'dpmpp_2m':
+      return alt.dpmpp_2m ?? { ...base, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++', solver_order: 2 };
+  }
+}
+
+/** Pack RGBA to RGB. */
+function rgbaToRgb(img: RgbaImage): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, j = 0; i < out.length; i += 3, j += 4) {
+    out[i] = img.data[j]!;
+    out[i + 1] = img.data[j + 1]!;
+    out[i + 2] = img.data[j + 2]!;
+  }
+  return out;
+}
+
+/** A StageRunner that yields to the event loop and checks for cancellation before every stage run. */
+class CancellableRunner implements StageRunner {
+  constructor(private readonly inner: StageRunner, private readonly isCancelled: () => boolean) {}
+  get ep() { return this.inner.ep; }
+  has(stage: StageName): boolean { return this.inner.has(stage); }
+  async run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+    return this.inner.run(stage, feeds);
+  }
+}
+
+export interface RunHooks {
+  readonly onProgress?: (p: Progress) => void;
+  readonly isCancelled?: () => boolean;
+}
+
+/** A loaded bundle ready to generate. */
+export class Engine {
+  private constructor(
+    readonly bundle: Bundle,
+    readonly runtime: OrtRuntime,
+    readonly tokenizer: ClipTokenizer,
+    readonly model: ModelFacts,
+  ) {}
+
+  /** Load a bundle and create its runtime (sessions are created lazily). */
+  static async load(source: BundleSourceData, options: LoadOptions): Promise<Engine> {
+    const bundle = await loadBundle(source, options.verify === undefined ? {} : { verify: options.verify });
+    const runtime = await createRuntime(bundle, { provider: options.provider });
+    const tokenizer = ClipTokenizer.fromJson(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.text.max_length);
+    return new Engine(bundle, runtime, tokenizer, modelFacts(bundle));
+  }
+
+  /** What the UI shows about this bundle. */
+  info(): BundleInfo {
+    const m = this.bundle.manifest;
+    const stages = (Object.keys(m.stages) as StageName[]).filter((s) => this.runtime.has(s));
+    const modes = Object.fromEntries(
+      (Object.keys(MODE_STAGES) as Mode[]).map((mode) => [mode, MODE_STAGES[mode].every((s) => this.runtime.has(s))]),
+    ) as Record<Mode, boolean>;
+    return {
+      name: m.name,
+      description: m.description,
+      family: m.family,
+      embeddingDim: m.embedding_dim,
+      stages,
+      modes,
+      ep: this.runtime.ep,
+      shaderF16: this.runtime.capabilities.shaderF16,
+      warnings: [...this.runtime.warnings],
+    };
+  }
+
+  /** Build a pipeline context for one image of a run. */
+  context(noise: NoiseSource, warnings: string[], runner: StageRunner = this.runtime, onStep?: PipelineContext['onStep']): PipelineContext {
+    return { runner, model: this.model, tokenizer: this.tokenizer, noise, warnings, ...(onStep ? { onStep } : {}) };
+  }
+
+  /** Generate 1–4 images for a request. Throws EngineError (BAD_REQUEST, STAGE_MISSING, CANCELLED, ...). */
+  async generate(runId: string, request: GenerateRequest, hooks: RunHooks = {}): Promise<GenerateResult> {
+    const started = performance.now();
+    const req = normaliseRequest(request);
+    const warnings = [...req.warnings];
+    const missing = MODE_STAGES[req.mode].filter((s) => !this.runtime.has(s));
+    if (missing.length > 0) {
+      throw new EngineError(ErrorCode.StageMissing, `This model cannot do ${req.mode}: it has no ${missing.join(', ')} stage.`, {
+        file: missing.join(', '),
+      });
+    }
+    if (req.mode === 'fusion' && req.conditions.some((c) => c.kind === 'image') && !this.runtime.has('image_encoder')) {
+      throw new EngineError(ErrorCode.StageMissing, 'This model has no image_encoder stage, so it cannot fuse images.', { file: 'image_encoder' });
+    }
+    const isCancelled = hooks.isCancelled ?? (() => false);
+    const runner = new CancellableRunner(this.runtime, isCancelled);
+    const images: GeneratedImage[] = [];
+    const timings: Record<string, number> = {};
+    for (let index = 0; index < req.numImages; index++) {
+      const seed = (req.seed + index) >>> 0;
+      const onStep = (stage: ProgressStage, step: number, total: number) => {
+        if (isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+        hooks.onProgress?.({ runId, stage, step, total, image: index, numImages: req.numImages, elapsedMs: performance.now() - started });
+        const key = `${stage}`;
+        timings[key] = performance.now() - started;
+      };
+      const ctx = this.context(seededNoise(seed), warnings, runner, onStep);
+      const image = await this.generateOne(ctx, req);
+      const params: UsedParams = this.usedParams(req, seed);
+      images.push({ image, params });
+    }
+    timings.total = performance.now() - started;
+    return { runId, images, warnings: [...new Set(warnings)], timings };
+  }
+
+  private usedParams(req: ReturnType<typeof normaliseRequest>, seed: number): UsedParams {
+    const base = {
+      mode: req.mode, negativePrompt: req.negativePrompt, width: req.width, height: req.height, steps: req.steps,
+      guidance: req.guidance, priorSteps: req.priorSteps, priorGuidance: req.priorGuidance, scheduler: req.scheduler,
+      seed, model: this.bundle.manifest.name, ep: this.runtime.ep,
+    };
+    switch (req.mode) {
+      case 'text2img':
+      case 'inpaint':
+        return { ...base, prompt: req.prompt };
+      case 'img2img':
+        return { ...base, prompt: req.prompt, strength: req.strength };
+      case 'fusion':
+        return {
+          ...base,
+          conditions: req.conditions.map((c) => (c.kind === 'text'
+            ? { kind: 'text' as const, prompt: c.prompt, weight: c.weight }
+            : { kind: 'image' as const, weight: c.weight, ...(c.id === undefined ? {} : { id: c.id }) })),
+        };
+      case 'variations':
+        return base;
+    }
+  }
+
+  /** One image: conditioning, decoder loop, MoVQ decode. */
+  private async generateOne(ctx: PipelineContext, req: ReturnType<typeof normaliseRequest>): Promise<RgbaImage> {
+    const priorScheduler = () => createScheduler(this.bundle.manifest.schedulers.prior as SchedulerConfig);
+    const negativePrompt = req.negativePrompt === '' ? null : req.negativePrompt;
+    let embeds: { imageEmbeds: Float32Array; negativeImageEmbeds: Float32Array };
+    switch (req.mode) {
+      case 'text2img':
+      case 'img2img':
+      case 'inpaint':
+        embeds = await runPrior(ctx, {
+          prompt: req.prompt, negativePrompt, guidance: req.priorGuidance, steps: req.priorSteps, scheduler: priorScheduler(),
+        });
+        break;
+      case 'fusion':
+        embeds = await runFusion(ctx, {
+          conditions: req.conditions.map((c) => (c.kind === 'text'
+            ? c
+            : { kind: 'image' as const, rgb: rgbaToRgb(c.image), width: c.image.width, height: c.image.height, weight: c.weight })),
+          priorSteps: req.priorSteps,
+          priorGuidance: req.priorGuidance,
+          negativePriorPrompt: negativePrompt,
+          negativePrompt: req.negativePrompt,
+          makeScheduler: priorScheduler,
+        });
+        break;
+      case 'variations':
+        embeds = {
+          imageEmbeds: await encodeRgbImage(ctx, rgbaToRgb(req.image), req.image.width, req.image.height),
+          negativeImageEmbeds: await negativeEmbedding(ctx),
+        };
+        break;
+    }
+    const sf = this.model.scaleFactor;
+    const latentH = latentSide(req.height, sf);
+    const latentW = latentSide(req.width, sf);
+    let start: DecoderParams['start'] = { kind: 'noise' };
+    if (req.mode === 'img2img' || req.mode === 'inpaint') {
+      let rgb = rgbaToRgb(req.image);
+      if (req.image.width !== req.width || req.image.height !== req.height) {
+        rgb = resizeBicubicU8(rgb, req.image.width, req.image.height, req.width, req.height);
+      }
+      const encoded = await encodeImageLatents(ctx, f32(rgbToSigned(rgb, req.width, req.height), [1, 3, req.height, req.width]));
+      if (req.mode === 'img2img') {
+        start = { kind: 'image', imageLatents: encoded.data, strength: req.strength };
+      } else {
+        const maskF = Float32Array.from(req.mask.data, (v) => v / 255);
+        start = { kind: 'inpaint', imageLatents: encoded.data, keepMask: prepareKeepMask(maskF, req.width, req.height, latentW, latentH) };
+      }
+    }
+    const decoded = await runDecoder(ctx, {
+      ...embeds, latentH, latentW, guidance: req.guidance, steps: req.steps,
+      scheduler: createScheduler(decoderSchedulerConfig(this.bundle, req.scheduler)), start,
+    });
+    const image = await decodeLatents(ctx, decoded.latents, latentH, latentW);
+    const H = image.dims[2]!, W = image.dims[3]!;
+    return { width: W, height: H, data: nchwToRgba(image.data, W, H, 0) };
+  }
+
+  /** Free GPU/wasm memory held by sessions. */
+  async release(): Promise<void> {
+    await this.runtime.release();
+  }
+
+  async dispose(): Promise<void> {
+    await this.runtime.dispose();
+  }
+}
+
+/** Facts the pipelines need, from a loaded bundle. */
+export function modelFacts(bundle: Bundle): ModelFacts {
+  const m = bundle.manifest;
+  return {
+    embeddingDim: m.embedding_dim,
+    maxLength: m.text.max_length,
+    latentChannels: m.movq.latent_channels,
+    scaleFactor: m.movq.scale_factor,
+    imageProcessor: m.image_processor,
+    clipMean: bundle.priorStats.clipMean,
+    clipStd: bundle.priorStats.clipStd,
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The latent diffusion decoder (diffusers KandinskyV22Pipeline / Img2Img / Inpaint):
+ * a UNet conditioned on image embeddings denoises 4-channel latents, MoVQ turns them into pixels.
+ */
+import { f32, type F32Tensor } from '../tensor/tensor.ts';
+import type { Scheduler } from '../schedulers/types.ts';
+import { EngineError, ErrorCode } from '../errors.ts';
+import { checkpoint, requireStage, type PipelineContext } from './context.ts';
+import { output } from './encode.ts';
+
+/** Round a requested side up to a multiple of scale² (64) and return the latent side (diffusers downscale_height_and_width). */
+export function latentSide(side: number, scaleFactor: number): number {
+  const unit = scaleFactor * scaleFactor;
+  return Math.ceil(side / unit) * scaleFactor;
+}
+
+/** Start from pure noise (text-to-image). */
+export interface NoiseStart { readonly kind: 'noise' }
+/** Start from an encoded image, noised to the first kept timestep (image-to-image). */
+export interface ImageStart { readonly kind: 'image'; readonly imageLatents: Float32Array; readonly strength: number }
+/** Inpainting: keep-mask on the latent grid (1 = keep) and the encoded image. */
+export interface InpaintStart { readonly kind: 'inpaint'; readonly imageLatents: Float32Array; readonly keepMask: Float32Array }
+
+export interface DecoderParams {
+  readonly imageEmbeds: Float32Array;
+  readonly negativeImageEmbeds: Float32Array;
+  /** Latent grid size. */
+  readonly latentH: number;
+  readonly latentW: number;
+  readonly guidance: number;
+  readonly steps: number;
+  readonly scheduler: Scheduler;
+  readonly start: NoiseStart | ImageStart | InpaintStart;
+  /** Record latents after every step (parity runner). */
+  readonly record?: boolean;
+}
+
+export interface DecoderResult {
+  readonly latents: Float32Array;
+  readonly timesteps: readonly number[];
+  readonly steps: readonly { t: number; latents: Float32Array }[];
+}
+
+/** The timesteps img2img keeps for a strength (diffusers get_timesteps: the last int(n * strength)). */
+export function keptTimesteps(timesteps: readonly number[], strength: number): readonly number[] {
+  const n = timesteps.length;
+  const init = Math.min(Math.floor(n * strength), n);
+  return timesteps.slice(Math.max(n - init, 0));
+}
+
+/** Run the denoising loop; returns the final latents [1,C,h,w]. */
+export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promise<DecoderResult> {
+  const C = ctx.model.latentChannels;
+  const D = ctx.model.embeddingDim;
+  const { latentH: h, latentW: w } = p;
+  const plane = C * h * w;
+  const cfg = p.guidance > 1;
+  const batch = cfg ? 2 : 1;
+  const inpaint = p.start.kind === 'inpaint';
+  const stage = inpaint ? 'unet_inpaint' : 'unet';
+  requireStage(ctx, stage, inpaint ? 'inpainting' : 'image generation');
+
+  const sched = p.scheduler;
+  sched.setTimesteps(p.steps);
+  let timesteps = sched.timesteps;
+  let latents: Float32Array;
+  switch (p.start.kind) {
+    case 'noise':
+    case 'inpaint': {
+      latents = ctx.noise.next([1, C, h, w]);
+      if (sched.initNoiseSigma !== 1) latents = latents.map((v) => v * sched.initNoiseSigma);
+      break;
+    }
+    case 'image': {
+      timesteps = keptTimesteps(timesteps, p.start.strength);
+      if (timesteps.length === 0) {
+        throw new EngineError(ErrorCode.BadRequest, `strength ${p.start.strength} with ${p.steps} steps keeps no denoising step; raise strength or steps.`);
+      }
+      const noise = ctx.noise.next([1, C, h, w]);
+      latents = sched.addNoise(p.start.imageLatents, noise, timesteps[0]!);
+      break;
+    }
+  }
+  // Inpainting keeps the initial noise to re-noise the kept region after each step.
+  const initialNoise = inpaint ? latents.slice() : null;
+
+  // Image embeddings batch: [negative, positive] under guidance (unconditional first).
+  const embeds = new Float32Array(batch * D);
+  if (cfg) {
+    embeds.set(p.negativeImageEmbeds, 0);
+    embeds.set(p.imageEmbeds, D);
+  } else {
+    embeds.set(p.imageEmbeds, 0);
+  }
+  const embedsTensor = f32(embeds, [batch, D]);
+  const inChannels = inpaint ? 2 * C + 1 : C;
+  let maskedImage: Float32Array | null = null;
+  if (p.start.kind === 'inpaint') {
+    const { imageLatents, keepMask } = p.start;
+    maskedImage = new Float32Array(plane);
+    for (let c = 0; c < C; c++) {
+      for (let k = 0; k < h * w; k++) maskedImage[c * h * w + k] = imageLatents[c * h * w + k]! * keepMask[k]!;
+    }
+  }
+
+  const recorded: { t: number; latents: Float32Array }[] = [];
+  for (let i = 0; i < timesteps.length; i++) {
+    const t = timesteps[i]!;
+    checkpoint(ctx, 'unet', i, timesteps.length);
+    const sample = new Float32Array(batch * inChannels * h * w);
+    for (let b = 0; b < batch; b++) {
+      const base = b * inChannels * h * w;
+      sample.set(latents, base);
+      if (p.start.kind === 'inpaint') {
+        sample.set(maskedImage!, base + plane);
+        sample.set(p.start.keepMask, base + 2 * plane);
+      }
+    }
+    const out = await ctx.runner.run(stage, {
+      sample: f32(sample, [batch, inChannels, h, w]),
+      timestep: f32(new Float32Array(batch).fill(t), [batch]),
+      image_embeds: embedsTensor,
+    });
+    const pred = output(out, 'out_sample', stage);
+    const outC = pred.dims[1] ?? 2 * C;
+    // Guidance on the epsilon channels only; the learned-variance channels are dropped
+    // because the schedulers use fixed variance (diffusers splits them off the same way).
+    const eps = new Float32Array(plane);
+    if (cfg) {
+      const condBase = outC * h * w;
+      for (let k = 0; k < plane; k++) {
+        const u = pred.data[k]!;
+        eps[k] = u + p.guidance * (pred.data[condBase + k]! - u);
+      }
+    } else {
+      eps.set(pred.data.subarray(0, plane));
+    }
+    latents = sched.step({ modelOutput: eps, t, sample: latents, noise: () => ctx.noise.next([1, C, h, w]) }).prevSample;
+    if (p.start.kind === 'inpaint') {
+      // Reset the kept region to the image latents noised to the next timestep (plain after the last).
+      const next = timesteps[i + 1];
+      const proper = next === undefined ? p.start.imageLatents : sched.addNoise(p.start.imageLatents, initialNoise!, next);
+      const keep = p.start.keepMask;
+      for (let c = 0; c < C; c++) {
+        for (let k = 0; k < h * w; k++) {
+          const m = keep[k]!;
+          const idx = c * h * w + k;
+          latents[idx] = m * proper[idx]! + (1 - m) * latents[idx]!;
+        }
+      }
+    }
+    if (p.record) recorded.push({ t, latents: latents.slice() });
+  }
+  checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
+  return { latents, timesteps, steps: recorded };
+}
+
+/** MoVQ-decode latents [1,C,h,w] to an image tensor [1,3,8h,8w] in about [-1,1]. */
+export async function decodeLatents(ctx: PipelineContext, latents: Float32Array, h: number, w: number): Promise<F32Tensor> {
+  checkpoint(ctx, 'movq_decoder', 0, 1);
+  const out = await ctx.runner.run('movq_decoder', { latents: f32(latents, [1, ctx.model.latentChannels, h, w]) });
+  return output(out, 'image', 'movq_decoder');
+}
+
+/** MoVQ-encode an image tensor [1,3,H,W] in [-1,1] to latents [1,C,H/8,W/8]. */
+export async function encodeImageLatents(ctx: PipelineContext, image: F32Tensor): Promise<F32Tensor> {
+  requireStage(ctx, 'movq_encoder', 'image-to-image or inpainting');
+  checkpoint(ctx, 'movq_encoder', 0, 1);
+  const out = await ctx.runner.run('movq_encoder', { image });
+  return output(out, 'latents', 'movq_encoder');
+}
+
+/** Decoded [-1,1] NCHW → [0,1] NHWC as the reference's output (clamp(x*0.5+0.5, 0, 1)). */
+export function toUnitNhwc(image: F32Tensor): Float32Array {
+  const [, c = 3, H = 0, W = 0] = image.dims;
+  const out = new Float32Array(H * W * c);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        const v = image.data[ch * H * W + y * W + x]! * 0.5 + 0.5;
+        out[(y * W + x) * c + ch] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+    }
+  }
+  return out;
+}
