@@ -1,0 +1,108 @@
+/**
+ * Deterministic DDIM sampling (η = 0), as diffusers' DDIMScheduler. Song et al., "Denoising Diffusion
+ * Implicit Models" (2021), eq. (12): x_prev = sqrt(ᾱ_prev)·x̂_0 + sqrt(1 − ᾱ_prev − σ_t²)·ε̂ + σ_t·z,
+ * with σ_t = 0. Never draws noise.
+ */
+import {
+  BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, betasFromConfig, checkSchedule,
+  checkStepArgs, f32, noiseTables, spacedTimesteps, stepIndex, validateSteps,
+} from './common.ts';
+import type { NoiseTables } from './common.ts';
+import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+
+const NAME = 'DDIMScheduler';
+
+/** diffusers DDIMScheduler with eta = 0 (epsilon / sample / v prediction, any timestep spacing). */
+export class DDIMScheduler implements Scheduler {
+  readonly initNoiseSigma = 1;
+  readonly numTrainTimesteps: number;
+  readonly tables: NoiseTables;
+  /** ᾱ used past the end of the schedule: 1 with set_alpha_to_one, else ᾱ_0. */
+  readonly finalAlphaCumprod: number;
+  private readonly prediction: PredictionType;
+  private readonly clipRange: number;
+  private readonly spacing: TimestepSpacing;
+  private readonly stepsOffset: number;
+  private schedule: readonly number[] = [];
+
+  constructor(config: SchedulerConfig) {
+    const r = new ConfigReader(NAME, config);
+    this.numTrainTimesteps = r.integer('num_train_timesteps', 1000, 1);
+    this.tables = noiseTables(betasFromConfig(r, this.numTrainTimesteps,
+      { betaStart: 0.0001, betaEnd: 0.02, schedule: BetaSchedule.Linear }));
+    this.finalAlphaCumprod = r.boolean('set_alpha_to_one', true) ? 1 : this.tables.alphasCumprod[0]!;
+    this.prediction = r.choice('prediction_type', PredictionType.Epsilon, Object.values(PredictionType));
+    this.clipRange = r.boolean('clip_sample', true) ? r.number('clip_sample_range', 1) : Infinity;
+    this.spacing = r.choice('timestep_spacing', TimestepSpacing.Leading, Object.values(TimestepSpacing));
+    this.stepsOffset = r.integer('steps_offset', 0, 0);
+    r.requireDefault('thresholding', false);
+    r.requireDefault('rescale_betas_zero_snr', false);
+  }
+
+  get timesteps(): readonly number[] {
+    return this.schedule;
+  }
+
+  /** diffusers set_timesteps (leading: arange(n)·(T // n) + steps_offset, descending). */
+  setTimesteps(n: number): void {
+    validateSteps(n, this.numTrainTimesteps, NAME);
+    const ts = spacedTimesteps(this.spacing, n, this.numTrainTimesteps, this.stepsOffset);
+    checkSchedule(ts, this.numTrainTimesteps, NAME, n);
+    this.schedule = ts;
+  }
+
+  /** One deterministic step from t to t − T // n (diffusers' rule for every spacing). */
+  step(args: StepArgs): StepResult {
+    checkStepArgs(args, NAME);
+    const { t, sample, modelOutput } = args;
+    stepIndex(this.schedule, t, NAME);
+    // 1. The previous timestep and its ᾱ (final_alpha_cumprod below 0).
+    const prev = t - Math.floor(this.numTrainTimesteps / this.schedule.length);
+    const acp = this.tables.alphasCumprod;
+    const alphaProdT = acp[t]!;
+    const alphaProdPrev = prev >= 0 ? acp[prev]! : this.finalAlphaCumprod;
+    const sa = f32(Math.sqrt(alphaProdT));
+    const sb = f32(Math.sqrt(f32(1 - alphaProdT)));
+
+    // 2-4. x̂_0 and ε̂ from the model output; only x̂_0 is clipped (use_clipped_model_output = false).
+    // 5-7. σ_t = η·… = 0, so the direction to x_t is sqrt(1 − ᾱ_prev)·ε̂ (eq. 12).
+    const cx0 = f32(Math.sqrt(alphaProdPrev));
+    const cEps = f32(Math.sqrt(f32(1 - alphaProdPrev)));
+    const clip = this.clipRange;
+    const x0 = new Float32Array(sample.length);
+    const out = new Float32Array(sample.length);
+    for (let k = 0; k < out.length; k++) {
+      const m = modelOutput[k]!;
+      const x = sample[k]!;
+      let pred: number;
+      let eps: number;
+      switch (this.prediction) {
+        case PredictionType.Epsilon:
+          pred = f32((x - sb * m) / sa);
+          eps = m;
+          break;
+        case PredictionType.Sample:
+          pred = m;
+          eps = f32((x - sa * m) / sb);
+          break;
+        case PredictionType.VPrediction:
+          pred = f32(sa * x - sb * m);
+          eps = f32(sa * m + sb * x);
+          break;
+        default: {
+          const never: never = this.prediction;
+          throw new Error(`unreachable prediction type ${String(never)}`);
+        }
+      }
+      pred = Math.min(clip, Math.max(-clip, pred));
+      x0[k] = pred;
+      out[k] = cx0 * pred + cEps * eps;
+    }
+    return { prevSample: out, predOriginalSample: x0 };
+  }
+
+  /** sqrt(ᾱ_t)·x_0 + sqrt(1 − ᾱ_t)·noise (DDPM eq. 4). */
+  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
+    return addNoiseAt(this.tables.alphasCumprod, original, noise, t, NAME);
+  }
+}

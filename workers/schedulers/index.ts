@@ -1,0 +1,52 @@
+/** The schedulers a bundle may name, built from their diffusers configs. */
+import { EngineError, ErrorCode } from '../errors.ts';
+import { DDIMScheduler } from './ddim.ts';
+import { DDPMScheduler } from './ddpm.ts';
+import { DPMSolverMultistepScheduler } from './dpmpp2m.ts';
+import type { Scheduler, SchedulerConfig } from './types.ts';
+import { UnCLIPScheduler } from './unclip.ts';
+
+export { DDIMScheduler } from './ddim.ts';
+export { DDPMScheduler } from './ddpm.ts';
+export { DPMSolverMultistepScheduler } from './dpmpp2m.ts';
+export { UnCLIPScheduler } from './unclip.ts';
+export { validateSteps } from './common.ts';
+export type { NoiseFn, Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+
+/** diffusers `_class_name`s we implement. */
+export const SCHEDULER_CLASSES = [
+  'UnCLIPScheduler', 'DDPMScheduler', 'DDIMScheduler', 'DPMSolverMultistepScheduler',
+] as const;
+export type SchedulerClass = (typeof SCHEDULER_CLASSES)[number];
+
+function isSchedulerClass(name: unknown): name is SchedulerClass {
+  return typeof name === 'string' && (SCHEDULER_CLASSES as readonly string[]).includes(name);
+}
+
+/** Build the scheduler a config names; EngineError(BAD_MANIFEST) for unknown classes or options. */
+export function createScheduler(config: SchedulerConfig): Scheduler {
+  const name = config._class_name;
+  if (!isSchedulerClass(name)) {
+    const expected = SCHEDULER_CLASSES.join(', ');
+    throw new EngineError(
+      ErrorCode.BadManifest,
+      `Scheduler config: _class_name ${name === undefined ? 'is missing' : `"${String(name)}" is not supported`}; `
+      + `expected one of ${expected}. Use a bundle whose schedulers are among these.`,
+      { expected: `_class_name: one of ${expected}`, actual: `_class_name: ${String(name)}` },
+    );
+  }
+  switch (name) {
+    case 'UnCLIPScheduler':
+      return new UnCLIPScheduler(config);
+    case 'DDPMScheduler':
+      return new DDPMScheduler(config);
+    case 'DDIMScheduler':
+      return new DDIMScheduler(config);
+    case 'DPMSolverMultistepScheduler':
+      return new DPMSolverMultistepScheduler(config);
+    default: {
+      const never: never = name;
+      throw new Error(`unreachable scheduler class ${String(never)}`);
+    }
+  }
+}
