@@ -1,0 +1,84 @@
+/**
+ * Generation parameters as text, in the layout most PNG readers know ("parameters" chunk
+ * of A1111-style tools): prompt line, "Negative prompt:" line, then "Key: value" pairs.
+ */
+
+/** What the editor records about one generated image (re-usable to run it again). */
+export interface ImageParameters {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly style: string;
+  readonly mode: string;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly priorSteps: number;
+  readonly priorGuidance: number;
+  readonly scheduler: string;
+  readonly seed: number;
+  readonly model: string;
+  readonly ep: string;
+}
+
+const FIELDS = [
+  ['Steps', 'steps'],
+  ['Sampler', 'scheduler'],
+  ['CFG scale', 'guidance'],
+  ['Seed', 'seed'],
+  ['Size', 'size'],
+  ['Prior steps', 'priorSteps'],
+  ['Prior CFG scale', 'priorGuidance'],
+  ['Mode', 'mode'],
+  ['Style', 'style'],
+  ['Model', 'model'],
+  ['EP', 'ep'],
+] as const;
+
+const quote = (v: string): string => (/[,:\n"]/.test(v) ? JSON.stringify(v) : v);
+
+/** Parameters → text. Prompts keep their newlines escaped so the layout stays line-based. */
+export function formatParameters(p: ImageParameters): string {
+  const values: Record<string, string> = {
+    steps: String(p.steps), scheduler: p.scheduler, guidance: String(p.guidance), seed: String(p.seed),
+    size: `${p.width}x${p.height}`, priorSteps: String(p.priorSteps), priorGuidance: String(p.priorGuidance),
+    mode: p.mode, style: p.style, model: p.model, ep: p.ep,
+  };
+  const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  const lines = [esc(p.prompt)];
+  if (p.negativePrompt) lines.push(`Negative prompt: ${esc(p.negativePrompt)}`);
+  lines.push(FIELDS.map(([label, key]) => `${label}: ${quote(values[key] ?? '')}`).join(', '));
+  return lines.join('\n');
+}
+
+/** Text → parameters; throws naming the missing field when the text is not ours. */
+export function parseParameters(text: string): ImageParameters {
+  const unesc = (s: string): string => s.replace(/\\(n|\\)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+  const lines = text.split('\n');
+  const last = lines.pop() ?? '';
+  let negativePrompt = '';
+  if (lines.length > 1 && lines.at(-1)?.startsWith('Negative prompt: ')) negativePrompt = unesc((lines.pop() ?? '').slice(17));
+  const prompt = unesc(lines.join('\n'));
+  const kv = new Map<string, string>();
+  const re = /\s*([^:,]+):\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)/g;
+  for (let m = re.exec(last); m && m[0] !== ''; m = re.exec(last)) {
+    const raw = m[2] ?? '';
+    kv.set((m[1] ?? '').trim(), raw.startsWith('"') ? (JSON.parse(raw) as string) : raw.trim());
+  }
+  const get = (label: string): string => {
+    const v = kv.get(label);
+    if (v === undefined) throw new Error(`parameters: expected a "${label}:" field, found ${[...kv.keys()].join(', ') || 'none'}`);
+    return v;
+  };
+  const num = (label: string): number => {
+    const n = Number(get(label));
+    if (!Number.isFinite(n)) throw new Error(`parameters: "${label}" should be a number, got "${get(label)}"`);
+    return n;
+  };
+  const [w, h] = get('Size').split('x').map(Number);
+  return {
+    prompt, negativePrompt, style: get('Style'), mode: get('Mode'), width: w ?? NaN, height: h ?? NaN,
+    steps: num('Steps'), guidance: num('CFG scale'), priorSteps: num('Prior steps'), priorGuidance: num('Prior CFG scale'),
+    scheduler: get('Sampler'), seed: num('Seed'), model: get('Model'), ep: get('EP'),
+  };
+}
