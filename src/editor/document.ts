@@ -61,6 +61,12 @@ export class EditorDocument {
     return this.layer(layer).swapTile(tile, data);
   }
 
+  /** A tile by its document key, or undefined when empty. */
+  getTile(key: string): Uint8ClampedArray | undefined {
+    const { layer, tile } = parseDocTileKey(key);
+    return this.layer(layer).peek(tile);
+  }
+
   /** All tiles, keyed "layer/tx,ty" (autosave). */
   *allTiles(): Generator<[string, Uint8ClampedArray]> {
     for (const id of LAYER_IDS) for (const [k, t] of this.layer(id).tiles) yield [docTileKey(id, k), t];

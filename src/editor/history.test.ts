@@ -37,6 +37,7 @@ describe('History', () => {
     doc.history.mark('cross two tiles');
     paint(doc, TILE_SIZE - 2, 0, 4, 1, 9);
     paint(doc, TILE_SIZE - 2, 0, 4, 1, 8);
+    doc.history.mark('next');
     const step = doc.history.snapshot().undo[0];
     expect(step?.tiles.size).toBe(2);
     // New tiles record "did not exist" (null), costing no bytes.
@@ -130,6 +131,9 @@ describe('History', () => {
     const doc = new EditorDocument();
     doc.history.mark('a');
     paint(doc, 0, 0, 1, 1, 1);
+    // A step still open is not reported until it closes.
+    expect(doc.history.takeDirty()).toEqual([]);
+    doc.history.mark('b');
     const ids = doc.history.takeDirty();
     expect(ids.length).toBe(1);
     expect(doc.history.takeDirty()).toEqual([]);

@@ -171,9 +171,8 @@ export class History {
     return () => this.listeners.delete(fn);
   }
 
-  /** Closed steps (for autosave); closes the open step first. */
+  /** Closed steps (for autosave); a step still collecting changes is left out until it closes. */
   snapshot(): HistorySnapshot {
-    this.close();
     return { nextId: this.nextId, undo: [...this.undoStack], redo: [...this.redoStack] };
   }
 
@@ -189,9 +188,9 @@ export class History {
 
   /** Ids of steps changed since the last call (autosave writes or deletes exactly these). */
   takeDirty(): number[] {
-    this.close();
-    const ids = [...this.dirty];
-    this.dirty.clear();
+    const open = this.open?.id;
+    const ids = [...this.dirty].filter((id) => id !== open);
+    this.dirty = new Set(open !== undefined && this.dirty.has(open) ? [open] : []);
     return ids;
   }
 

@@ -1,0 +1,139 @@
+/** The app's state outside the editor engine: prompt parameters, model, runs, staging, gallery, messages. */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { DEFAULTS, type BundleInfo, type Progress, type RgbaImage, type SchedulerKind } from '../../workers/protocol.ts';
+import type { ProviderPreference } from '../../workers/runtime/types.ts';
+import type { Rect } from '../editor/geometry.ts';
+import type { ImageParameters } from '../editor/parameters.ts';
+import type { Raster } from '../editor/raster.ts';
+import type { Language, MessageKey } from './i18n.ts';
+import type { StyleId } from './presets.ts';
+
+/** What the prompt panel edits. */
+export interface GenParams {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly style: StyleId;
+  readonly randomSeed: boolean;
+  readonly seed: number;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly priorSteps: number;
+  readonly priorGuidance: number;
+  readonly scheduler: SchedulerKind;
+  readonly numImages: number;
+}
+
+/** Defaults of the prompt panel. */
+export const DEFAULT_PARAMS: GenParams = {
+  prompt: '', negativePrompt: '', style: 'none', randomSeed: true, seed: DEFAULTS.seed,
+  steps: DEFAULTS.steps, guidance: DEFAULTS.guidance, priorSteps: DEFAULTS.priorSteps,
+  priorGuidance: DEFAULTS.priorGuidance, scheduler: DEFAULTS.scheduler, numImages: DEFAULTS.numImages,
+};
+
+/** Model loading state. */
+export type ModelState =
+  | { readonly status: 'none' }
+  | { readonly status: 'loading'; readonly name: string }
+  | { readonly status: 'ready'; readonly info: BundleInfo }
+  | { readonly status: 'error'; readonly message: string };
+
+/** A run in progress. */
+export interface RunState {
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly progress: Progress | null;
+  readonly cancelling: boolean;
+}
+
+/** One result waiting in the staging strip. */
+export interface StagedResult {
+  readonly image: RgbaImage;
+  /** The frame's pixels after paste-back (what accepting writes). */
+  readonly composite: Raster;
+  readonly params: ImageParameters;
+  readonly galleryId: string;
+}
+
+/** Results of the last run, shown over the frame until accepted or discarded. */
+export interface Staging {
+  readonly rect: Rect;
+  readonly results: readonly StagedResult[];
+  readonly index: number;
+}
+
+/** One gallery entry (its PNG bytes, parameters embedded, live in IndexedDB). */
+export interface GalleryItem {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly params: ImageParameters;
+  readonly width: number;
+  readonly height: number;
+  readonly png: Uint8Array;
+}
+
+/** A message shown to the user. */
+export interface Notice {
+  readonly id: number;
+  readonly kind: 'error' | 'warning' | 'info';
+  readonly key: MessageKey;
+  readonly vars: Readonly<Record<string, string | number>>;
+}
+
+/** App settings (persisted; URL parameters may override them at start). */
+export interface Settings {
+  readonly provider: ProviderPreference;
+  readonly smallFrames: boolean;
+}
+
+/** Everything the app's UI reads besides the editor. */
+export interface AppState {
+  readonly params: GenParams;
+  readonly lastSeed: number | null;
+  readonly model: ModelState;
+  readonly run: RunState | null;
+  readonly staging: Staging | null;
+  readonly gallery: readonly GalleryItem[];
+  readonly notices: readonly Notice[];
+  readonly language: Language;
+  readonly settings: Settings;
+  /** Parameters of the last accepted result (written into saved PNGs). */
+  readonly lastParams: ImageParameters | null;
+  /** True once the autosave has been read back (or found empty). */
+  readonly restored: boolean;
+}
+
+/** A fresh app store. */
+export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppState> {
+  return createStore<AppState>(() => ({
+    params: DEFAULT_PARAMS,
+    lastSeed: null,
+    model: { status: 'none' },
+    run: null,
+    staging: null,
+    gallery: [],
+    notices: [],
+    language: 'en',
+    settings: { provider: 'auto', smallFrames: false },
+    lastParams: null,
+    restored: false,
+    ...initial,
+  }));
+}
+
+let noticeId = 1;
+
+/** Show a message; errors stay until dismissed, others fade after a while (handled by the UI). */
+export function notify(store: StoreApi<AppState>, kind: Notice['kind'], key: MessageKey, vars: Notice['vars'] = {}): void {
+  const notice = { id: noticeId++, kind, key, vars };
+  store.setState((s) => ({ notices: [...s.notices.slice(-4), notice] }));
+}
+
+/** Remove a message. */
+export function dismiss(store: StoreApi<AppState>, id: number): void {
+  store.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+/** Update prompt parameters. */
+export function setParams(store: StoreApi<AppState>, patch: Partial<GenParams>): void {
+  store.setState((s) => ({ params: { ...s.params, ...patch } }));
+}
