@@ -5,10 +5,11 @@
  * Precision: the reference (diffusers on PyTorch, CPU) keeps betas, alphas and alphas_cumprod in
  * float32. We reproduce those tables bit for bit where we can (Math.fround after each float32
  * operation; cumprod accumulates in float64 and rounds each entry, as PyTorch's CPU kernel does).
- * The per-step scalar coefficients also follow the reference's float32 expressions (`f32` after each
- * operation, in the reference's order): expressions like 1 − ᾱ_t/ᾱ_prev cancel badly near t = 0, where
- * float32 and float64 differ by up to 1e-4 relative. Element-wise updates run in float64 and are
- * rounded once to float32 (within an ulp or two of the reference's element-wise float32 ops).
+ * This matters: e.g. UnCLIP's last step scales x̂_0 by betas[0]/(1 − ᾱ_0), which is 0.99947 in
+ * float32 (1 − fl(1 − β_0) ≠ β_0) but 1 in float64 — a 9e-4 error on the prior's output embedding,
+ * above its 1e-4 tolerance. The per-step scalar coefficients also follow the reference's float32
+ * expressions (`f32` after each operation, in its order); that changed the golden latents by under
+ * 1e-5. Element-wise updates run in float64 and are rounded once to float32.
  */
 import { EngineError, ErrorCode } from '../errors.ts';
 import type { SchedulerConfig, StepArgs } from './types.ts';
