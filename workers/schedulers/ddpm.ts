@@ -15,6 +15,7 @@ const NAME = 'DDPMScheduler';
 /** Variance types we implement. 'learned'/'learned_range' need the model's variance channels, which
  *  the Scheduler contract does not carry; 'fixed_large_log' is broken in diffusers (sqrt of a log). */
 export const DDPM_VARIANCE_TYPES = ['fixed_small', 'fixed_small_log', 'fixed_large'] as const;
+/** One of DDPM_VARIANCE_TYPES. */
 export type DdpmVarianceType = (typeof DDPM_VARIANCE_TYPES)[number];
 
 /** diffusers DDPMScheduler (fixed variances, any timestep spacing, epsilon / sample / v prediction). */

@@ -14,9 +14,11 @@ import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.t
 
 const NAME = 'DPMSolverMultistepScheduler';
 
-/** Options of DPMSolverMultistepScheduler we implement (others are rejected with these lists). */
+/** algorithm_type values we implement (others are rejected with this list). */
 export const DPM_ALGORITHM_TYPES = ['dpmsolver++'] as const;
+/** solver_type values we implement: the second-order update's D1 weight. */
 export const DPM_SOLVER_TYPES = ['midpoint', 'heun'] as const;
+/** final_sigmas_type values: end at σ = 0 (x̂_0) or at σ of timestep 0. */
 export const DPM_FINAL_SIGMAS_TYPES = ['zero', 'sigma_min'] as const;
 /** diffusers' sigma-spacing options; all must stay false here. */
 const UNSUPPORTED_FLAGS = [
