@@ -1,4 +1,12 @@
 import { createRoot } from 'react-dom/client';
+import { AppController, parseStartOptions } from './app/controller.ts';
+import { installTestHook } from './app/test-hook.ts';
+import { App } from './ui/App.tsx';
+import './ui/styles.css';
 
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<p>Kandinsky Web is starting…</p>);
+if (root) {
+  const controller = new AppController(parseStartOptions(location.search));
+  if (import.meta.env.DEV || import.meta.env.MODE === 'test') installTestHook(controller);
+  void controller.start().then(() => createRoot(root).render(<App controller={controller} />));
+}

@@ -100,7 +100,12 @@ export interface AppState {
   readonly lastParams: ImageParameters | null;
   /** True once the autosave has been read back (or found empty). */
   readonly restored: boolean;
+  /** What generating in the frame would do now. */
+  readonly frameMode: FrameMode;
 }
+
+/** What generating in the frame would do. */
+export type FrameMode = 'text2img' | 'inpaint' | 'full';
 
 /** A fresh app store. */
 export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppState> {
@@ -116,6 +121,7 @@ export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppSta
     settings: { provider: 'auto', smallFrames: false },
     lastParams: null,
     restored: false,
+    frameMode: 'text2img',
     ...initial,
   }));
 }

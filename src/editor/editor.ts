@@ -189,6 +189,12 @@ export class Editor {
     this.store.setState({ aspect, longSide, frame: resizeFrame(this.state.frame, aspect, longSide) });
   }
 
+  /** Resize the frame to an exact size (e.g. a gallery item's), keeping its centre. */
+  setFrameExactSize(width: number, height: number): void {
+    const f = this.state.frame;
+    this.setFrame({ x: Math.round(f.x + f.width / 2 - width / 2), y: Math.round(f.y + f.height / 2 - height / 2), width, height });
+  }
+
   // ---- brush ----------------------------------------------------------------------------
 
   getBrush(): BrushSettings {

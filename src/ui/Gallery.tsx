@@ -1,0 +1,41 @@
+/** Past results with their parameters; one click re-uses them. */
+import { useEffect, useMemo } from 'react';
+import { formatParameters } from '../editor/parameters.ts';
+import type { GalleryItem } from '../app/store.ts';
+import { useApp, useController, useT } from './hooks.ts';
+
+function Thumb({ item }: { item: GalleryItem }) {
+  const url = useMemo(() => URL.createObjectURL(new Blob([item.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })), [item.png]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  return <img src={url} alt={item.params.prompt} width={item.width} height={item.height} />;
+}
+
+export function Gallery() {
+  const c = useController();
+  const t = useT();
+  const items = useApp((s) => s.gallery);
+  return (
+    <section className="gallery" data-testid="gallery" aria-label={t('gallery')}>
+      <h2>{t('gallery')} <span className="count">{items.length}</span></h2>
+      {items.length === 0 && <p className="empty">{t('galleryEmpty')}</p>}
+      <ul>
+        {[...items].reverse().map((item) => (
+          <li key={item.id} data-testid="gallery-item" data-id={item.id} title={formatParameters(item.params)}>
+            <button type="button" className="thumb" data-testid="gallery-reuse" onClick={() => c.reuse(item.id)} title={`${t('reuse')}\n\n${formatParameters(item.params)}`}>
+              <Thumb item={item} />
+            </button>
+            <div className="meta">
+              <span className="prompt">{item.params.prompt || '—'}</span>
+              <span className="sub">{item.params.width}×{item.params.height} · {item.params.steps} · seed {item.params.seed}</span>
+            </div>
+            <div className="item-actions">
+              <button type="button" data-testid="gallery-place" onClick={() => void c.place(item.id)} title={t('place')}>⤓</button>
+              <button type="button" onClick={() => c.downloadItem(item.id)} title={t('download')}>💾</button>
+              <button type="button" onClick={() => void c.removeGalleryItem(item.id)} title={t('remove')}>🗑</button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+/** Title, file actions, undo/redo, language and model status. */
+import { useRef } from 'react';
+import { LANGUAGES, type Language } from '../app/i18n.ts';
+import { EDITOR_SHORTCUTS } from '../editor/editor.ts';
+import { useApp, useController, useEditor, useT } from './hooks.ts';
+
+export function TopBar() {
+  const c = useController();
+  const t = useT();
+  const canUndo = useEditor((s) => s.canUndo && !s.locked);
+  const canRedo = useEditor((s) => s.canRedo && !s.locked);
+  const language = useApp((s) => s.language);
+  const fileInput = useRef<HTMLInputElement>(null);
+  return (
+    <header className="topbar">
+      <div className="brand"><span className="logo" aria-hidden>◆</span>{t('appTitle')}</div>
+      <div className="group">
+        <button type="button" onClick={() => fileInput.current?.click()} title={t('open')}>📂 {t('open')}</button>
+        <input
+          ref={fileInput}
+          data-testid="open-image-input"
+          type="file"
+          accept="image/png,image/jpeg,image/webp"
+          hidden
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void c.openFile(f);
+            e.target.value = '';
+          }}
+        />
+        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()}>💾 {t('saveCanvas')}</button>
+        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()}>{t('saveFrame')}</button>
+      </div>
+      <div className="group">
+        <button type="button" data-testid="undo-button" disabled={!canUndo} onClick={() => c.editor.undo()} title={`${t('undo')} (${EDITOR_SHORTCUTS.undo})`}>↶ {t('undo')}</button>
+        <button type="button" data-testid="redo-button" disabled={!canRedo} onClick={() => c.editor.redo()} title={`${t('redo')} (${EDITOR_SHORTCUTS.redo})`}>↷ {t('redo')}</button>
+      </div>
+      <div className="spacer" />
+      <ModelStatus />
+      <label className="lang">
+        <span className="sr-only">{t('language')}</span>
+        <select data-testid="language-select" value={language} onChange={(e) => c.setLanguage(e.target.value as Language)} title={t('language')}>
+          {Object.entries(LANGUAGES).map(([id, name]) => <option key={id} value={id}>{name}</option>)}
+        </select>
+      </label>
+    </header>
+  );
+}
+
+function ModelStatus() {
+  const c = useController();
+  const t = useT();
+  const model = useApp((s) => s.model);
+  let text: string;
+  let cls: string;
+  switch (model.status) {
+    case 'none': text = t('modelNone'); cls = 'idle'; break;
+    case 'loading': text = t('modelLoading', { name: model.name }); cls = 'busy'; break;
+    case 'ready': text = t('modelReady', { name: model.info.name, ep: model.info.ep }); cls = 'ok'; break;
+    case 'error': text = `${t('modelError')}: ${model.message}`; cls = 'bad'; break;
+  }
+  return (
+    <div className="model">
+      <span data-testid="model-status" className={`status ${cls}`} title={t('modelTinyNote')}>
+        <span className="dot" aria-hidden />{text}
+      </span>
+      {(model.status === 'none' || model.status === 'error') && (
+        <button type="button" data-testid="load-model-button" onClick={() => void c.loadModel()}>{t('loadModel')}</button>
+      )}
+    </div>
+  );
+}
