@@ -86,7 +86,11 @@ describe('interpretResponse', () => {
   test('206 from another offset is an error, from 0 a restart', () => {
     expect(interpretResponse(resume, 206, new Headers({ 'Content-Range': 'bytes 30-99/100' })).kind).toBe('error');
     expect(interpretResponse(resume, 206, new Headers({ 'Content-Range': 'bytes 0-99/100' })).kind).toBe('restart');
-    expect(interpretResponse(resume, 206, new Headers()).kind).toBe('error');
+    expect(interpretResponse(resume, 206, new Headers({ 'Content-Range': 'bytes x' })).kind).toBe('error');
+  });
+
+  test('206 whose Content-Range CORS hides is taken as the asked-for range', () => {
+    expect(interpretResponse(resume, 206, new Headers())).toEqual({ kind: 'append', start: 40, total: null });
   });
 
   test('416 retries without a range; 404 is missing; 500 an error', () => {
