@@ -201,7 +201,7 @@ describe('transferFile from a local file', () => {
     await sink.write(data.subarray(0, 300_000));
     await sink.close();
     const t = hooks();
-    const blob = new Blob([data]);
+    const blob = new Blob([new Uint8Array(data)]);
     const r = await transferFile(blobSource(blob, 'the folder', false, 'big.bin'), fileRecord(), store, 'b/big.bin', new AbortController().signal, t.h);
     expect(r).toEqual({ kind: 'verified', bytes: SIZE, sha256: sha });
     expect(t.events).toEqual([{ start: 300_000, total: SIZE }]);
