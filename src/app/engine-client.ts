@@ -27,7 +27,13 @@ export interface EngineClientEvents {
   onCrash?(): void;
   /** A reload after a crash finished. */
   onReloaded?(result: Result<BundleInfo>): void;
+  /** The worker died again and again; it will be started afresh by the next call. */
+  onGaveUp?(): void;
 }
+
+/** Restarts allowed within CRASH_WINDOW_MS before the client stops reloading on its own. */
+const MAX_RESTARTS = 3;
+const CRASH_WINDOW_MS = 60_000;
 
 const CRASH: Result<never> = {
   ok: false,
@@ -36,8 +42,9 @@ const CRASH: Result<never> = {
 
 /** Comlink client with crash recovery. */
 export class EngineClient {
-  private worker!: WorkerLike;
-  private api!: Remote<EngineApi>;
+  private worker: WorkerLike | null = null;
+  private api: Remote<EngineApi> | null = null;
+  private crashTimes: number[] = [];
   private lastLoad: { source: BundleSourceData; options: LoadOptions } | null = null;
   /** Resolves when the current worker crashes (races every call). */
   private crashed!: Promise<Result<never>>;
@@ -46,55 +53,70 @@ export class EngineClient {
   /** How many times the worker was restarted. */
   restarts = 0;
 
-  constructor(private readonly factory: () => WorkerLike = createGeneratorWorker, private readonly events: EngineClientEvents = {}) {
-    this.start();
-  }
+  /** The worker starts lazily, on the first call. */
+  constructor(private readonly factory: () => WorkerLike = createGeneratorWorker, private readonly events: EngineClientEvents = {}) {}
 
-  private start(): void {
-    this.worker = this.factory();
-    this.worker.addEventListener('error', this.onError);
-    this.api = wrap<EngineApi>(this.worker as unknown as Worker);
+  private ensure(): Remote<EngineApi> {
+    if (this.api) return this.api;
+    const worker = this.factory();
+    worker.addEventListener('error', this.onError);
+    this.worker = worker;
+    this.api = wrap<EngineApi>(worker as unknown as Worker);
     this.crashed = new Promise((resolve) => { this.signalCrash = () => resolve(CRASH); });
+    return this.api;
   }
 
   /** Load a bundle; remembered so a restarted worker loads it again. */
   async load(source: BundleSourceData, options: LoadOptions): Promise<Result<BundleInfo>> {
     this.lastLoad = { source, options };
-    return Promise.race([this.api.load(source, options), this.crashed]);
+    const api = this.ensure();
+    return Promise.race([api.load(source, options), this.crashed]);
   }
 
   /** Run a generation; resolves with CANCELLED when cancelled, INTERNAL when the worker died. */
   async generate(runId: string, request: GenerateRequest, onProgress: (p: Progress) => void): Promise<Result<GenerateResult>> {
-    return Promise.race([this.api.generate(runId, request, proxy(onProgress)), this.crashed]);
+    const api = this.ensure();
+    return Promise.race([api.generate(runId, request, proxy(onProgress)), this.crashed]);
   }
 
   /** Ask the worker to stop a run within one step. */
   cancel(runId: string): void {
-    void this.api.cancel(runId);
+    if (this.api) void this.api.cancel(runId);
   }
 
   /** Details of the loaded bundle. */
   info(): Promise<BundleInfo | null> {
-    return this.api.info();
+    return this.ensure().info();
   }
 
   /** Treat the worker as dead: fail pending calls, start a fresh worker, reload the model. */
   handleCrash(): void {
-    this.worker.removeEventListener('error', this.onError);
-    this.worker.terminate();
+    if (!this.worker) return;
+    this.stopWorker();
     this.signalCrash();
     this.restarts++;
-    this.start();
+    const now = Date.now();
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     this.events.onCrash?.();
+    if (this.crashTimes.length > MAX_RESTARTS) {
+      this.events.onGaveUp?.();
+      return;
+    }
     if (this.lastLoad) {
       const { source, options } = this.lastLoad;
       void this.load(source, options).then((r) => this.events.onReloaded?.(r));
     }
   }
 
+  private stopWorker(): void {
+    this.worker?.removeEventListener('error', this.onError);
+    this.worker?.terminate();
+    this.worker = null;
+    this.api = null;
+  }
+
   /** Stop the worker for good. */
   dispose(): void {
-    this.worker.removeEventListener('error', this.onError);
-    this.worker.terminate();
+    this.stopWorker();
   }
 }

@@ -3,6 +3,7 @@ import { useEffect, useMemo } from 'react';
 import { formatParameters } from '../editor/parameters.ts';
 import type { GalleryItem } from '../app/store.ts';
 import { useApp, useController, useT } from './hooks.ts';
+import { Icon } from './icons.tsx';
 
 function Thumb({ item }: { item: GalleryItem }) {
   const url = useMemo(() => URL.createObjectURL(new Blob([item.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })), [item.png]);
@@ -29,9 +30,9 @@ export function Gallery() {
               <span className="sub">{item.params.width}×{item.params.height} · {item.params.steps} · seed {item.params.seed}</span>
             </div>
             <div className="item-actions">
-              <button type="button" data-testid="gallery-place" onClick={() => void c.place(item.id)} title={t('place')}>⤓</button>
-              <button type="button" onClick={() => c.downloadItem(item.id)} title={t('download')}>💾</button>
-              <button type="button" onClick={() => void c.removeGalleryItem(item.id)} title={t('remove')}>🗑</button>
+              <button type="button" data-testid="gallery-place" onClick={() => void c.place(item.id)} title={t('place')}><Icon name="place" size={14} /></button>
+              <button type="button" onClick={() => c.downloadItem(item.id)} title={t('download')}><Icon name="download" size={14} /></button>
+              <button type="button" onClick={() => void c.removeGalleryItem(item.id)} title={t('remove')}><Icon name="trash" size={14} /></button>
             </div>
           </li>
         ))}

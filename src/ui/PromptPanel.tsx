@@ -23,6 +23,7 @@ export function PromptPanel() {
   const sizes = c.frameSizes();
   return (
     <aside className="panel">
+      <div className="scroll">
       <section>
         <label className="field">
           <span>{t('prompt')}</span>
@@ -108,6 +109,7 @@ export function PromptPanel() {
           {t('smallFrames')}
         </label>
       </details>
+      </div>
 
       <section className="actions">
         <div className={`mode mode-${frameMode}`} data-testid="frame-mode" data-mode={frameMode}>{t(`mode_${frameMode}`)}</div>

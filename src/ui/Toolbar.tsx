@@ -3,14 +3,15 @@ import { TOOL_IDS, TOOL_SHORTCUTS, EDITOR_SHORTCUTS, type ToolId } from '../edit
 import { BRUSH_LIMITS } from '../editor/brush.ts';
 import type { MessageKey } from '../app/i18n.ts';
 import { useController, useEditor, useT } from './hooks.ts';
+import { Icon, type IconName } from './icons.tsx';
 
 const TOOL_INFO = {
-  pan: { icon: '✋', label: 'toolPan' },
-  frame: { icon: '⬚', label: 'toolFrame' },
-  eraser: { icon: '⌫', label: 'toolEraser' },
-  mask: { icon: '🖌', label: 'toolMask' },
-  move: { icon: '✥', label: 'toolMove' },
-} as const satisfies Record<ToolId, { icon: string; label: MessageKey }>;
+  pan: { icon: 'pan', label: 'toolPan' },
+  frame: { icon: 'frame', label: 'toolFrame' },
+  eraser: { icon: 'eraser', label: 'toolEraser' },
+  mask: { icon: 'mask', label: 'toolMask' },
+  move: { icon: 'move', label: 'toolMove' },
+} as const satisfies Record<ToolId, { icon: IconName; label: MessageKey }>;
 
 export function Toolbar() {
   const c = useController();
@@ -30,7 +31,7 @@ export function Toolbar() {
           title={`${t(TOOL_INFO[id].label)} (${TOOL_SHORTCUTS[id]})`}
           onClick={() => c.editor.setTool(id)}
         >
-          <span aria-hidden>{TOOL_INFO[id].icon}</span>
+          <Icon name={TOOL_INFO[id].icon} size={20} />
         </button>
       ))}
       <div className="sep" />
@@ -54,10 +55,10 @@ export function Toolbar() {
         </div>
       )}
       <div className="spacer" />
-      <button type="button" className="tool" title={`${t('zoomIn')} (${EDITOR_SHORTCUTS.zoomIn})`} onClick={() => c.editor.zoomBy(1.25)}>＋</button>
+      <button type="button" className="tool" title={`${t('zoomIn')} (${EDITOR_SHORTCUTS.zoomIn})`} onClick={() => c.editor.zoomBy(1.25)}><Icon name="zoomIn" /></button>
       <span className="zoom" data-testid="zoom-level">{Math.round(zoom * 100)}%</span>
-      <button type="button" className="tool" title={`${t('zoomOut')} (${EDITOR_SHORTCUTS.zoomOut})`} onClick={() => c.editor.zoomBy(0.8)}>－</button>
-      <button type="button" className="tool" data-testid="fit-button" title={`${t('fit')} (${EDITOR_SHORTCUTS.fit})`} onClick={() => c.editor.fitToContent()}>⤢</button>
+      <button type="button" className="tool" title={`${t('zoomOut')} (${EDITOR_SHORTCUTS.zoomOut})`} onClick={() => c.editor.zoomBy(0.8)}><Icon name="zoomOut" /></button>
+      <button type="button" className="tool" data-testid="fit-button" title={`${t('fit')} (${EDITOR_SHORTCUTS.fit})`} onClick={() => c.editor.fitToContent()}><Icon name="fit" /></button>
     </nav>
   );
 }

@@ -3,6 +3,7 @@ import { useRef } from 'react';
 import { LANGUAGES, type Language } from '../app/i18n.ts';
 import { EDITOR_SHORTCUTS } from '../editor/editor.ts';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
+import { Icon } from './icons.tsx';
 
 export function TopBar() {
   const c = useController();
@@ -13,9 +14,9 @@ export function TopBar() {
   const fileInput = useRef<HTMLInputElement>(null);
   return (
     <header className="topbar">
-      <div className="brand"><span className="logo" aria-hidden>◆</span>{t('appTitle')}</div>
+      <div className="brand"><span className="logo"><Icon name="sparkle" size={20} /></span>{t('appTitle')}</div>
       <div className="group">
-        <button type="button" onClick={() => fileInput.current?.click()} title={t('open')}>📂 {t('open')}</button>
+        <button type="button" onClick={() => fileInput.current?.click()} title={t('open')}><Icon name="open" /> {t('open')}</button>
         <input
           ref={fileInput}
           data-testid="open-image-input"
@@ -28,12 +29,12 @@ export function TopBar() {
             e.target.value = '';
           }}
         />
-        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()}>💾 {t('saveCanvas')}</button>
-        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()}>{t('saveFrame')}</button>
+        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()}><Icon name="save" /> {t('saveCanvas')}</button>
+        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()}><Icon name="frame" /> {t('saveFrame')}</button>
       </div>
       <div className="group">
-        <button type="button" data-testid="undo-button" disabled={!canUndo} onClick={() => c.editor.undo()} title={`${t('undo')} (${EDITOR_SHORTCUTS.undo})`}>↶ {t('undo')}</button>
-        <button type="button" data-testid="redo-button" disabled={!canRedo} onClick={() => c.editor.redo()} title={`${t('redo')} (${EDITOR_SHORTCUTS.redo})`}>↷ {t('redo')}</button>
+        <button type="button" data-testid="undo-button" disabled={!canUndo} onClick={() => c.editor.undo()} title={`${t('undo')} (${EDITOR_SHORTCUTS.undo})`}><Icon name="undo" /> {t('undo')}</button>
+        <button type="button" data-testid="redo-button" disabled={!canRedo} onClick={() => c.editor.redo()} title={`${t('redo')} (${EDITOR_SHORTCUTS.redo})`}><Icon name="redo" /> {t('redo')}</button>
       </div>
       <div className="spacer" />
       <ModelStatus />
