@@ -1,0 +1,299 @@
+/**
+ * The canvas editor end to end, on the real generation worker with the tiny bundle:
+ * text-to-image, eraser inpainting, outpainting, undo/redo, reload, cancel, PNG parameters,
+ * on WebGPU (SwiftShader) and on wasm. Every state leaves a screenshot in e2e/artifacts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { launchBrowser, newContext } from './support/browser.ts';
+import { EditorPage, type Box } from './pages/editor-page.ts';
+import { readTextChunks } from '../src/editor/png.ts';
+import { parseParameters } from '../src/editor/parameters.ts';
+
+let browser: Browser;
+beforeAll(async () => { browser = await launchBrowser(); });
+afterAll(async () => { await browser?.close(); });
+
+/** Small, fast runs: the tiny model on SwiftShader is slow. */
+const RUN = { steps: 3, priorSteps: 2 } as const;
+
+/**
+ * Compare two snapshots of `box`: every pixel outside `frame`, and every frame pixel at least
+ * `grow` px from the repaint region (pixels with alpha < 128 before), must be unchanged; the
+ * repaint region must now be opaque. Distances are brute force, independent of the app's code.
+ */
+function checkPasteBack(before: number[], after: number[], box: Box, frame: Box, grow: number) {
+  const repaint: [number, number][] = [];
+  const inFrame = (x: number, y: number): boolean => x >= frame.x && y >= frame.y && x < frame.x + frame.width && y < frame.y + frame.height;
+  for (let y = box.y; y < box.y + box.height; y++) {
+    for (let x = box.x; x < box.x + box.width; x++) {
+      const i = ((y - box.y) * box.width + (x - box.x)) * 4;
+      if (inFrame(x, y) && (before[i + 3] ?? 0) < 128) repaint.push([x, y]);
+    }
+  }
+  let changedOutside = 0;
+  let keptChecked = 0;
+  let repaintNotOpaque = 0;
+  let changedInSeam = 0;
+  for (let y = box.y; y < box.y + box.height; y++) {
+    for (let x = box.x; x < box.x + box.width; x++) {
+      const i = ((y - box.y) * box.width + (x - box.x)) * 4;
+      const same = before[i] === after[i] && before[i + 1] === after[i + 1] && before[i + 2] === after[i + 2] && before[i + 3] === after[i + 3];
+      let far = !inFrame(x, y);
+      if (!far) {
+        far = true;
+        for (const [rx, ry] of repaint) if ((rx - x) ** 2 + (ry - y) ** 2 < grow * grow) { far = false; break; }
+      }
+      if (far) { keptChecked++; if (!same) changedOutside++; }
+      else if (!same) changedInSeam++;
+    }
+  }
+  for (const [x, y] of repaint) if (after[((y - box.y) * box.width + (x - box.x)) * 4 + 3] !== 255) repaintNotOpaque++;
+  return { repaint: repaint.length, keptChecked, changedOutside, repaintNotOpaque, changedInSeam };
+}
+
+for (const ep of ['webgpu', 'wasm'] as const) {
+  describe(`canvas editor on ${ep}`, () => {
+    let ed: EditorPage;
+    const shot = (n: string): Promise<void> => ed.screenshot(`editor-${ep}-${n}.png`);
+    let grow = 0;
+    let afterInpaint: number[] = [];
+    let beforeOutpaint: number[] = [];
+    let afterOutpaint: number[] = [];
+    const area: Box = { x: 0, y: 0, width: 192, height: 128 };
+
+    beforeAll(async () => {
+      ed = await EditorPage.open(await newContext(browser), { ep });
+      const status = await ed.waitForModel();
+      expect(status).toContain(ep);
+      grow = await ed.page.evaluate(() => window.__kandinsky!.seamGrowPx);
+    });
+    afterAll(async () => { await ed?.page.context().close(); });
+
+    test('text-to-image into a frame', async () => {
+      expect(await ed.frame()).toEqual({ x: 0, y: 0, width: 128, height: 128 });
+      await ed.setParams({ prompt: 'a lighthouse at dusk', negative: 'blurry', style: 'watercolour', seed: 1234, ...RUN });
+      await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('text2img');
+      await shot('00-empty');
+      const empty = await ed.pixels(area);
+      await ed.generateAndWait();
+      await shot('01-text2img-staged');
+      // Staged results do not touch the document until accepted.
+      expect(await ed.pixels(area)).toEqual(empty);
+      await expect.poll(() => ed.byId('used-seed').textContent()).toContain('1234');
+      await ed.byId('accept-result-button').click();
+      const px = await ed.pixels({ x: 0, y: 0, width: 128, height: 128 });
+      let opaque = 0;
+      const colours = new Set<number>();
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3] === 255) opaque++;
+        colours.add(((px[i] ?? 0) << 16) | ((px[i + 1] ?? 0) << 8) | (px[i + 2] ?? 0));
+      }
+      expect(opaque).toBe(128 * 128);
+      expect(colours.size).toBeGreaterThan(50); // an image, not a flat fill
+      expect(await ed.undoNames()).toEqual(['generate']);
+      await expect.poll(() => ed.page.getByTestId('gallery-item').count()).toBe(1);
+      await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('full');
+      await shot('02-text2img-accepted');
+    });
+
+    test('erase a region and inpaint it: pixels outside the grown mask are unchanged', async () => {
+      await ed.tool('eraser');
+      await ed.byId('brush-size-input').fill('20');
+      await ed.byId('brush-hardness-input').fill('100');
+      await ed.dragDoc({ x: 40, y: 64 }, { x: 88, y: 64 });
+      await ed.dragDoc({ x: 64, y: 44 }, { x: 64, y: 84 });
+      expect(await ed.undoNames()).toEqual(['generate', 'erase', 'erase']);
+      await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
+      await shot('03-erased');
+      const before = await ed.pixels(area);
+      await ed.generateAndWait();
+      await shot('04-inpaint-staged');
+      await ed.byId('accept-result-button').click();
+      afterInpaint = await ed.pixels(area);
+      const r = checkPasteBack(before, afterInpaint, area, await ed.frame(), grow);
+      expect(r.repaint).toBeGreaterThan(1000);
+      expect(r.keptChecked).toBeGreaterThan(10_000);
+      expect(r.changedOutside).toBe(0);
+      expect(r.repaintNotOpaque).toBe(0);
+      expect(r.changedInSeam).toBeGreaterThan(0);
+      expect((await ed.undoNames()).at(-1)).toBe('generate');
+      await shot('05-inpaint-accepted');
+    });
+
+    test('drag the frame half off the image and outpaint: the old half is unchanged', async () => {
+      await ed.tool('frame');
+      await ed.dragDoc({ x: 64, y: 64 }, { x: 128, y: 64 });
+      expect(await ed.frame()).toEqual({ x: 64, y: 0, width: 128, height: 128 });
+      await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
+      await shot('06-frame-half-off');
+      beforeOutpaint = await ed.pixels(area);
+      await ed.generateAndWait();
+      await shot('07-outpaint-staged');
+      await ed.byId('accept-result-button').click();
+      afterOutpaint = await ed.pixels(area);
+      const r = checkPasteBack(beforeOutpaint, afterOutpaint, area, await ed.frame(), grow);
+      expect(r.repaint).toBe(64 * 128);
+      expect(r.changedOutside).toBe(0);
+      expect(r.repaintNotOpaque).toBe(0);
+      // The old half beyond the seam, and everything left of the frame, is exactly as before.
+      for (let y = 0; y < 128; y++) {
+        const row = (x0: number, x1: number, a: number[]) => a.slice((y * 192 + x0) * 4, (y * 192 + x1) * 4);
+        expect(row(0, 128 - grow, afterOutpaint)).toEqual(row(0, 128 - grow, beforeOutpaint));
+      }
+      await ed.byId('fit-button').click();
+      await shot('08-outpaint-accepted');
+    });
+
+    test('undo and redo', async () => {
+      await ed.byId('undo-button').click();
+      expect(await ed.pixels(area)).toEqual(beforeOutpaint);
+      await shot('09-undone');
+      await ed.byId('undo-button').click();
+      expect(await ed.pixels(area)).not.toEqual(afterInpaint);
+      await ed.byId('redo-button').click();
+      expect(await ed.pixels(area)).toEqual(afterInpaint);
+      await ed.byId('redo-button').click();
+      expect(await ed.pixels(area)).toEqual(afterOutpaint);
+      await expect.poll(() => ed.byId('redo-button').isDisabled()).toBe(true);
+      await shot('10-redone');
+    });
+
+    test('reload and find everything back', async () => {
+      const frame = await ed.frame();
+      const names = await ed.undoNames();
+      await ed.flush();
+      await ed.page.reload();
+      await ed.waitForApp();
+      await ed.notice('restored');
+      expect(await ed.pixels(area)).toEqual(afterOutpaint);
+      expect(await ed.frame()).toEqual(frame);
+      expect(await ed.undoNames()).toEqual(names);
+      expect(await ed.byId('prompt-input').inputValue()).toBe('a lighthouse at dusk');
+      expect(await ed.byId('style-select').inputValue()).toBe('watercolour');
+      expect(await ed.page.getByTestId('gallery-item').count()).toBe(3);
+      await shot('11-reloaded');
+      // History survived too: undo goes back to before the outpaint.
+      await ed.byId('undo-button').click();
+      expect(await ed.pixels(area)).toEqual(beforeOutpaint);
+      await ed.byId('redo-button').click();
+      expect(await ed.pixels(area)).toEqual(afterOutpaint);
+      await ed.waitForModel();
+    });
+
+    test('cancel mid-run leaves the canvas untouched', async () => {
+      await ed.tool('frame');
+      await ed.dragDoc({ x: 128, y: 64 }, { x: 128, y: 160 }); // frame partly over the image, partly empty
+      await ed.setParams({ steps: 40 });
+      const box: Box = { x: 0, y: 0, width: 192, height: 256 };
+      const before = await ed.pixels(box);
+      const names = await ed.undoNames();
+      await ed.byId('generate-button').click();
+      await ed.page.waitForFunction(() => /\d+\/\d+/.test(document.querySelector('[data-testid="progress-stage"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      await shot('12-running');
+      await ed.byId('cancel-button').click();
+      await ed.notice('cancelled', 120_000);
+      await expect.poll(() => ed.byId('progress').count()).toBe(0);
+      expect(await ed.byId('accept-result-button').count()).toBe(0);
+      expect(await ed.pixels(box)).toEqual(before);
+      expect(await ed.undoNames()).toEqual(names);
+      await shot('13-cancelled');
+      await ed.setParams(RUN);
+    });
+
+    test('save a PNG and read its embedded parameters back', async () => {
+      const d = await ed.download('save-png-button');
+      const bytes = new Uint8Array(readFileSync((await d.path())!));
+      const chunks = readTextChunks(bytes);
+      const params = parseParameters(chunks.parameters ?? '');
+      expect(params).toMatchObject({
+        prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', style: 'watercolour', steps: 3, priorSteps: 2,
+        seed: 1234, width: 128, height: 128, mode: 'inpaint', model: 'tiny-kandinsky-2-2', ep,
+      });
+      expect(JSON.parse(chunks.kandinsky ?? '{}')).toEqual(params);
+      const f = await ed.download('save-frame-button');
+      expect(readTextChunks(new Uint8Array(readFileSync((await f.path())!))).parameters).toBe(chunks.parameters);
+      await shot('14-saved');
+    });
+  });
+}
+
+describe('editor without generation', () => {
+  let ed: EditorPage;
+  beforeAll(async () => { ed = await EditorPage.open(await newContext(browser), { autoload: false }); });
+  afterAll(async () => { await ed?.page.context().close(); });
+
+  test('generating with no model loaded says so and changes nothing', async () => {
+    await ed.setParams({ prompt: 'a cat' });
+    await ed.byId('generate-button').click();
+    expect(await ed.notice('errNoModel')).toMatch(/No model is loaded/);
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toBeNull();
+    await ed.screenshot('editor-bad-no-model.png');
+  });
+
+  test('opening a non-image, a corrupt PNG and a 10000×10000 PNG', async () => {
+    await ed.closeNotices();
+    await ed.openFile('notes.txt', 'text/plain', Buffer.from('this is not an image'));
+    expect(await ed.notice('errNotImage')).toContain('notes.txt');
+    const { gradientPng, hugeGreyPng } = await import('./support/png-fixtures.ts');
+    const good = gradientPng(96, 64);
+    await ed.openFile('broken.png', 'image/png', good.subarray(0, 60));
+    expect(await ed.notice('errCorrupt')).toContain('broken.png');
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toBeNull();
+    expect(await ed.undoNames()).toEqual([]);
+    await ed.screenshot('editor-bad-files.png');
+    await ed.openFile('huge.png', 'image/png', hugeGreyPng(10_000));
+    expect(await ed.notice('imageDownscaled', 120_000)).toMatch(/10000×10000.*4096×4096/);
+    const bounds = await ed.page.evaluate(() => window.__kandinsky!.contentBounds());
+    expect(bounds).toMatchObject({ width: 4096, height: 4096 });
+    await ed.screenshot('editor-huge-image.png');
+    await ed.byId('undo-button').click();
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toBeNull();
+  });
+
+  test('an empty prompt over nothing is refused with a clear message', async () => {
+    await ed.setParams({ prompt: '' });
+    await ed.page.evaluate(() => document.querySelector<HTMLButtonElement>('[data-testid="load-model-button"]')?.click());
+    await ed.waitForModel();
+    await ed.byId('generate-button').click();
+    expect(await ed.notice('errEmptyPrompt')).toMatch(/type a prompt/);
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toBeNull();
+    expect(await ed.byId('progress').count()).toBe(0);
+  });
+
+  test('open by drop and by paste; switch the UI to Russian', async () => {
+    const { gradientPng } = await import('./support/png-fixtures.ts');
+    const b64 = gradientPng(64, 48).toString('base64');
+    const transfer = async (kind: 'drop' | 'paste') => ed.page.evaluate(([b64, kind]) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], `${kind}.png`, { type: 'image/png' }));
+      if (kind === 'drop') {
+        const target = document.querySelector('.canvas-wrap')!;
+        target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      } else {
+        window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      }
+    }, [b64, kind] as const);
+    await transfer('drop');
+    await ed.notice('imageOpened');
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toMatchObject({ width: 64, height: 48 });
+    await transfer('paste');
+    await expect.poll(() => ed.undoNames()).toEqual(['open image', 'open image']);
+    await ed.byId('language-select').selectOption('ru');
+    await expect.poll(() => ed.byId('generate-button').textContent()).toBe('Создать');
+    expect(await ed.byId('model-status').textContent()).toContain('ready');
+    await ed.screenshot('editor-russian.png');
+    await ed.byId('language-select').selectOption('en');
+  });
+
+  test('the worker crashing is recovered: restarted, model reloaded, canvas kept', async () => {
+    const before = await ed.page.evaluate(() => window.__kandinsky!.contentBounds());
+    await ed.page.evaluate(() => window.__kandinsky!.crashWorker());
+    expect(await ed.notice('errWorkerCrashed')).toMatch(/restarting/);
+    await ed.waitForModel();
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toEqual(before);
+  });
+});
