@@ -12,7 +12,9 @@ import { join, normalize, sep } from 'node:path';
 /** One request as the server saw it. */
 export interface ServedRequest {
   readonly method: string;
-  /** Path relative to the served root ("unet.onnx"), prefix removed. */
+  /** First URL path segment (see BundleServer): lets one server offer several independent bundle URLs. */
+  readonly mount: string;
+  /** Path below the mount, relative to the served root ("tiny/unet.onnx"). */
   readonly path: string;
   readonly range: string | null;
   readonly ifRange: string | null;
@@ -21,7 +23,7 @@ export interface ServedRequest {
   bytes: number;
 }
 
-/** Switches, changeable between requests. */
+/** Switches, changeable between requests. Paths match either "<path>" or "<mount>/<path>". */
 export interface ServerSwitches {
   /** Send this many bytes of `path`, then hold the response until `stop()` (once; cleared when hit). */
   stall: { path: string; after: number } | null;
@@ -35,7 +37,7 @@ export interface ServerSwitches {
 
 const CHUNK = 64 * 1024;
 
-/** A bundle server on 127.0.0.1; URLs look like `${url}<mount>/<file>` where mount is any single path segment. */
+/** A bundle server on 127.0.0.1; URLs look like `${url}<mount>/<path>`: any mount name serves the same root. */
 export class BundleServer {
   readonly log: ServedRequest[] = [];
   readonly switches: ServerSwitches = { stall: null, corrupt: null, missing: new Set(), chunkDelayMs: 0 };
@@ -58,9 +60,9 @@ export class BundleServer {
     return `http://127.0.0.1:${this.port}/`;
   }
 
-  /** Requests for one file (relative path). */
+  /** GET requests for one file ("<path>" or "<mount>/<path>"). */
   requestsFor(path: string): ServedRequest[] {
-    return this.log.filter((r) => r.path === path && r.method === 'GET');
+    return this.log.filter((r) => r.method === 'GET' && (r.path === path || `${r.mount}/${r.path}` === path));
   }
 
   /** Listen (again) on the same port. */
@@ -108,10 +110,13 @@ export class BundleServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    // Drop the first segment (the "mount"), so one server can offer several independent bundle URLs.
-    const path = decodeURIComponent(url.pathname).split('/').filter((s) => s !== '').slice(1).join('/');
+    // The first segment is the "mount": any name, so one server can offer several independent bundle URLs.
+    const segs = decodeURIComponent(url.pathname).split('/').filter((s) => s !== '');
+    const mount = segs[0] ?? '';
+    const path = segs.slice(1).join('/');
+    const matches = (p: string) => p === path || p === `${mount}/${path}`;
     const entry: ServedRequest = {
-      method: req.method ?? 'GET', path, range: req.headers.range ?? null,
+      method: req.method ?? 'GET', mount, path, range: req.headers.range ?? null,
       ifRange: (req.headers['if-range'] as string | undefined) ?? null, status: 0, bytes: 0,
     };
     this.log.push(entry);
@@ -125,7 +130,7 @@ export class BundleServer {
       res.writeHead(204).end();
       return;
     }
-    const file = this.switches.missing.has(path) ? null : await this.file(path);
+    const file = [...this.switches.missing].some(matches) ? null : await this.file(path);
     if (!file) {
       entry.status = 404;
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
@@ -133,7 +138,7 @@ export class BundleServer {
     }
     let data = file.data;
     const corrupt = this.switches.corrupt;
-    if (corrupt && corrupt.path === path && corrupt.offset < data.length) {
+    if (corrupt && matches(corrupt.path) && corrupt.offset < data.length) {
       data = Buffer.from(data);
       data[corrupt.offset] = data[corrupt.offset]! ^ 0xff;
     }
@@ -162,7 +167,7 @@ export class BundleServer {
     if (req.method === 'HEAD') { res.end(); return; }
 
     const stall = this.switches.stall;
-    const stallAt = stall && stall.path === path ? stall.after : null;
+    const stallAt = stall && matches(stall.path) ? stall.after : null;
     for (let at = start; at <= end;) {
       let n = Math.min(CHUNK, end + 1 - at);
       if (stallAt !== null) {
