@@ -40,8 +40,8 @@ export function readManifest(text: string, where: string): ManifestFacts {
     if (!s) continue;
     stages.push(name);
     add({ path: s.file, bytes: s.bytes, sha256: s.sha256, optional: false });
-    // External-data locations are relative to the graph file, as in ONNX.
-    for (const x of s.external_data ?? []) add({ path: dirname(s.file) + x.path, bytes: x.bytes, sha256: x.sha256, optional: false });
+    // External-data paths are relative to the bundle folder, as runtime/bundle.ts reads them.
+    for (const x of s.external_data ?? []) add({ path: x.path, bytes: x.bytes, sha256: x.sha256, optional: false });
     if (name === 'prior') add({ path: s.stats ?? 'prior_stats.json', bytes: null, sha256: null, optional: false });
   }
   add({ path: m.text.tokenizer, bytes: null, sha256: null, optional: false });
