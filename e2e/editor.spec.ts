@@ -289,6 +289,26 @@ describe('editor without generation', () => {
     await ed.byId('language-select').selectOption('en');
   });
 
+  test('mask brush marks pixels to repaint; a tab crash loses nothing', async () => {
+    const { gradientPng } = await import('./support/png-fixtures.ts');
+    await ed.openFile('big.png', 'image/png', gradientPng(256, 256)); // opens centred on the frame, covering it
+    const f = await ed.frame();
+    await ed.tool('mask');
+    await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('full');
+    await ed.dragDoc({ x: f.x + 40, y: f.y + 64 }, { x: f.x + 88, y: f.y + 64 });
+    await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
+    await ed.screenshot('editor-mask-brush.png');
+    const bounds = await ed.page.evaluate(() => window.__kandinsky!.contentBounds());
+    const names = await ed.undoNames();
+    await ed.page.waitForTimeout(1500); // autosave runs shortly after each change; no explicit flush here
+    await ed.page.goto('chrome://crash').catch(() => undefined);
+    const again = await EditorPage.open(ed.page.context(), { autoload: false });
+    expect(await again.page.evaluate(() => window.__kandinsky!.contentBounds())).toEqual(bounds);
+    expect(await again.undoNames()).toEqual(names);
+    await expect.poll(() => again.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
+    await again.page.close();
+  });
+
   test('the worker crashing is recovered: restarted, model reloaded, canvas kept', async () => {
     const before = await ed.page.evaluate(() => window.__kandinsky!.contentBounds());
     await ed.page.evaluate(() => window.__kandinsky!.crashWorker());

@@ -3,6 +3,9 @@
 const en = {
   appTitle: 'Kandinsky Web',
   open: 'Open image…',
+  openShort: 'Open',
+  saveCanvasShort: 'Save',
+  saveFrameShort: 'Save frame',
   saveCanvas: 'Save canvas PNG',
   saveFrame: 'Save frame PNG',
   undo: 'Undo',
@@ -107,6 +110,9 @@ export type MessageKey = keyof typeof en;
 const ru: Record<MessageKey, string> = {
   appTitle: 'Kandinsky Web',
   open: 'Открыть изображение…',
+  openShort: 'Открыть',
+  saveCanvasShort: 'Сохранить',
+  saveFrameShort: 'Рамку в PNG',
   saveCanvas: 'Сохранить холст в PNG',
   saveFrame: 'Сохранить рамку в PNG',
   undo: 'Отменить',

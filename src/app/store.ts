@@ -131,7 +131,7 @@ let noticeId = 1;
 /** Show a message; errors stay until dismissed, others fade after a while (handled by the UI). */
 export function notify(store: StoreApi<AppState>, kind: Notice['kind'], key: MessageKey, vars: Notice['vars'] = {}): void {
   const notice = { id: noticeId++, kind, key, vars };
-  store.setState((s) => ({ notices: [...s.notices.slice(-4), notice] }));
+  store.setState((s) => ({ notices: [...s.notices.slice(-2), notice] }));
 }
 
 /** Remove a message. */

@@ -16,7 +16,7 @@ export function TopBar() {
     <header className="topbar">
       <div className="brand"><span className="logo"><Icon name="sparkle" size={20} /></span>{t('appTitle')}</div>
       <div className="group">
-        <button type="button" onClick={() => fileInput.current?.click()} title={t('open')}><Icon name="open" /> {t('open')}</button>
+        <button type="button" onClick={() => fileInput.current?.click()} title={t('open')}><Icon name="open" /> {t('openShort')}</button>
         <input
           ref={fileInput}
           data-testid="open-image-input"
@@ -29,8 +29,8 @@ export function TopBar() {
             e.target.value = '';
           }}
         />
-        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()}><Icon name="save" /> {t('saveCanvas')}</button>
-        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()}><Icon name="frame" /> {t('saveFrame')}</button>
+        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()} title={t('saveCanvas')}><Icon name="save" /> {t('saveCanvasShort')}</button>
+        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()} title={t('saveFrame')}><Icon name="frame" /> {t('saveFrameShort')}</button>
       </div>
       <div className="group">
         <button type="button" data-testid="undo-button" disabled={!canUndo} onClick={() => c.editor.undo()} title={`${t('undo')} (${EDITOR_SHORTCUTS.undo})`}><Icon name="undo" /> {t('undo')}</button>
