@@ -190,7 +190,7 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       const before = await ed.pixels(box);
       const names = await ed.undoNames();
       await ed.byId('generate-button').click();
-      await ed.page.waitForFunction(() => /\d+\/\d+/.test(document.querySelector('[data-testid="progress-stage"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      await ed.page.waitForSelector('[data-testid="progress-stage"][data-stage="unet"]', { timeout: 120_000 });
       await shot('12-running');
       await ed.byId('cancel-button').click();
       await ed.notice('cancelled', 120_000);

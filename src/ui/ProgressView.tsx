@@ -17,7 +17,7 @@ export function ProgressView() {
       <div className="progress-text">
         {p ? (
           <>
-            <span data-testid="progress-stage">{t('progressStage', { stage: t(`stage_${p.stage}`), step: p.step, total: p.total })}</span>
+            <span data-testid="progress-stage" data-stage={p.stage} data-step={p.step}>{t('progressStage', { stage: t(`stage_${p.stage}`), step: p.step, total: p.total })}</span>
             {p.numImages > 1 && <span>{t('progressImage', { image: p.image + 1, count: p.numImages })}</span>}
             {eta !== null && <span>{t('eta', { time: fmt(eta) })}</span>}
           </>
