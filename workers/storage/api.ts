@@ -26,6 +26,8 @@ import { formatBytes } from './format.ts';
 
 /** Directory (OPFS) or cache name (Cache Storage) the store lives in. */
 export const STORE_NAME = 'kandinsky-web-models';
+/** Id of the stored copy of the built-in bundle. */
+export const BUILTIN_ID = 'builtin';
 /** Prefix of Web Lock names, one lock per bundle id. */
 export const LOCK_PREFIX = 'kandinsky-web:bundle:';
 /** How often progress events are sent at most (ms). */
@@ -368,8 +370,9 @@ export class ModelStore implements ModelStoreApi {
     return checked;
   }
 
-  /** Reuse the id of a bundle from the same source, else a new id from the name. */
+  /** Reuse the id of a bundle from the same source, else a new id from the name ("builtin" for the built-in bundle). */
   private async idFor(key: string, name: string): Promise<string> {
+    if (key === 'builtin') return BUILTIN_ID;
     const store = await this.storeP;
     const ids = await store.list('bundles');
     for (const id of ids) {
@@ -377,7 +380,7 @@ export class ModelStore implements ModelStoreApi {
       if (rec?.source.key === key) return id;
     }
     const base = slug(name);
-    if (!ids.includes(base)) return base;
+    if (!ids.includes(base) && base !== BUILTIN_ID) return base;
     for (let i = 2; ; i++) if (!ids.includes(`${base}-${i}`)) return `${base}-${i}`;
   }
 
