@@ -1,0 +1,1 @@
+"""Repository tools; `tools.export` is the Python ONNX exporter (see tools/export/README.md)."""

@@ -1,0 +1,126 @@
+"""`python -m tools.export`: diffusers Kandinsky 2.2 checkpoint folders -> ONNX bundle."""
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from pathlib import Path
+
+from . import bundle
+from .stages import STAGE_NAMES, load_module, sample_inputs, stage_contract
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tools.export", description=__doc__)
+    p.add_argument("--out", required=True, type=Path, help="bundle folder to write (created if missing)")
+    p.add_argument("--dtype", choices=("fp32", "fp16"), default="fp32",
+                   help="compute dtype inside the graphs (I/O stays float32); fp16 needs WebGPU shader-f16")
+    p.add_argument("--quantize", choices=("none", "int8", "int4"), default="none",
+                   help="weight-only quantization (MatMulNBits + int8 conv weights)")
+    p.add_argument("--prior", type=Path, help="KandinskyV22PriorPipeline folder (prior, text_encoder, image_encoder, tokenizer, ...)")
+    p.add_argument("--decoder", type=Path, help="KandinskyV22Pipeline folder (unet, movq, scheduler)")
+    p.add_argument("--inpaint", type=Path, help="KandinskyV22InpaintPipeline folder (its unet becomes unet_inpaint)")
+    p.add_argument("--stages", nargs="+", choices=STAGE_NAMES, help="export only these (default: all the given folders hold)")
+    p.add_argument("--name", help="bundle name for the manifest")
+    p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-vs-PyTorch check")
+    return p.parse_args(argv)
+
+
+def _sources(args) -> dict[str, Path | None]:
+    src = {"prior": args.prior, "decoder": args.decoder, "inpaint": args.inpaint}
+    for k, v in src.items():
+        if v is not None and not Path(v).is_dir():
+            raise SystemExit(f"--{k} {v}: not a folder; expected a diffusers checkpoint folder (save_pretrained layout)")
+    return src
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    from .configs import cpu_threads
+    from .onnx_io import export_stage, save_model, temp_dir
+    from .precision import apply
+    from .verify import verify_stage
+
+    torch.set_num_threads(cpu_threads())
+    src = _sources(args)
+    if not any(src.values()):
+        raise SystemExit("give at least one of --prior, --decoder, --inpaint (local diffusers checkpoint folders)")
+    stages = args.stages or [s for s in STAGE_NAMES if src[stage_contract(s, 1, 1).source] is not None]
+    for s in stages:
+        need = stage_contract(s, 1, 1).source
+        if src[need] is None:
+            raise SystemExit(f"stage {s} needs --{need}")
+    d, h = bundle.dims(src["prior"], src["decoder"] or src["inpaint"])
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    manifest_path = out / "manifest.json"
+    old = bundle.read_json(manifest_path) if manifest_path.exists() else {}
+    variant = {"dtype": args.dtype, "quantize": args.quantize}
+    if old and old.get("precision") != {**variant, "requires_shader_f16": args.dtype == "fp16"}:
+        raise SystemExit(f"{manifest_path} holds a {old.get('precision')} bundle; write {variant} to another --out")
+    entries = dict(old.get("stages", {}))
+    failures = []
+    for name in stages:
+        t0 = time.time()
+        st = stage_contract(name, d, h)
+        print(f"[{name}] loading from {src[st.source]}", flush=True)
+        module = load_module(name, src[st.source])
+        with temp_dir(f"export-{name}-") as work:
+            model = export_stage(module, st, sample_inputs(st, batch=2, side=64), Path(work))
+            model = apply(model, args.dtype, args.quantize)
+            entry = save_model(model, out, name)
+        del model
+        gc.collect()
+        entry = {"file": entry["file"], "bytes": entry["bytes"], "sha256": entry["sha256"],
+                 **({"stats": "prior_stats.json"} if name == "prior" else {}),
+                 "inputs": st.inputs, "outputs": st.outputs,
+                 "compute_dtype": bundle.DTYPE_NAMES[args.dtype],
+                 "weights": bundle.WEIGHTS[(args.dtype, args.quantize)],
+                 **({"external_data": entry["external_data"]} if "external_data" in entry else {})}
+        entries[name] = entry
+        size = entry["bytes"] + sum(e["bytes"] for e in entry.get("external_data", []))
+        print(f"[{name}] wrote {size / 1e6:.1f} MB in {time.time() - t0:.0f} s", flush=True)
+        if not args.no_verify:
+            worst, tol, ok = verify_stage(module, st, out / entry["file"], args.dtype, args.quantize)
+            print(f"[{name}] verify: worst error {worst:.3e} x max(1,|ref|), tolerance {tol:.0e}: {'PASS' if ok else 'FAIL'}", flush=True)
+            if not ok:
+                failures.append(name)
+        del module
+        gc.collect()
+
+    if src["prior"] is not None:
+        text = bundle.write_tokenizer(src["prior"], out)
+        bundle.write_prior_stats(src["prior"], out)
+    else:
+        text = old.get("text", {"max_length": 77, "tokenizer": "tokenizer/tokenizer.json"})
+    schedulers = dict(old.get("schedulers", {}))
+    if src["prior"] is not None:
+        schedulers["prior"] = bundle.scheduler_config(src["prior"])
+    dec = src["decoder"] or src["inpaint"]
+    if dec is not None:
+        schedulers["decoder"] = bundle.scheduler_config(dec)
+    manifest = {
+        "format": bundle.FORMAT, "version": bundle.VERSION,
+        "name": args.name or old.get("name") or out.name,
+        "family": "kandinsky-2.2",
+        "description": old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
+        "dtype": "float32",
+        "precision": {**variant, "requires_shader_f16": args.dtype == "fp16"},
+        "embedding_dim": d,
+        "text": text,
+        "image_processor": bundle.image_processor(src["prior"]) if src["prior"] else old.get("image_processor", bundle.image_processor(None)),
+        "movq": bundle.movq_info(src["decoder"]) if src["decoder"] else old.get("movq", bundle.movq_info(None)),
+        "stages": {k: entries[k] for k in STAGE_NAMES if k in entries},
+        "schedulers": schedulers,
+    }
+    if "decoder" in schedulers:
+        manifest["scheduler_alternatives"] = bundle.scheduler_alternatives(schedulers["decoder"])
+    bundle.write_json(manifest_path, bundle.json_safe(manifest))
+    print(f"wrote {manifest_path} ({len(manifest['stages'])} stages)")
+    if failures:
+        print(f"verification FAILED for: {', '.join(failures)}")
+        return 1
+    return 0
