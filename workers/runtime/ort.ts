@@ -1,0 +1,453 @@
+/**
+ * The one door to onnxruntime-web: picks the execution provider, creates stage sessions lazily,
+ * converts float16 at the boundary, serialises runs and maps every failure to an EngineError.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import { EngineError, ErrorCode } from '../errors.ts';
+import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
+import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
+import type { Bundle } from './bundle.ts';
+import { stageDtype, type StageEntry } from './manifest.ts';
+import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
+
+type Ort = typeof OrtModule;
+type Session = OrtModule.InferenceSession;
+
+/** What the device offers, for the UI and for per-stage decisions. */
+export interface RuntimeCapabilities {
+  /** A WebGPU adapter was found. */
+  readonly webgpu: boolean;
+  /** The adapter supports 16-bit floats in shaders (needed by float16 graphs on WebGPU). */
+  readonly shaderF16: boolean;
+}
+
+export interface RuntimeOptions {
+  readonly provider: ProviderPreference;
+  /** wasm threads; default 1 in Node, min(4, cores) in cross-origin-isolated pages, else 1. */
+  readonly numThreads?: number;
+  /** URL prefix of the self-hosted ORT .wasm files; default `${BASE_URL}ort/` in browsers. */
+  readonly wasmPaths?: string;
+}
+
+/** A StageRunner backed by onnxruntime-web sessions. */
+export interface OrtRuntime extends StageRunner {
+  readonly capabilities: RuntimeCapabilities;
+  /** Decisions the user should know about (wasm fallback, slow paths). */
+  readonly warnings: readonly string[];
+  /** The provider a stage runs on (float16 stages may fall back to wasm). */
+  epOf(stage: StageName): ExecutionProvider;
+  /** Free one stage's session, or all; the next run recreates it. */
+  release(stage?: StageName): Promise<void>;
+  /** Create the sessions of these stages now (session creation can take seconds on WebGPU). */
+  warmup(stages: readonly StageName[]): Promise<void>;
+  /** Release everything; the runtime cannot be used afterwards. */
+  dispose(): Promise<void>;
+}
+
+const isNode = typeof globalThis.process?.versions?.node === 'string';
+
+let ortModules: Partial<Record<'default' | 'all', Promise<Ort>>> = {};
+
+/**
+ * onnxruntime-web's Node entry has only the CPU (wasm) backend; its browser bundle also carries
+ * WebGPU, so Node with a WebGPU implementation (the `webgpu` package) loads that one.
+ */
+function loadOrt(variant: 'default' | 'all'): Promise<Ort> {
+  const cached = ortModules[variant];
+  if (cached) return cached;
+  const specifier = 'onnxruntime-web/all';
+  const p = variant === 'all'
+    ? (import(/* @vite-ignore */ specifier) as Promise<Ort>)
+    : import('onnxruntime-web');
+  ortModules = { ...ortModules, [variant]: p };
+  return p;
+}
+
+/** Dawn (Node's `webgpu` package) rejects writeBuffer from SharedArrayBuffer views: copy those first (SPEC §5). */
+function copySharedWrites(device: GPUDevice): void {
+  const queue = device.queue;
+  const write = queue.writeBuffer.bind(queue);
+  const patched = (buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number): void => {
+    const view = ArrayBuffer.isView(data) ? data : null;
+    const backing = view ? view.buffer : data;
+    if (typeof SharedArrayBuffer === 'undefined' || !(backing instanceof SharedArrayBuffer)) {
+      write(buffer, offset, data as BufferSource, dataOffset, size);
+      return;
+    }
+    // Typed arrays count dataOffset/size in elements; ArrayBuffers and DataViews in bytes.
+    const unit = view && !(view instanceof DataView) ? (view as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    const start = (view ? view.byteOffset : 0) + (dataOffset ?? 0) * unit;
+    const length = size !== undefined ? size * unit : (view ? view.byteLength : backing.byteLength) - (dataOffset ?? 0) * unit;
+    const copy = new Uint8Array(length);
+    copy.set(new Uint8Array(backing, start, length));
+    write(buffer, offset, copy);
+  };
+  queue.writeBuffer = patched as GPUQueue['writeBuffer'];
+}
+
+interface GpuProbe {
+  readonly adapter: GPUAdapter | null;
+  /** Why there is no adapter, for the fallback warning. */
+  readonly reason: string;
+}
+
+async function probeGpu(): Promise<GpuProbe> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { adapter, reason: '' } : { adapter: null, reason: 'the browser found no suitable GPU adapter' };
+  } catch (e) {
+    return { adapter: null, reason: `requesting a GPU adapter failed (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+function defaultThreads(): number {
+  if (isNode) return 1;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return isolated ? Math.max(1, Math.min(4, cores)) : 1;
+}
+
+function defaultWasmPaths(): string | undefined {
+  if (isNode) return undefined;
+  const base = import.meta.env?.BASE_URL ?? '/';
+  const here = globalThis.location?.href;
+  return here ? new URL(`${base}ort/`, here).href : `${base}ort/`;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const DEVICE_LOST = /device (is |was )?lost|GPUDevice.*lost|lost.*GPUDevice|DXGI_ERROR_DEVICE_REMOVED/i;
+const NEEDS_F16 = /requires f16|shader-f16|\bf16\b.*not support/i;
+
+const describeFeed = (name: string, t: HostTensor): string => `${name} ${t.type}[${t.dims.join(',')}]`;
+const describeGraph = (entry: StageEntry): string =>
+  Object.entries(entry.inputs).map(([n, d]) => `${n}[${d.join(',')}]`).join(', ');
+
+interface StageSession {
+  readonly session: Session;
+  readonly ep: ExecutionProvider;
+  /** Element type per graph input, from the model's metadata. */
+  readonly inputTypes: ReadonlyMap<string, string>;
+}
+
+class Runtime implements OrtRuntime {
+  private readonly sessions = new Map<StageName, Promise<StageSession>>();
+  private readonly warningList: string[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private lostReason: string | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly bundle: Bundle,
+    readonly ep: ExecutionProvider,
+    readonly capabilities: RuntimeCapabilities,
+    private readonly stageEps: ReadonlyMap<StageName, ExecutionProvider>,
+    warnings: readonly string[],
+  ) {
+    this.warningList.push(...warnings);
+  }
+
+  get warnings(): readonly string[] {
+    return this.warningList;
+  }
+
+  has(stage: StageName): boolean {
+    return this.bundle.manifest.stages[stage] !== undefined;
+  }
+
+  epOf(stage: StageName): ExecutionProvider {
+    return this.stageEps.get(stage) ?? this.ep;
+  }
+
+  /** Device loss handler (called from GPUDevice.lost). */
+  markLost(reason: string): void {
+    this.lostReason = reason;
+  }
+
+  /** Runs tasks one at a time: sessions share one GPU device and ORT web rejects concurrent runs. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  private entry(stage: StageName): StageEntry {
+    const entry = this.bundle.manifest.stages[stage];
+    if (!entry) {
+      throw new EngineError(ErrorCode.StageMissing, `The bundle "${this.bundle.manifest.name}" has no ${stage} stage, so this mode is not available with it.`, { file: stage });
+    }
+    return entry;
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new EngineError(ErrorCode.NoModel, 'The model was unloaded; load a bundle again.');
+  }
+
+  private session(stage: StageName): Promise<StageSession> {
+    let s = this.sessions.get(stage);
+    if (!s) {
+      const created = this.createSession(stage);
+      this.sessions.set(stage, created);
+      created.catch(() => {
+        if (this.sessions.get(stage) === created) this.sessions.delete(stage);
+      });
+      s = created;
+    }
+    return s;
+  }
+
+  private async createSession(stage: StageName): Promise<StageSession> {
+    const entry = this.entry(stage);
+    const ep = this.epOf(stage);
+    const model = await this.bundle.readFile(entry.file);
+    // External data paths are relative to the graph file inside the bundle.
+    const dir = entry.file.slice(0, entry.file.lastIndexOf('/') + 1);
+    const externalData = await Promise.all((entry.external_data ?? []).map(async (e) => ({
+      path: dir && e.path.startsWith(dir) ? e.path.slice(dir.length) : e.path,
+      data: await this.bundle.readFile(e.path),
+    })));
+    let session: Session;
+    try {
+      session = await this.ort.InferenceSession.create(model, {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+        ...(externalData.length > 0 ? { externalData } : {}),
+      });
+    } catch (e) {
+      throw this.creationError(stage, entry, ep, e);
+    }
+
+    const expectedIn = Object.keys(entry.inputs);
+    const expectedOut = Object.keys(entry.outputs);
+    const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && b.every((n) => a.includes(n));
+    if (!same(session.inputNames, expectedIn) || !same(session.outputNames, expectedOut)) {
+      await session.release().catch(() => undefined);
+      const expected = `inputs [${expectedIn.join(', ')}], outputs [${expectedOut.join(', ')}]`;
+      const actual = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;
+      throw new EngineError(
+        ErrorCode.StageMismatch,
+        `The ${stage} graph "${entry.file}" has ${actual}, but the manifest says ${expected}. The bundle's files do not match its manifest; re-export the bundle.`,
+        { file: entry.file, expected, actual },
+      );
+    }
+    const inputTypes = new Map<string, string>();
+    for (const meta of session.inputMetadata) if (meta.isTensor) inputTypes.set(meta.name, meta.type);
+    if (ep === 'webgpu') this.lostReason = null; // a GPU session came up, so the device works again
+    return { session, ep, inputTypes };
+  }
+
+  private creationError(stage: StageName, entry: StageEntry, ep: ExecutionProvider, e: unknown): EngineError {
+    const msg = message(e);
+    if (e instanceof EngineError) return e;
+    if (this.lostReason !== null || DEVICE_LOST.test(msg)) return this.deviceLost(msg);
+    const float16 = stageDtype(this.bundle.manifest, stage) === 'float16';
+    if (ep === 'webgpu' && !this.capabilities.shaderF16 && NEEDS_F16.test(msg)) {
+      return new EngineError(
+        ErrorCode.Unsupported,
+        `The ${stage} graph "${entry.file}" needs 16-bit float shaders, which this GPU does not offer (no shader-f16). Use a float32 bundle or the wasm provider. (${msg})`,
+        { file: entry.file, expected: 'shader-f16', actual: 'not supported by the GPU adapter' },
+      );
+    }
+    if (float16 && ep === 'wasm' && this.ep === 'webgpu') {
+      return new EngineError(
+        ErrorCode.Unsupported,
+        `The ${stage} graph "${entry.file}" is float16; this GPU has no shader-f16 and the CPU (wasm) fallback could not load it either: ${msg}. Use a float32 bundle or a GPU with shader-f16.`,
+        { file: entry.file },
+      );
+    }
+    return new EngineError(ErrorCode.Runtime, `Could not create the ${stage} session from "${entry.file}" on ${ep}: ${msg}`, { file: entry.file });
+  }
+
+  private deviceLost(detail: string): EngineError {
+    const reason = this.lostReason ?? detail;
+    // Drop every session: they hold buffers of the lost device.
+    const old = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of old) void s.then((x) => x.session.release()).catch(() => undefined);
+    return new EngineError(
+      ErrorCode.DeviceLost,
+      `The GPU device was lost (${reason}). Sessions were dropped and are recreated on the next run; if that fails too, reload the page.`,
+      { actual: reason },
+    );
+  }
+
+  private toOrtTensor(stage: StageName, name: string, t: HostTensor, graphType: string | undefined): OrtModule.Tensor {
+    const { Tensor } = this.ort;
+    const dims = [...t.dims];
+    const fail = (expected: string): never => {
+      throw new EngineError(ErrorCode.Internal, `Stage ${stage}: input "${name}" is ${t.type} but the graph takes ${expected}.`, {
+        file: stage, expected: `${name}: ${expected}`, actual: `${name}: ${t.type}`,
+      });
+    };
+    if (t.type === 'int64') {
+      if (graphType !== undefined && graphType !== 'int64') fail(graphType);
+      return new Tensor('int64', t.data, dims);
+    }
+    const target = graphType ?? (stageDtype(this.bundle.manifest, stage) === 'float16' ? 'float16' : 'float32');
+    switch (target) {
+      case 'float32':
+        return new Tensor('float32', t.data, dims);
+      case 'float16':
+        return new Tensor('float16', toFloat16(t.data), dims);
+      default:
+        return fail(target);
+    }
+  }
+
+  private fromOrtTensor(stage: StageName, name: string, t: OrtModule.Tensor): HostTensor {
+    const dims = [...t.dims];
+    switch (t.type) {
+      case 'float32':
+        return f32(t.data as Float32Array, dims);
+      case 'float16': {
+        const data = t.data as unknown;
+        return f32(data instanceof Uint16Array ? fromFloat16(data) : Float32Array.from(data as ArrayLike<number>), dims);
+      }
+      case 'int64':
+        return i64(t.data as BigInt64Array, dims);
+      default:
+        throw new EngineError(ErrorCode.StageMismatch, `Stage ${stage}: output "${name}" has type ${t.type}; float32, float16 or int64 was expected.`, {
+          file: stage, expected: 'float32, float16 or int64', actual: t.type,
+        });
+    }
+  }
+
+  run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    return this.serial(async () => {
+      this.checkUsable();
+      const entry = this.entry(stage);
+      const { session, inputTypes, ep } = await this.session(stage);
+
+      const given = Object.keys(feeds);
+      const missingNames = session.inputNames.filter((n) => !given.includes(n));
+      const extra = given.filter((n) => !session.inputNames.includes(n));
+      if (missingNames.length > 0 || extra.length > 0) {
+        throw new EngineError(
+          ErrorCode.Internal,
+          `Stage ${stage}: the graph takes [${session.inputNames.join(', ')}] but was given [${given.join(', ')}]` +
+            `${missingNames.length ? `; missing ${missingNames.join(', ')}` : ''}${extra.length ? `; unexpected ${extra.join(', ')}` : ''}.`,
+          { file: entry.file, expected: session.inputNames.join(', '), actual: given.join(', ') },
+        );
+      }
+
+      const ortFeeds: Record<string, OrtModule.Tensor> = {};
+      for (const name of session.inputNames) ortFeeds[name] = this.toOrtTensor(stage, name, feeds[name]!, inputTypes.get(name));
+
+      let results: OrtModule.InferenceSession.OnnxValueMapType;
+      try {
+        results = await session.run(ortFeeds);
+      } catch (e) {
+        const msg = message(e);
+        if (this.lostReason !== null || DEVICE_LOST.test(msg)) throw this.deviceLost(msg);
+        const inputs = Object.entries(feeds).map(([n, t]) => describeFeed(n, t)).join(', ');
+        throw new EngineError(
+          ErrorCode.Runtime,
+          `Stage ${stage} ("${entry.file}", ${ep}) failed: ${msg}. Inputs: ${inputs}; the manifest declares ${describeGraph(entry)}.`,
+          { file: entry.file, actual: inputs },
+        );
+      } finally {
+        for (const t of Object.values(ortFeeds)) t.dispose();
+      }
+
+      const out: Record<string, HostTensor> = {};
+      for (const name of session.outputNames) {
+        const t = results[name];
+        if (t === undefined) {
+          throw new EngineError(ErrorCode.StageMismatch, `Stage ${stage} returned no "${name}" output.`, { file: entry.file, expected: name });
+        }
+        out[name] = this.fromOrtTensor(stage, name, t);
+        t.dispose();
+      }
+      return out;
+    });
+  }
+
+  release(stage?: StageName): Promise<void> {
+    return this.serial(async () => {
+      const names = stage ? [stage] : [...this.sessions.keys()];
+      for (const name of names) {
+        const s = this.sessions.get(name);
+        this.sessions.delete(name);
+        if (s) await s.then((x) => x.session.release()).catch(() => undefined);
+      }
+    });
+  }
+
+  warmup(stages: readonly StageName[]): Promise<void> {
+    return this.serial(async () => {
+      this.checkUsable();
+      for (const stage of stages) if (this.has(stage)) await this.session(stage);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.release();
+    this.disposed = true;
+  }
+}
+
+/**
+ * Creates the runtime for a bundle. 'auto' uses WebGPU when an adapter is available and falls back
+ * to wasm with a warning; 'webgpu' without an adapter is UNSUPPORTED. Sessions are created lazily.
+ */
+export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Promise<OrtRuntime> {
+  const probe = options.provider === 'wasm' ? { adapter: null, reason: 'the wasm provider was chosen' } : await probeGpu();
+  const adapter = probe.adapter;
+  const capabilities: RuntimeCapabilities = { webgpu: adapter !== null, shaderF16: adapter?.features.has('shader-f16') ?? false };
+  const warnings: string[] = [];
+
+  let ep: ExecutionProvider;
+  switch (options.provider) {
+    case 'wasm':
+      ep = 'wasm';
+      break;
+    case 'webgpu':
+      if (!adapter) {
+        throw new EngineError(ErrorCode.Unsupported, `WebGPU was requested but ${probe.reason}. Choose "auto" or "wasm" to run on the CPU.`, {
+          expected: 'a WebGPU adapter', actual: probe.reason,
+        });
+      }
+      ep = 'webgpu';
+      break;
+    case 'auto':
+      ep = adapter ? 'webgpu' : 'wasm';
+      if (!adapter) warnings.push(`WebGPU is not available (${probe.reason}); running on the CPU (wasm), which is much slower.`);
+      break;
+    default: {
+      const never: never = options.provider;
+      throw new EngineError(ErrorCode.BadRequest, `Unknown provider ${String(never)}; expected "auto", "webgpu" or "wasm".`);
+    }
+  }
+
+  // float16 graphs need shader-f16 on WebGPU; without it they run on the CPU (SPEC §5).
+  const stageEps = new Map<StageName, ExecutionProvider>();
+  if (ep === 'webgpu' && !capabilities.shaderF16) {
+    for (const stage of Object.keys(bundle.manifest.stages) as StageName[]) {
+      if (stageDtype(bundle.manifest, stage) !== 'float16') continue;
+      stageEps.set(stage, 'wasm');
+      warnings.push(`The ${stage} stage is float16 and this GPU lacks shader-f16: it runs on the CPU (wasm), which is much slower.`);
+    }
+  }
+
+  const ort = await loadOrt(isNode && ep === 'webgpu' ? 'all' : 'default');
+  ort.env.wasm.numThreads = options.numThreads ?? defaultThreads();
+  const wasmPaths = options.wasmPaths ?? defaultWasmPaths();
+  if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
+
+  let runtime: Runtime | null = null;
+  if (ep === 'webgpu' && adapter) {
+    // ORT creates its device from this adapter; we watch the device for loss and, in Node, shim Dawn.
+    const requestDevice = adapter.requestDevice.bind(adapter);
+    (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) => {
+      const device = await requestDevice(descriptor);
+      if (isNode) copySharedWrites(device);
+      void device.lost.then((info) => runtime?.markLost(info.message || info.reason || 'unknown reason'));
+      return device;
+    };
+    ort.env.webgpu.adapter = adapter;
+  }
+  runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings);
+  return runtime;
+}
