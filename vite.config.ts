@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { ortWasm } from './scripts/vite-plugin-ort-wasm.ts';
 
 /** Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
  *  `credentialless` keeps cross-origin model downloads (CORS) working. */
@@ -9,7 +10,7 @@ const isolationHeaders = {
 } as const;
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), ortWasm()],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolationHeaders },

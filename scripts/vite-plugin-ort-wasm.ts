@@ -1,0 +1,49 @@
+/**
+ * Self-hosts onnxruntime-web's WebAssembly files under `${base}ort/` (never a CDN, so the app works
+ * offline): served from node_modules by the dev server, emitted as assets by the build.
+ * workers/runtime/ort.ts points `ort.env.wasm.wasmPaths` at that folder.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Plugin } from 'vite';
+
+/** The plain (CPU) and JSEP (WebGPU + CPU) builds: what the default `onnxruntime-web` entry loads. */
+const ORT_FILE = /^ort-wasm-simd-threaded(\.jsep)?\.(wasm|mjs)$/;
+
+function ortDist(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+}
+
+/** Vite plugin: serves and emits the ORT wasm runtime files under `ort/`. */
+export function ortWasm(): Plugin {
+  let base = '/';
+  return {
+    name: 'kandinsky:ort-wasm',
+    configResolved(config) {
+      base = config.base;
+    },
+    configureServer(server) {
+      const dist = ortDist();
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0] ?? '';
+        const prefix = `${base}ort/`;
+        const name = url.startsWith(prefix) ? url.slice(prefix.length) : '';
+        if (!ORT_FILE.test(name)) {
+          next();
+          return;
+        }
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        res.end(readFileSync(join(dist, name)));
+      });
+    },
+    generateBundle() {
+      const dist = ortDist();
+      for (const name of readdirSync(dist)) {
+        if (ORT_FILE.test(name)) this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(dist, name)) });
+      }
+    },
+  };
+}
