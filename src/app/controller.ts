@@ -4,7 +4,7 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import { ErrorCode } from '../../workers/errors.ts';
-import type { BundleInfo, GenerateRequest, Progress, Result } from '../../workers/protocol.ts';
+import type { BundleInfo, BundleSourceData, GenerateRequest, Progress, Result } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
@@ -112,11 +112,17 @@ export class AppController {
 
   // ---- model ----------------------------------------------------------------------------
 
-  /** Load the built-in tiny model with the chosen execution provider. */
+  /** What loadModel loads: the built-in model's URL, unless the model manager (src/models/install.ts) replaces this. */
+  modelSource: () => Promise<{ readonly name: string; readonly source: BundleSourceData }> = async () => ({
+    name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_MODEL.path, location.href).href },
+  });
+
+  /** Load the model (built-in, or the one chosen in the model manager) with the chosen execution provider. */
   async loadModel(): Promise<void> {
     this.store.setState({ model: { status: 'loading', name: BUILTIN_MODEL.name } });
-    const baseUrl = new URL(BUILTIN_MODEL.path, location.href).href;
-    const r = await this.client.load({ kind: 'url', baseUrl }, { provider: this.store.getState().settings.provider });
+    const { name, source } = await this.modelSource();
+    this.store.setState({ model: { status: 'loading', name } });
+    const r = await this.client.load(source, { provider: this.store.getState().settings.provider });
     this.modelLoaded(r);
   }
 

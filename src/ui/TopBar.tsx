@@ -5,6 +5,7 @@ import { LANGUAGES, type Language } from '../app/i18n.ts';
 import { EDITOR_SHORTCUTS } from '../editor/editor.ts';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
 import { Icon } from './icons.tsx';
+import { ModelManagerButton } from '../models/ModelManager.tsx';
 
 export function TopBar() {
   const c = useController();
@@ -38,6 +39,7 @@ export function TopBar() {
         <button type="button" data-testid="redo-button" disabled={!canRedo} onClick={() => c.editor.redo()} title={`${t('redo')} (${EDITOR_SHORTCUTS.redo})`}><Icon name="redo" /> {t('redo')}</button>
       </div>
       <div className="spacer" />
+      <ModelManagerButton />
       <ModelStatus />
       <label className="lang">
         <span className="sr-only">{t('language')}</span>
