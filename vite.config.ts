@@ -1,16 +1,50 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { ortWasm } from './scripts/vite-plugin-ort-wasm.ts';
+import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 
 /** Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
- *  `credentialless` keeps cross-origin model downloads (CORS) working. */
-const isolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'credentialless',
-} as const;
+ *  `credentialless` keeps cross-origin model downloads (CORS) working. On static hosts the
+ *  service worker (src/pwa/sw.ts) adds the same headers. */
+const isolationHeaders = ISOLATION_HEADERS;
+
+/** Installable PWA: manifest, icons, and a service worker that precaches the app shell and ORT's
+ *  wasm/mjs (never public/models: models live in OPFS, see workers/storage). */
+const pwa = VitePWA({
+  strategies: 'injectManifest',
+  srcDir: 'src/pwa',
+  filename: 'sw.ts',
+  registerType: 'prompt',
+  injectRegister: false,
+  manifest: {
+    name: 'Kandinsky Web',
+    short_name: 'Kandinsky',
+    description: 'Kandinsky 2.2 text-to-image in your browser, on your GPU; works offline once a model is downloaded.',
+    start_url: '.',
+    scope: '.',
+    display: 'standalone',
+    background_color: '#111215',
+    theme_color: '#17181c',
+    icons: [
+      { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+    ],
+  },
+  includeManifestIcons: false,
+  injectManifest: {
+    globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,ico}'],
+    // ORT loads its wasm from ort/ (wasmPaths in workers/runtime/ort.ts); the copy Vite emits under assets/ is unused.
+    globIgnores: ['models/**', 'assets/ort-wasm-*.wasm'],
+    // onnxruntime-web's wasm files are 14-28 MB each.
+    maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+  },
+  devOptions: { enabled: false },
+});
 
 export default defineConfig({
-  plugins: [react(), ortWasm()],
+  plugins: [react(), ortWasm(), pwa],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolationHeaders },

@@ -58,7 +58,7 @@ function Panel({ m }: { m: ModelManager }) {
       <section className="mm-panel" role="dialog" aria-label={t('manager')} data-testid="model-manager">
         <header className="mm-head">
           <h2>{t('manager')}</h2>
-          <button type="button" className="link" onClick={() => m.setOpen(false)} aria-label={t('close')}>✕</button>
+          <button type="button" className="link" data-testid="model-manager-close" onClick={() => m.setOpen(false)} aria-label={t('close')}>✕</button>
         </header>
         <div className="mm-scroll">
           <Sources m={m} />

@@ -9,6 +9,7 @@ import { StagingStrip } from './StagingStrip.tsx';
 import { Toolbar } from './Toolbar.tsx';
 import { TopBar } from './TopBar.tsx';
 import { ControllerContext } from './hooks.ts';
+import { UpdatePrompt } from '../pwa/UpdatePrompt.tsx';
 
 const isTyping = (el: EventTarget | null): boolean =>
   el instanceof HTMLElement && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -69,6 +70,7 @@ export function App({ controller }: { controller: AppController }) {
           <PromptPanel />
         </div>
         <Gallery />
+        <UpdatePrompt />
       </div>
     </ControllerContext.Provider>
   );

@@ -1,0 +1,64 @@
+/// <reference types="vite-plugin-pwa/client" />
+/**
+ * Registers the service worker, reloads once if a static host left the page without cross-origin
+ * isolation, and shows "new version — reload" when an update is waiting.
+ */
+import { useEffect, useState } from 'react';
+import { registerSW } from 'virtual:pwa-register';
+import './pwa.css';
+
+/** sessionStorage flag: the isolation reload was tried in this tab (never loop where the browser cannot isolate). */
+const ISOLATION_RELOAD_KEY = 'kandinsky-web:isolation-reload';
+
+/** Reload once when a service worker controls the page but the page is not cross-origin isolated yet. */
+export function reloadForIsolation(): void {
+  if (typeof window === 'undefined' || window.crossOriginIsolated || !('serviceWorker' in navigator)) return;
+  const tryReload = () => {
+    if (window.crossOriginIsolated || !navigator.serviceWorker.controller) return;
+    if (sessionStorage.getItem(ISOLATION_RELOAD_KEY)) return;
+    sessionStorage.setItem(ISOLATION_RELOAD_KEY, '1');
+    location.reload();
+  };
+  if (navigator.serviceWorker.controller) tryReload();
+  else navigator.serviceWorker.addEventListener('controllerchange', tryReload, { once: true });
+}
+
+type Updater = (reloadPage?: boolean) => Promise<void>;
+let updater: Updater | null = null;
+const listeners = new Set<(need: boolean) => void>();
+let needRefresh = false;
+
+function register(): void {
+  if (updater) return;
+  updater = registerSW({
+    immediate: true,
+    onNeedRefresh() {
+      needRefresh = true;
+      for (const l of listeners) l(true);
+    },
+    onRegisteredSW() {
+      reloadForIsolation();
+    },
+    onRegisterError(error: unknown) {
+      console.warn('service worker registration failed: the app works, but not offline', error);
+    },
+  });
+}
+
+/** A small toast when a new version is installed and waiting; "Reload" activates it. */
+export function UpdatePrompt() {
+  const [need, setNeed] = useState(needRefresh);
+  useEffect(() => {
+    register();
+    listeners.add(setNeed);
+    return () => { listeners.delete(setNeed); };
+  }, []);
+  if (!need) return null;
+  return (
+    <div className="pwa-update" role="status" data-testid="pwa-update">
+      <span>A new version of Kandinsky Web is ready.</span>
+      <button type="button" className="primary" data-testid="pwa-reload-button" onClick={() => void updater?.(true)}>Reload</button>
+      <button type="button" onClick={() => setNeed(false)}>Later</button>
+    </div>
+  );
+}
