@@ -101,6 +101,15 @@ describe('transferFile over HTTP', () => {
     expect(a!.bytes + b!.bytes).toBe(SIZE);
   });
 
+  test('a stalled response that is released completes in one request (test server check)', async () => {
+    server.switches.stall = { path: 'big.bin', after: 100_000 };
+    const pending = run(new MemoryFileStore(), fileRecord(), hooks().h);
+    await until(() => server.stalled);
+    server.release();
+    expect(await pending).toEqual({ kind: 'verified', bytes: SIZE, sha256: sha });
+    expect(server.requestsFor('big.bin')).toMatchObject([{ range: null, status: 200, bytes: SIZE }]);
+  });
+
   test('If-Range with a stale validator gets the whole file (200) and the prefix is replaced', async () => {
     const store = new MemoryFileStore();
     const sink = await store.open('b/big.bin', 0);

@@ -25,7 +25,7 @@ export interface ServedRequest {
 
 /** Switches, changeable between requests. Paths match either "<path>" or "<mount>/<path>". */
 export interface ServerSwitches {
-  /** Send this many bytes of `path`, then hold the response until `stop()` (once; cleared when hit). */
+  /** Send this many bytes of `path`, then hold the response until `release()` or `stop()` (once; cleared when hit). */
   stall: { path: string; after: number } | null;
   /** Flip one byte of `path` at `offset` in every response. */
   corrupt: { path: string; offset: number } | null;
@@ -43,7 +43,8 @@ export class BundleServer {
   readonly switches: ServerSwitches = { stall: null, corrupt: null, missing: new Set(), chunkDelayMs: 0 };
   private server: Server | null = null;
   private port = 0;
-  private readonly held = new Set<ServerResponse>();
+  /** Stalled responses and the functions that let them continue. */
+  private readonly held = new Map<ServerResponse, () => void>();
   private readonly cache = new Map<string, { data: Buffer; etag: string; lastModified: string }>();
 
   private constructor(private readonly root: string) {}
@@ -76,9 +77,24 @@ export class BundleServer {
     this.port = (server.address() as AddressInfo).port;
   }
 
+  /** Let stalled responses send the rest of their file. */
+  release(): void {
+    const waiting = [...this.held.values()];
+    this.held.clear();
+    for (const go of waiting) go();
+  }
+
+  /** True while a response is stalled. */
+  get stalled(): boolean {
+    return this.held.size > 0;
+  }
+
   /** Stop: cut held (stalled) responses after what they already sent, close every connection. */
   async stop(): Promise<void> {
-    for (const res of this.held) res.socket?.end();
+    for (const [res, go] of this.held) {
+      res.socket?.end();
+      go();
+    }
     this.held.clear();
     const server = this.server;
     this.server = null;
@@ -167,15 +183,17 @@ export class BundleServer {
     if (req.method === 'HEAD') { res.end(); return; }
 
     const stall = this.switches.stall;
-    const stallAt = stall && matches(stall.path) ? stall.after : null;
+    let stallAt = stall && matches(stall.path) ? stall.after : null;
     for (let at = start; at <= end;) {
       let n = Math.min(CHUNK, end + 1 - at);
       if (stallAt !== null) {
         if (at >= stallAt) {
-          // Hold the response open; stop() cuts it. Only the first matching request stalls.
+          // Hold the response open: release() lets it go on, stop() cuts it. Only the first matching request stalls.
           this.switches.stall = null;
-          this.held.add(res);
-          return;
+          stallAt = null;
+          await new Promise<void>((resolve) => this.held.set(res, resolve));
+          if (res.destroyed || res.socket?.writableEnded !== false) return;
+          continue;
         }
         n = Math.min(n, stallAt - at);
       }
