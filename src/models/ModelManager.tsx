@@ -165,9 +165,11 @@ function Progress({ m }: { m: ModelManager }) {
         <div className="mm-fill" style={{ width: `${pct}%` }} />
       </div>
       <div className="mm-muted" data-testid="model-progress-overall">
-        {t('overall', { loaded: formatBytes(p.loaded), total: formatBytes(p.total), speed: formatSpeed(p.speed), eta: formatDuration(p.etaSeconds) })}
+        {p.phase === 'transferring'
+          ? t('overall', { loaded: formatBytes(p.loaded), total: formatBytes(p.total), speed: formatSpeed(p.speed), eta: formatDuration(p.etaSeconds) })
+          : `${formatBytes(p.loaded)} / ${formatBytes(p.total)}`}
       </div>
-      {p.message && <div className="mm-muted">{p.message}</div>}
+      {p.message && p.phase !== 'failed' && <div className="mm-muted">{p.message}</div>}
       <table className="mm-files">
         <tbody>
           {p.files.map((f) => (
@@ -213,7 +215,7 @@ function BundleItem({ m, b }: { m: ModelManager; b: StoredBundle }) {
   }, [confirming]);
   const status = b.status === 'ready' ? (b.offline ? t('ready') : t('readyMemory')) : t('incomplete', { n: b.verifiedCount, m: b.fileCount });
   return (
-    <li className={`mm-item ${active ? 'active' : ''}`} data-testid={`model-item-${b.id}`} data-status={b.status} data-offline={b.offline} data-bytes={b.storedBytes}>
+    <li className={`mm-item ${active ? 'active' : ''}`} data-testid={`model-item-${b.id}`} data-source={b.source.kind} data-status={b.status} data-offline={b.offline} data-bytes={b.storedBytes}>
       <div className="mm-row">
         <strong className="mm-grow" title={b.description}>{b.name}</strong>
         <span className={`mm-badge ${b.status}`}>{status}</span>

@@ -1,0 +1,196 @@
+/**
+ * Model manager and offline PWA, end to end: a production build served by `vite preview` (so the
+ * service worker is real), and a local bundle server (CORS, Range, If-Range; switches to stall, cut,
+ * corrupt and 404) serving a copy of the tiny bundle. Tests run in order in one browser context:
+ * each builds on the storage the previous one left.
+ */
+import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { TINY_BUNDLE_DIR } from '../workers/testing/tiny-bundle.ts';
+import { BundleServer } from '../workers/storage/testing/bundle-server.ts';
+import { ModelsPage } from './pages/models-page.ts';
+import { launchBrowser, newContext } from './support/browser.ts';
+
+const STAGE_ORDER = ['text_encoder.onnx', 'image_encoder.onnx', 'prior.onnx', 'unet.onnx', 'unet_inpaint.onnx', 'movq_encoder.onnx', 'movq_decoder.onnx'];
+const UNET_BYTES = statSync(join(TINY_BUNDLE_DIR, 'unet.onnx')).size;
+const CUT_AT = 1_000_000;
+
+let work: string;
+let bundleDir: string;
+let server: BundleServer;
+let app: PreviewServer;
+let appUrl: string;
+let browser: Browser;
+let context: BrowserContext;
+let ui: ModelsPage;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'models-e2e-'));
+  // The served bundle and the "local folder" are a copy of the tiny bundle, named "tiny".
+  bundleDir = join(work, 'bundles', 'tiny');
+  cpSync(TINY_BUNDLE_DIR, bundleDir, { recursive: true });
+  server = await BundleServer.start(join(work, 'bundles'));
+
+  // A production build with the service worker, served the way `npm run preview` serves it.
+  const configFile = resolve('vite.config.ts');
+  const outDir = join(work, 'dist');
+  await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  app = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const port = (app.httpServer.address() as AddressInfo).port;
+  appUrl = `http://localhost:${port}`; // localhost: a secure context (service worker, OPFS, WebGPU)
+
+  browser = await launchBrowser();
+  context = await newContext(browser);
+  ui = await ModelsPage.open(context, appUrl);
+  await ui.waitForModel();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await new Promise<void>((r) => (app ? app.httpServer.close(() => r()) : r()));
+  await server?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const gets = (path: string) => server.requestsFor(path);
+
+describe('model manager and offline use (production build + service worker)', () => {
+  test('download with progress; the server stops mid-file; resume fetches only the missing bytes', async () => {
+    server.switches.stall = { path: 'a/tiny/unet.onnx', after: CUT_AT };
+    await ui.download(`${server.url}a/tiny/`);
+
+    // Progress while the server holds unet.onnx after 1 MB: bytes/total, speed and ETA per file and overall.
+    await ui.waitForFileBytes('unet.onnx', CUT_AT);
+    const during = await ui.progress();
+    expect(during.phase).toBe('transferring');
+    expect(during.loaded).toBeGreaterThan(CUT_AT);
+    expect(during.total).toBeGreaterThan(during.loaded);
+    expect(during.text).toMatch(/MB of .*MB/);
+    expect(during.text).toMatch(/MB\/s|KB\/s|B\/s/);
+    await expect.poll(() => ui.byId('model-file-unet.onnx').getAttribute('data-status')).toBe('downloading');
+    await ui.screenshot('models-download-progress.png');
+
+    await server.stop();
+    const cut = await ui.error();
+    expect(cut.code).toBe('NETWORK_ERROR');
+    expect(cut.text).toMatch(/unet\.onnx.*resume/i);
+    const id = await ui.itemIdBySource(`${server.url}a/tiny/`);
+    await ui.waitForItemStatus(id, 'incomplete');
+
+    await server.listen();
+    await ui.downloadAgain();
+    await ui.waitForItemStatus(id, 'ready');
+    await ui.waitForPhase('ready');
+    expect(await ui.item(id).getAttribute('data-offline')).toBe('true');
+    expect(await ui.item(id).textContent()).toMatch(/URL/);
+
+    // The request log: unet.onnx resumed at the cut with Range + If-Range; nothing fetched twice.
+    const unet = gets('a/tiny/unet.onnx');
+    expect(unet).toHaveLength(2);
+    expect(unet[0]).toMatchObject({ range: null, bytes: CUT_AT });
+    expect(unet[1]).toMatchObject({ range: `bytes=${CUT_AT}-`, status: 206, bytes: UNET_BYTES - CUT_AT });
+    expect(unet[1]!.ifRange).toMatch(/^"/);
+    for (const f of STAGE_ORDER) {
+      const served = gets(`a/tiny/${f}`).reduce((s, r) => s + r.bytes, 0);
+      expect(served, f).toBe(statSync(join(bundleDir, f)).size);
+    }
+    for (const f of STAGE_ORDER.slice(0, STAGE_ORDER.indexOf('unet.onnx'))) expect(gets(`a/tiny/${f}`), f).toHaveLength(1);
+    await ui.screenshot('models-downloaded.png');
+  });
+
+  test('one corrupted byte is an integrity error and the bundle is not ready; a 404 says what is missing', async () => {
+    server.switches.corrupt = { path: 'b/tiny/movq_decoder.onnx', offset: 4242 };
+    await ui.download(`${server.url}b/tiny/`);
+    const e = await ui.error(60_000);
+    expect(e.code).toBe('INTEGRITY_MISMATCH');
+    expect(e.text).toContain('movq_decoder.onnx');
+    const id = await ui.itemIdBySource(`${server.url}b/tiny/`);
+    await ui.waitForItemStatus(id, 'incomplete');
+    expect(await ui.byId(`model-activate-${id}`).count()).toBe(0);
+    await ui.screenshot('models-integrity-error.png');
+
+    // Fixed on the server: a retry fetches only the damaged file.
+    server.switches.corrupt = null;
+    server.log.length = 0;
+    await ui.downloadAgain();
+    await ui.waitForItemStatus(id, 'ready');
+    expect(server.log.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['tiny/manifest.json', 'tiny/movq_decoder.onnx']);
+
+    await ui.download(`${server.url}c/no-such-model/`);
+    const missing = await ui.error();
+    expect(missing.code).toBe('MISSING_FILE');
+    expect(missing.text).toMatch(/manifest\.json/);
+    await ui.remove(id);
+  });
+
+  test('two tabs downloading the same bundle: the second waits and then finds it ready', async () => {
+    const other = await ModelsPage.open(context, appUrl);
+    server.switches.stall = { path: 'd/tiny/prior.onnx', after: 50_000 };
+    server.log.length = 0;
+    await ui.download(`${server.url}d/tiny/`);
+    await expect.poll(() => server.stalled).toBe(true);
+    await other.download(`${server.url}d/tiny/`);
+    await other.waitForPhase('waiting');
+    expect(await other.progress()).toMatchObject({ phase: 'waiting' });
+    server.release();
+    await ui.waitForPhase('ready');
+    await other.waitForPhase('ready');
+    for (const f of STAGE_ORDER) expect(gets(`d/tiny/${f}`), f).toHaveLength(1);
+    await other.page.close();
+    await ui.remove(await ui.itemIdBySource(`${server.url}d/tiny/`));
+  });
+
+  test('a local folder is copied into storage and verified', async () => {
+    await ui.importFolder(bundleDir);
+    const id = await ui.itemIdBySource('tiny', 'folder', 60_000);
+    await ui.waitForItemStatus(id, 'ready');
+    expect(await ui.item(id).textContent()).toMatch(/folder: tiny/);
+    expect(await ui.notice()).toMatch(/stored and verified/);
+    await ui.remove(id);
+  });
+
+  test('offline: the app reloads from the service worker and generates with the downloaded bundle', async () => {
+    const id = await ui.itemIdBySource(`${server.url}a/tiny/`);
+    await ui.activate(id);
+    await expect.poll(() => ui.byId(`model-activate-${id}`).isDisabled()).toBe(true);
+    await ui.closeManager();
+    await ui.waitForModel();
+
+    await context.setOffline(true);
+    try {
+      const before = server.log.length;
+      await ui.page.reload();
+      await ui.waitForServiceWorker();
+      await ui.waitForModel();
+      expect(await ui.page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+      await ui.openManager();
+      await expect.poll(() => ui.byId(`model-activate-${id}`).textContent()).toMatch(/In use/);
+      await ui.closeManager();
+      await ui.generate('a lighthouse at night');
+      await ui.screenshot('models-offline-generated.png');
+      expect(server.log.length).toBe(before);
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+
+  test('deleting the bundle frees its space', async () => {
+    const id = await ui.itemIdBySource(`${server.url}a/tiny/`);
+    await ui.openManager();
+    const before = await ui.bundleBytes();
+    const size = Number(await ui.item(id).getAttribute('data-bytes'));
+    expect(size).toBeGreaterThan(UNET_BYTES);
+    await ui.remove(id);
+    expect(await ui.notice()).toMatch(/freed/);
+    await expect.poll(() => ui.bundleBytes()).toBe(before - size);
+    // The editor falls back to the built-in model.
+    await ui.waitForModel();
+    await ui.screenshot('models-deleted.png');
+  });
+});
