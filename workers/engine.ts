@@ -132,6 +132,7 @@ export class Engine {
     if (req.mode === 'fusion' && req.conditions.some((c) => c.kind === 'image') && !this.runtime.has('image_encoder')) {
       throw new EngineError(ErrorCode.StageMissing, 'This model has no image_encoder stage, so it cannot fuse images.', { file: 'image_encoder' });
     }
+    this.checkSchedules(req.scheduler, req.steps, req.priorSteps);
     const isCancelled = hooks.isCancelled ?? (() => false);
     const runner = new CancellableRunner(this.runtime, isCancelled);
     const images: GeneratedImage[] = [];
@@ -151,6 +152,17 @@ export class Engine {
     }
     timings.total = performance.now() - started;
     return { runId, images, warnings: [...new Set(warnings)], timings };
+  }
+
+  /** Build both schedules once up front, so a step count a scheduler cannot honour is a BAD_REQUEST. */
+  private checkSchedules(kind: SchedulerKind, steps: number, priorSteps: number): void {
+    try {
+      createScheduler(decoderSchedulerConfig(this.bundle, kind)).setTimesteps(steps);
+      createScheduler(this.bundle.manifest.schedulers.prior as SchedulerConfig).setTimesteps(priorSteps);
+    } catch (e) {
+      if (e instanceof RangeError) throw new EngineError(ErrorCode.BadRequest, e.message);
+      throw e;
+    }
   }
 
   private usedParams(req: ReturnType<typeof normaliseRequest>, seed: number): UsedParams {
