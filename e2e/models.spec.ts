@@ -15,6 +15,7 @@ import { TINY_BUNDLE_DIR } from '../workers/testing/tiny-bundle.ts';
 import { BundleServer } from '../workers/storage/testing/bundle-server.ts';
 import { ModelsPage } from './pages/models-page.ts';
 import { launchBrowser, newContext } from './support/browser.ts';
+import { baseUrl } from './support/base-url.ts';
 
 const STAGE_ORDER = ['text_encoder.onnx', 'image_encoder.onnx', 'prior.onnx', 'unet.onnx', 'unet_inpaint.onnx', 'movq_encoder.onnx', 'movq_decoder.onnx'];
 const UNET_BYTES = statSync(join(TINY_BUNDLE_DIR, 'unet.onnx')).size;
@@ -192,5 +193,52 @@ describe('model manager and offline use (production build + service worker)', ()
     // The editor falls back to the built-in model.
     await ui.waitForModel();
     await ui.screenshot('models-deleted.png');
+  });
+});
+
+describe('storage back ends in the browser (dev server, main thread)', () => {
+  type FilesModule = typeof import('../workers/storage/files.ts');
+
+  test('OPFS through createWritable (no sync handles on the main thread) and Cache Storage keep, append and remove files', async () => {
+    const page = await context.newPage();
+    try {
+      await page.goto(`${baseUrl()}/e2e/engine-harness.html`);
+      const result = await page.evaluate(async (url) => {
+        // Through Function: vitest rewrites import() in this file, and this code runs in the page.
+        const load = new Function('u', 'return import(u)') as (u: string) => Promise<unknown>;
+        const m = (await load(url)) as FilesModule;
+        const text = async (b: Blob | null) => (b ? new TextDecoder().decode(await b.arrayBuffer()) : null);
+        const opfs = await m.OpfsFileStore.open('e2e-files-check');
+        if (!opfs) throw new Error('no OPFS');
+        let sink = await opfs.open('a/b/file.bin', 0);
+        await sink.write(new TextEncoder().encode('hello world'));
+        await sink.close();
+        sink = await opfs.open('a/b/file.bin', 5); // keep "hello", replace the rest
+        await sink.write(new TextEncoder().encode(', there'));
+        await sink.close();
+        const opfsOut = { content: await text(await opfs.read('a/b/file.bin')), size: await opfs.size('a/b/file.bin'), list: await opfs.list('a') };
+        await opfs.remove('a');
+        const opfsGone = await opfs.size('a/b/file.bin');
+
+        const cache = await m.CacheFileStore.open('e2e-files-check');
+        if (!cache) throw new Error('no Cache Storage');
+        const csink = await cache.open('x/y.bin', 0);
+        await csink.write(new TextEncoder().encode('cached'));
+        await csink.write(new TextEncoder().encode(' bytes'));
+        await csink.close();
+        let appendRefused = false;
+        try { await cache.open('x/y.bin', 3); } catch { appendRefused = true; }
+        const cacheOut = { content: await text(await cache.read('x/y.bin')), list: await cache.list('x'), appendRefused, canAppend: cache.canAppend };
+        await cache.remove('x');
+        return { opfsOut, opfsGone, cacheOut, cacheGone: await cache.size('x/y.bin'), syncHandles: 'createSyncAccessHandle' in FileSystemFileHandle.prototype };
+      }, '/workers/storage/files.ts');
+      expect(result.syncHandles).toBe(false); // so the createWritable path ran
+      expect(result.opfsOut).toEqual({ content: 'hello, there', size: 12, list: ['b'] });
+      expect(result.opfsGone).toBeNull();
+      expect(result.cacheOut).toEqual({ content: 'cached bytes', list: ['y.bin'], appendRefused: true, canAppend: false });
+      expect(result.cacheGone).toBeNull();
+    } finally {
+      await page.close();
+    }
   });
 });
