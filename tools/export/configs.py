@@ -211,9 +211,9 @@ def build_decoder_checkpoint(out: Path, size: str = "tiny", seed: int = 10, inpa
     if movq_from is not None:
         movq = VQModel.from_pretrained(Path(movq_from) / "movq")
     else:
+        # diffusers' default init: no zero layers here, and re-drawn weights give the decoder
+        # a gain (output |x| ~ 10) that no trained MoVQ has.
         movq = VQModel(**cfg["movq"])
-        if randomise:
-            _randomise(movq, seed + 2, None)
     movq.save_pretrained(out / "movq")
     del movq
     _write_scheduler(out / "scheduler", DECODER_SCHEDULER)

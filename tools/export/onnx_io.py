@@ -34,7 +34,23 @@ def export_stage(module: torch.nn.Module, stage: Stage, inputs: dict[str, torch.
             dynamo=False,
         )
     model = onnx.load(str(path), load_external_data=True)
+    _stamp_contract_shapes(model, stage)
     return model
+
+
+def _stamp_contract_shapes(model: onnx.ModelProto, stage: Stage) -> None:
+    """Graph I/O shapes exactly as the contract names them (the tracer invents names for
+    derived axes, e.g. the 77 of last_hidden_state)."""
+    for vi in list(model.graph.input) + list(model.graph.output):
+        want = (stage.inputs | stage.outputs)[vi.name]
+        dims = vi.type.tensor_type.shape.dim
+        if len(dims) != len(want):
+            raise ValueError(f"{stage.name}.{vi.name}: graph rank {len(dims)} != contract {want}")
+        for d, w in zip(dims, want):
+            if isinstance(w, str):
+                d.dim_param = w
+            else:
+                d.dim_value = w
 
 
 def tensor_bytes(model: onnx.ModelProto) -> int:

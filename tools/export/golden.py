@@ -1,0 +1,344 @@
+"""Golden-case generator (SPEC §4).
+
+`python -m tools.export.golden --bundle DIR --prior PATH --decoder PATH [--inpaint PATH] --out DIR`
+
+Runs the diffusers pipelines (KandinskyV22PriorPipeline and its interpolate, KandinskyV22Pipeline,
+Img2Img, Inpaint) in fp32 on the CPU on the bundle's PyTorch source, with every Gaussian draw
+taken from one recorded stream, and writes one JSON file per case in the format of
+tests/golden/*.json. Scheduler configs come from the bundle's manifest, so a case checks the
+bundle as the app will run it. Every pipeline uses the decoder's MoVQ (the bundle holds one).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .bundle import json_safe, read_json
+
+TOKENIZER_PROMPTS = [
+    "horse", "A corgi gliding on the wave", "Кот в сапогах, акварель", "Ünïcödé café — naïve 🎨 emoji", "",
+    "  multiple   spaces\tand\nnewlines  ", "ALL CAPS and MiXeD case", "numbers 1234567, punctuation!?.;:",
+    " ".join(["a very long prompt"] * 40),
+]
+TEXT_PROMPTS = ["horse", "", "A corgi gliding on the wave"]
+
+
+# ------------------------------------------------------------------ encoding
+
+
+def f32(x) -> dict:
+    a = np.ascontiguousarray(np.asarray(x.detach().cpu() if torch.is_tensor(x) else x, dtype="<f4"))
+    return {"dtype": "float32", "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def i64(x) -> dict:
+    a = np.asarray(x.detach().cpu() if torch.is_tensor(x) else x, dtype=np.int64)
+    return {"dtype": "int64", "shape": list(a.shape), "data": [int(v) for v in a.reshape(-1)]}
+
+
+def scheduler_dump(s) -> dict:
+    return json_safe({"_class_name": type(s).__name__, **{k: v for k, v in s.config.items() if not k.startswith("_")}})
+
+
+def test_image(h: int, w: int, seed: int) -> np.ndarray:
+    """A deterministic, smooth RGB uint8 picture (gradients and low-frequency waves).
+
+    Smooth on purpose: resizers in fixed point (Pillow, torchvision) can differ by one 8-bit
+    level at hard edges; one level is 1.5e-2 after CLIP normalisation, far above the
+    embedding tolerance."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    phase = seed * 0.7
+    r = 127.5 + 100 * np.sin(2 * np.pi * x / w + phase)
+    g = 127.5 + 100 * np.cos(2 * np.pi * y / h + phase)
+    b = 255 * (x + y) / (h + w)
+    return np.clip(np.rint(np.stack([r, g, b], -1)), 0, 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------ noise
+
+
+class RecordedNoise:
+    """Stands in for diffusers' randn_tensor: draws from one seeded stream, keeps every draw."""
+
+    def __init__(self, seed: int):
+        self.generator = torch.Generator().manual_seed(seed)
+        self.draws: list[torch.Tensor] = []
+
+    def __call__(self, shape, generator=None, device=None, dtype=None, layout=None):
+        x = torch.randn(tuple(shape), generator=self.generator, dtype=torch.float32)
+        self.draws.append(x.clone())
+        return x.to(dtype=dtype or torch.float32, device=device or "cpu")
+
+
+@contextmanager
+def recorded_noise(seed: int):
+    """Patch randn_tensor in every loaded diffusers module (pipelines and schedulers)."""
+    from diffusers.utils import torch_utils
+
+    original = torch_utils.randn_tensor
+    rec = RecordedNoise(seed)
+    patched = []
+    for mod in list(sys.modules.values()):
+        if getattr(mod, "__name__", "").startswith("diffusers") and getattr(mod, "randn_tensor", None) is original:
+            setattr(mod, "randn_tensor", rec)
+            patched.append(mod)
+    try:
+        yield rec
+    finally:
+        for mod in patched:
+            setattr(mod, "randn_tensor", original)
+
+
+class StepRecorder:
+    """callback_on_step_end that keeps (t, latents) after each step."""
+
+    def __init__(self):
+        self.steps: list[dict] = []
+
+    def __call__(self, pipe, i, t, kwargs):
+        self.steps.append({"t": int(t), "latents": f32(kwargs["latents"])})
+        return kwargs
+
+
+# ------------------------------------------------------------------ pipelines
+
+
+class Sources:
+    """Loads the diffusers components once (fp32, CPU, no network)."""
+
+    def __init__(self, bundle: Path, prior: Path, decoder: Path, inpaint: Path | None):
+        from diffusers import PriorTransformer, UNet2DConditionModel, VQModel
+        from transformers import (AutoTokenizer, CLIPImageProcessor, CLIPTextModelWithProjection,
+                                  CLIPVisionModelWithProjection)
+
+        self.manifest = read_json(Path(bundle) / "manifest.json")
+        kw = dict(local_files_only=True)
+        self.prior = PriorTransformer.from_pretrained(Path(prior) / "prior", **kw).eval()
+        self.text_encoder = CLIPTextModelWithProjection.from_pretrained(Path(prior) / "text_encoder", **kw).eval()
+        self.image_encoder = CLIPVisionModelWithProjection.from_pretrained(Path(prior) / "image_encoder", **kw).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(Path(prior) / "tokenizer", **kw)
+        self.image_processor = CLIPImageProcessor.from_pretrained(Path(prior) / "image_processor", **kw)
+        self.unet = UNet2DConditionModel.from_pretrained(Path(decoder) / "unet", **kw).eval()
+        self.movq = VQModel.from_pretrained(Path(decoder) / "movq", **kw).eval()
+        self.unet_inpaint = (UNet2DConditionModel.from_pretrained(Path(inpaint) / "unet", **kw).eval()
+                             if inpaint is not None else None)
+        d = self.manifest.get("embedding_dim")
+        if d is not None and d != self.prior.config.embedding_dim:
+            raise SystemExit(f"bundle embedding_dim {d} != prior's {self.prior.config.embedding_dim}: wrong --bundle or --prior")
+
+    def scheduler(self, kind: str):
+        from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UnCLIPScheduler
+
+        m = self.manifest
+        cfg = {k: v for k, v in {
+            "prior": m["schedulers"]["prior"], "ddpm": m["schedulers"]["decoder"],
+            "ddim": m["scheduler_alternatives"]["ddim"], "dpmpp": m["scheduler_alternatives"]["dpmpp_2m"],
+        }[kind].items() if k != "_class_name"}
+        cls = {"prior": UnCLIPScheduler, "ddpm": DDPMScheduler, "ddim": DDIMScheduler, "dpmpp": DPMSolverMultistepScheduler}[kind]
+        return cls.from_config(cfg)
+
+    def prior_pipe(self):
+        from diffusers import KandinskyV22PriorPipeline
+
+        pipe = KandinskyV22PriorPipeline(prior=self.prior, image_encoder=self.image_encoder, text_encoder=self.text_encoder,
+                                         tokenizer=self.tokenizer, scheduler=self.scheduler("prior"),
+                                         image_processor=self.image_processor)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def decoder_pipe(self, kind: str, scheduler: str):
+        from diffusers import KandinskyV22Img2ImgPipeline, KandinskyV22InpaintPipeline, KandinskyV22Pipeline
+
+        cls = {"text2img": KandinskyV22Pipeline, "img2img": KandinskyV22Img2ImgPipeline,
+               "inpaint": KandinskyV22InpaintPipeline}[kind]
+        unet = self.unet_inpaint if kind == "inpaint" else self.unet
+        pipe = cls(unet=unet, scheduler=self.scheduler(scheduler), movq=self.movq)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+
+# ------------------------------------------------------------------ cases
+
+
+def case_tokenizer(src: Sources) -> dict:
+    cases = []
+    for p in TOKENIZER_PROMPTS:
+        enc = src.tokenizer(p, padding="max_length", max_length=77, truncation=True)
+        cases.append({"prompt": p, "input_ids": [int(x) for x in enc["input_ids"]],
+                      "attention_mask": [int(x) for x in enc["attention_mask"]]})
+    return {"kind": "tokenizer", "cases": cases}
+
+
+def case_text_encoder(src: Sources) -> dict:
+    cases = []
+    for p in TEXT_PROMPTS:
+        ids = src.tokenizer(p, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+        out = src.text_encoder(ids)
+        cases.append({"prompt": p, "input_ids": i64(ids), "text_embeds": f32(out.text_embeds),
+                      "last_hidden_state": f32(out.last_hidden_state)})
+    return {"kind": "text_encoder", "cases": cases}
+
+
+def case_image_encoder(src: Sources) -> dict:
+    from PIL import Image
+
+    rgb = test_image(200, 300, 1)
+    pv = src.image_processor(Image.fromarray(rgb), return_tensors="pt").pixel_values
+    zero = torch.zeros(1, 3, 224, 224)
+    return {"kind": "image_encoder", "raw_rgb": i64(rgb), "pixel_values": f32(pv),
+            "image_embeds": f32(src.image_encoder(pv).image_embeds),
+            "zero_image_embeds": f32(src.image_encoder(zero).image_embeds)}
+
+
+def case_movq(src: Sources) -> dict:
+    rgb = test_image(48, 64, 2)
+    image_in = torch.from_numpy(rgb).float().permute(2, 0, 1)[None] / 127.5 - 1
+    latents = torch.randn(1, 4, 6, 10, generator=torch.Generator().manual_seed(3))
+    encoded = src.movq.encode(image_in).latents
+    return {"kind": "movq", "image_rgb": i64(rgb), "image_in": f32(image_in), "encoded": f32(encoded),
+            "latents": f32(latents), "decoded": f32(src.movq.decode(latents, force_not_quantize=True).sample),
+            "roundtrip": f32(src.movq.decode(encoded, force_not_quantize=True).sample)}
+
+
+def case_prior(src: Sources, prompt: str, negative_prompt, guidance_scale: float, steps: int, seed: int) -> dict:
+    pipe = src.prior_pipe()
+    rec = StepRecorder()
+    with recorded_noise(seed) as noise:
+        out = pipe(prompt, negative_prompt=negative_prompt, guidance_scale=guidance_scale, num_inference_steps=steps,
+                   output_type="pt", callback_on_step_end=rec)
+    return {"kind": "prior", "scheduler_config": scheduler_dump(pipe.scheduler), "prompt": prompt,
+            "negative_prompt": negative_prompt, "guidance_scale": guidance_scale, "num_inference_steps": steps,
+            "timesteps": [int(t) for t in pipe.scheduler.timesteps], "noise": [f32(n) for n in noise.draws],
+            "steps": rec.steps, "image_embeds": f32(out.image_embeds), "negative_image_embeds": f32(out.negative_image_embeds)}
+
+
+def case_interpolate(src: Sources, seed: int) -> dict:
+    from PIL import Image
+
+    rgb = test_image(64, 64, 4)
+    conds = ["horse", Image.fromarray(rgb), "a red cat"]
+    weights = [0.3, 0.3, 0.4]
+    pipe = src.prior_pipe()
+    with recorded_noise(seed) as noise:
+        out = pipe.interpolate(conds, weights, num_inference_steps=2, guidance_scale=4.0, negative_prompt="",
+                               negative_prior_prompt=None)
+    return {"kind": "interpolate", "conditions": [{"prompt": "horse"}, {"image_rgb": i64(rgb)}, {"prompt": "a red cat"}],
+            "weights": weights, "num_inference_steps": 2, "guidance_scale": 4.0, "negative_prompt": "",
+            "negative_prior_prompt": None, "noise": [f32(n) for n in noise.draws],
+            "image_embeds": f32(out.image_embeds), "negative_image_embeds": f32(out.negative_image_embeds)}
+
+
+def _decoder_embeds(src: Sources) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(7)
+    d = src.prior.config.embedding_dim
+    return torch.randn(1, d, generator=g), torch.randn(1, d, generator=g)
+
+
+def case_text2img(src: Sources, scheduler: str, height: int, width: int, steps: int, seed: int) -> dict:
+    ie, ne = _decoder_embeds(src)
+    pipe = src.decoder_pipe("text2img", scheduler)
+    rec = StepRecorder()
+    with recorded_noise(seed) as noise:
+        out = pipe(image_embeds=ie, negative_image_embeds=ne, height=height, width=width, num_inference_steps=steps,
+                   guidance_scale=4.0, output_type="np", callback_on_step_end=rec)
+    return {"kind": "text2img", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
+            "height": height, "width": width, "guidance_scale": 4.0, "num_inference_steps": steps,
+            "timesteps": [int(t) for t in pipe.scheduler.timesteps], "image_embeds": f32(ie),
+            "negative_image_embeds": f32(ne), "noise": [f32(n) for n in noise.draws], "steps": rec.steps,
+            "image": f32(out.images)}
+
+
+def case_img2img(src: Sources, scheduler: str, strength: float, steps: int, seed: int) -> dict:
+    from PIL import Image
+
+    ie, ne = _decoder_embeds(src)
+    rgb = test_image(64, 64, 5)
+    pipe = src.decoder_pipe("img2img", scheduler)
+    rec = StepRecorder()
+    with recorded_noise(seed) as noise:
+        out = pipe(image=Image.fromarray(rgb), image_embeds=ie, negative_image_embeds=ne, height=64, width=64,
+                   strength=strength, num_inference_steps=steps, guidance_scale=4.0, output_type="np",
+                   callback_on_step_end=rec)
+    return {"kind": "img2img", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
+            "height": 64, "width": 64, "strength": strength, "guidance_scale": 4.0, "num_inference_steps": steps,
+            "init_image_rgb": i64(rgb), "image_embeds": f32(ie), "negative_image_embeds": f32(ne),
+            "noise": [f32(n) for n in noise.draws], "steps": rec.steps, "image": f32(out.images)}
+
+
+def case_inpaint(src: Sources, scheduler: str, steps: int, seed: int) -> dict:
+    from PIL import Image
+
+    ie, ne = _decoder_embeds(src)
+    rgb = test_image(64, 64, 5)
+    mask = np.zeros((64, 64), np.float32)
+    mask[16:40, 24:56] = 1.0  # 1 = repaint
+    pipe = src.decoder_pipe("inpaint", scheduler)
+    rec = StepRecorder()
+    with recorded_noise(seed) as noise:
+        out = pipe(image=Image.fromarray(rgb), mask_image=mask.copy(), image_embeds=ie, negative_image_embeds=ne,
+                   height=64, width=64, num_inference_steps=steps, guidance_scale=4.0, output_type="np",
+                   callback_on_step_end=rec)
+    return {"kind": "inpaint", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
+            "height": 64, "width": 64, "mask_convention": "1 = repaint, 0 = keep", "guidance_scale": 4.0,
+            "num_inference_steps": steps, "init_image_rgb": i64(rgb), "mask": f32(mask), "image_embeds": f32(ie),
+            "negative_image_embeds": f32(ne), "noise": [f32(n) for n in noise.draws], "steps": rec.steps,
+            "image": f32(out.images)}
+
+
+def cases(src: Sources):
+    """(file stem, builder) for every case; the same set as tests/golden."""
+    yield "tokenizer", lambda: case_tokenizer(src)
+    yield "text_encoder", lambda: case_text_encoder(src)
+    yield "image_encoder", lambda: case_image_encoder(src)
+    yield "movq", lambda: case_movq(src)
+    yield "prior_g1_s3", lambda: case_prior(src, "a red cat", None, 1.0, 3, 11)
+    yield "prior_horse_g4_s2", lambda: case_prior(src, "horse", None, 4.0, 2, 12)
+    yield "prior_neg_g4_s3", lambda: case_prior(src, "a red cat", "low quality", 4.0, 3, 13)
+    yield "interpolate", lambda: case_interpolate(src, 14)
+    yield "t2i_ddpm_64x64", lambda: case_text2img(src, "ddpm", 64, 64, 3, 21)
+    yield "t2i_ddpm_w96_h64", lambda: case_text2img(src, "ddpm", 64, 96, 4, 22)
+    yield "t2i_ddim_64x64", lambda: case_text2img(src, "ddim", 64, 64, 5, 23)
+    yield "t2i_dpmpp_64x64", lambda: case_text2img(src, "dpmpp", 64, 64, 6, 24)
+    yield "img2img_ddpm", lambda: case_img2img(src, "ddpm", 0.6, 5, 25)
+    yield "img2img_dpmpp", lambda: case_img2img(src, "dpmpp", 0.7, 8, 26)
+    if src.unet_inpaint is not None:
+        yield "inpaint_ddpm_rect", lambda: case_inpaint(src, "ddpm", 4, 27)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.export.golden", description=__doc__.split("\n\n")[0])
+    p.add_argument("--bundle", required=True, type=Path, help="bundle folder (its manifest gives the scheduler configs)")
+    p.add_argument("--prior", required=True, type=Path, help="the prior checkpoint folder the bundle was exported from")
+    p.add_argument("--decoder", required=True, type=Path, help="the decoder checkpoint folder")
+    p.add_argument("--inpaint", type=Path, help="the inpaint checkpoint folder (adds the inpaint case)")
+    p.add_argument("--out", required=True, type=Path, help="folder for the golden .json files")
+    p.add_argument("--only", nargs="+", help="write only these cases (file stems)")
+    args = p.parse_args(argv)
+    if not (args.bundle / "manifest.json").exists():
+        raise SystemExit(f"{args.bundle}/manifest.json not found: --bundle must be an exported bundle folder")
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        raise SystemExit("torchvision is missing: transformers then preprocesses images with Pillow, which rounds "
+                         "differently from the torchvision backend the engine reproduces; pip install -r tools/export/requirements.txt")
+    torch.set_grad_enabled(False)
+    src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stem, build in cases(src):
+        if args.only and stem not in args.only:
+            continue
+        data = build()
+        (args.out / f"{stem}.json").write_text(json.dumps(json_safe(data), separators=(",", ":"), allow_nan=False))
+        print(f"wrote {args.out / (stem + '.json')}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
