@@ -34,6 +34,11 @@ export function ortWasm(): Plugin {
           next();
           return;
         }
+        // The configured headers (COOP/COEP) matter here: ORT starts its wasm threads as module workers
+        // from the .mjs, and a cross-origin-isolated page may only run workers that are isolated too.
+        for (const [key, value] of Object.entries(server.config.server.headers ?? {})) {
+          if (value !== undefined) res.setHeader(key, value);
+        }
         res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
         res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
         res.end(readFileSync(join(dist, name)));

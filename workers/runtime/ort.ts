@@ -393,7 +393,7 @@ class Runtime implements OrtRuntime {
  * to wasm with a warning; 'webgpu' without an adapter is UNSUPPORTED. Sessions are created lazily.
  */
 export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Promise<OrtRuntime> {
-  const probe = options.provider === 'wasm' ? { adapter: null, reason: 'the wasm provider was chosen' } : await probeGpu();
+  const probe = await probeGpu();
   const adapter = probe.adapter;
   const capabilities: RuntimeCapabilities = { webgpu: adapter !== null, shaderF16: adapter?.features.has('shader-f16') ?? false };
   const warnings: string[] = [];
