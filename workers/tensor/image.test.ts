@@ -27,6 +27,11 @@ const fixture = JSON.parse(readFileSync(new URL('./testdata/pillow_bicubic.json'
   resize: ResizeCase[];
   clip_pil: ClipCase[];
 };
+/** Made by make_torchvision_fixture.py with torch 2.11 / torchvision 0.26 / transformers 5.17. */
+const tvFixture = JSON.parse(readFileSync(new URL('./testdata/torchvision_bicubic.json', import.meta.url), 'utf8')) as {
+  resize: ResizeCase[];
+  clip_torchvision: (Omit<ClipCase, 'b64'> & { b64?: string; sha256?: string })[];
+};
 
 interface GoldenInt { shape: number[]; data: unknown[] }
 interface GoldenF32 { shape: number[]; b64: string }
@@ -57,6 +62,16 @@ const interpolateImage = (): Uint8Array => {
   const conditions = golden('interpolate').conditions as { image_rgb?: GoldenInt }[];
   return u8(conditions[1]!.image_rgb!);
 };
+
+/** A fixture's source image: a synthetic pattern or one of the golden cases' images. */
+function sourceImage(source: string, w: number, h: number): Uint8Array {
+  if (source === 'golden:interpolate') return interpolateImage();
+  if (source === 'golden:image_encoder') return u8((golden('image_encoder') as { raw_rgb: GoldenInt }).raw_rgb);
+  return pattern(source, w, h);
+}
+
+const sha256 = (a: Uint8Array | Float32Array): string =>
+  createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   expect(a.length).toBe(b.length);
@@ -90,6 +105,16 @@ describe('resizeBicubicU8 (Pillow flavour)', () => {
     expect(() => resizeBicubicU8(src, 5, 5, 3, 3)).toThrow(/expected 75 bytes/);
     expect(() => resizeBicubicU8(src, 5, 4, 0, 3)).toThrow(/positive integers/);
   });
+});
+
+describe('resizeBicubicU8 (torchvision flavour)', () => {
+  for (const c of tvFixture.resize) {
+    it(`matches torchvision ${c.source} ${c.width}×${c.height} → ${c.new_width}×${c.new_height}`, () => {
+      const out = resizeBicubicU8(sourceImage(c.source, c.width, c.height), c.width, c.height, c.new_width, c.new_height, 'torchvision');
+      if (c.b64 !== undefined) expect(Array.from(out)).toEqual(Array.from(Buffer.from(c.b64, 'base64')));
+      else expect(sha256(out)).toBe(c.sha256);
+    });
+  }
 });
 
 describe('clipPreprocess', () => {
@@ -127,6 +152,15 @@ describe('clipPreprocess', () => {
     const tv = clipPreprocess(img, 64, 64, proc);
     expect(maxAbsDiff(tv, px)).toBeLessThan(2 / 255 / 0.26 + 1e-3);
   });
+
+  for (const c of tvFixture.clip_torchvision) {
+    it(`matches transformers' torchvision backend: ${c.source} ${c.width}×${c.height}, size ${c.size}, crop ${c.crop_size}`, () => {
+      const got = clipPreprocess(sourceImage(c.source, c.width, c.height), c.width, c.height, c);
+      expect(got.length).toBe(3 * c.crop_size * c.crop_size);
+      if (c.b64 !== undefined) expect(maxAbsDiff(got, f32(c.b64))).toBe(0);
+      else expect(sha256(got)).toBe(c.sha256);
+    });
+  }
 
   for (const c of fixture.clip_pil) {
     it(`matches transformers' PIL backend: ${c.width}×${c.height}, size ${c.size}, crop ${c.crop_size}`, () => {
