@@ -8,8 +8,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
 
-/** The plain (CPU) and JSEP (WebGPU + CPU) builds: what the default `onnxruntime-web` entry loads. */
-const ORT_FILE = /^ort-wasm-simd-threaded(\.jsep)?\.(wasm|mjs)$/;
+/**
+ * The JSEP build (WebGPU + CPU), which the default `onnxruntime-web` browser entry loads: the .wasm,
+ * and the .mjs that its wasm threads start from. (Node uses node_modules directly.)
+ */
+const ORT_FILE = /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/;
 
 function ortDist(): string {
   const require = createRequire(import.meta.url);
