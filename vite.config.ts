@@ -46,7 +46,12 @@ const pwa = VitePWA({
 export default defineConfig({
   plugins: [react(), ortWasm(), pwa],
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+    // Pre-bundle what workers and harness pages import lazily, so the dev server never
+    // re-optimises (and reloads the page) in the middle of a test or a parity run.
+    include: ['comlink', '@huggingface/tokenizers', 'hash-wasm', 'idb', 'zustand', 'zustand/vanilla', 'react', 'react-dom/client'],
+  },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },

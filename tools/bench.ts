@@ -50,7 +50,7 @@ async function benchChromium(ep: 'wasm' | 'webgpu'): Promise<{ ep: string; rows:
   const { launchBrowser } = await import('../e2e/support/browser.ts');
   const server = await createServer({
     root, configFile: join(root, 'vite.config.ts'), logLevel: 'error',
-    server: { port: 0, host: '127.0.0.1', fs: { allow: [root, bundleDir] } },
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, fs: { allow: [root, bundleDir] } },
   });
   await server.listen();
   const address = server.httpServer?.address();

@@ -83,7 +83,7 @@ async function runInChromium(args: Args, files: string[]): Promise<boolean[]> {
   const server = await createServer({
     root,
     configFile: join(root, 'vite.config.ts'),
-    server: { port: 0, host: '127.0.0.1', fs: { allow: [root, args.bundle, args.golden] } },
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, fs: { allow: [root, args.bundle, args.golden] } },
     logLevel: 'error',
   });
   await server.listen();

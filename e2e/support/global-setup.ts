@@ -8,7 +8,8 @@ let server: ViteDevServer | undefined;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   server = await createServer({
     configFile: 'vite.config.ts',
-    server: { port: 0, host: '127.0.0.1', strictPort: false },
+    // No HMR and no watching: a file saved during a run must not reload the page under test.
+    server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false, watch: null },
     logLevel: 'warn',
   });
   await server.listen();
