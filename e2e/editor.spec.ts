@@ -209,7 +209,7 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       const params = parseParameters(chunks.parameters ?? '');
       expect(params).toMatchObject({
         prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', style: 'watercolour', steps: 3, priorSteps: 2,
-        seed: 1234, width: 128, height: 128, mode: 'inpaint', model: 'tiny-kandinsky-2-2', ep,
+        seed: 1234, width: 128, height: 128, mode: 'inpaint', model: 'tiny-random-kandinsky-2-2', ep,
       });
       expect(JSON.parse(chunks.kandinsky ?? '{}')).toEqual(params);
       const f = await ed.download('save-frame-button');

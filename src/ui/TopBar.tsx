@@ -1,6 +1,5 @@
 /** Title, file actions, undo/redo, language and model status. */
 import { useRef } from 'react';
-import { BUILTIN_MODEL } from '../app/controller.ts';
 import { LANGUAGES, type Language } from '../app/i18n.ts';
 import { EDITOR_SHORTCUTS } from '../editor/editor.ts';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
@@ -68,7 +67,7 @@ function ModelStatus() {
       <span data-testid="model-status" className={`status ${cls}`} title={t('modelTinyNote')}>
         <span className="dot" aria-hidden />{text}
       </span>
-      {model.status === 'ready' && model.info.name === BUILTIN_MODEL.name && (
+      {model.status === 'ready' && /random weights/i.test(model.info.description) && (
         <span className="badge" data-testid="model-note" title={t('modelTinyNote')}>{t('tinyBadge')}</span>
       )}
       {(model.status === 'none' || model.status === 'error') && (
