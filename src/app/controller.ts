@@ -241,7 +241,8 @@ export class AppController {
         scheduler: used.scheduler, seed: used.seed, model: used.model, ep: used.ep,
       };
       const composite = pasteBack(image, img, plan.kind === 'inpaint' ? plan.weights : null);
-      const galleryId = await this.addToGallery(img, params);
+      // The gallery keeps what the user sees: the frame after paste-back.
+      const galleryId = await this.addToGallery(composite, params);
       results.push({ image: img, composite, params, galleryId });
     }
     if (results.length === 0) { this.editor.setLocked(false); return; }
