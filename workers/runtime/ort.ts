@@ -85,6 +85,37 @@ function copySharedWrites(device: GPUDevice): void {
   queue.writeBuffer = patched as GPUQueue['writeBuffer'];
 }
 
+/** The WebGPU adapter an ORT module was initialised with, and who to tell when its device is lost. */
+interface GpuState {
+  readonly adapter: GPUAdapter;
+  readonly onLost: Set<(reason: string) => void>;
+}
+const gpuStates = new WeakMap<Ort, GpuState>();
+
+/**
+ * ORT creates its one GPU device from `env.webgpu.adapter`, which it freezes after the first WebGPU
+ * session: set it once per ORT module, wrapping requestDevice to watch for device loss and, in Node,
+ * to shim Dawn. Later runtimes share that device.
+ */
+function gpuStateFor(ort: Ort, adapter: GPUAdapter): GpuState {
+  const existing = gpuStates.get(ort);
+  if (existing) return existing;
+  const state: GpuState = { adapter, onLost: new Set() };
+  const requestDevice = adapter.requestDevice.bind(adapter);
+  (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) => {
+    const device = await requestDevice(descriptor);
+    if (isNode) copySharedWrites(device);
+    void device.lost.then((info) => {
+      const reason = info.message || info.reason || 'unknown reason';
+      for (const notify of state.onLost) notify(reason);
+    });
+    return device;
+  };
+  ort.env.webgpu.adapter = adapter;
+  gpuStates.set(ort, state);
+  return state;
+}
+
 interface GpuProbe {
   readonly adapter: GPUAdapter | null;
   /** Why there is no adapter, for the fallback warning. */
@@ -145,8 +176,10 @@ class Runtime implements OrtRuntime {
     readonly capabilities: RuntimeCapabilities,
     private readonly stageEps: ReadonlyMap<StageName, ExecutionProvider>,
     warnings: readonly string[],
+    private readonly gpu?: GpuState,
   ) {
     this.warningList.push(...warnings);
+    gpu?.onLost.add(this.markLost);
   }
 
   get warnings(): readonly string[] {
@@ -162,9 +195,9 @@ class Runtime implements OrtRuntime {
   }
 
   /** Device loss handler (called from GPUDevice.lost). */
-  markLost(reason: string): void {
+  private readonly markLost = (reason: string): void => {
     this.lostReason = reason;
-  }
+  };
 
   /** Runs tasks one at a time: sessions share one GPU device and ORT web rejects concurrent runs. */
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -213,6 +246,7 @@ class Runtime implements OrtRuntime {
       session = await this.ort.InferenceSession.create(model, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
+        logSeverityLevel: 3, // errors only: node-placement warnings are expected
         ...(externalData.length > 0 ? { externalData } : {}),
       });
     } catch (e) {
@@ -385,6 +419,7 @@ class Runtime implements OrtRuntime {
   async dispose(): Promise<void> {
     await this.release();
     this.disposed = true;
+    this.gpu?.onLost.delete(this.markLost);
   }
 }
 
@@ -432,22 +467,14 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
   }
 
   const ort = await loadOrt(isNode && ep === 'webgpu' ? 'all' : 'default');
+  // ORT's own warnings (e.g. shape ops placed on the CPU) are expected and would flood the console.
+  ort.env.logLevel = 'error';
   ort.env.wasm.numThreads = options.numThreads ?? defaultThreads();
   const wasmPaths = options.wasmPaths ?? defaultWasmPaths();
   if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
 
-  let runtime: Runtime | null = null;
-  if (ep === 'webgpu' && adapter) {
-    // ORT creates its device from this adapter; we watch the device for loss and, in Node, shim Dawn.
-    const requestDevice = adapter.requestDevice.bind(adapter);
-    (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) => {
-      const device = await requestDevice(descriptor);
-      if (isNode) copySharedWrites(device);
-      void device.lost.then((info) => runtime?.markLost(info.message || info.reason || 'unknown reason'));
-      return device;
-    };
-    ort.env.webgpu.adapter = adapter;
-  }
-  runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings);
+  let gpu: GpuState | undefined;
+  if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, adapter);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, gpu);
   return runtime;
 }
