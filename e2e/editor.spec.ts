@@ -306,10 +306,12 @@ describe('editor without generation', () => {
     expect(await again.page.evaluate(() => window.__kandinsky!.contentBounds())).toEqual(bounds);
     expect(await again.undoNames()).toEqual(names);
     await expect.poll(() => again.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
-    await again.page.close();
+    ed = again;
   });
 
   test('the worker crashing is recovered: restarted, model reloaded, canvas kept', async () => {
+    await ed.byId('load-model-button').click();
+    await ed.waitForModel();
     const before = await ed.page.evaluate(() => window.__kandinsky!.contentBounds());
     await ed.page.evaluate(() => window.__kandinsky!.crashWorker());
     expect(await ed.notice('errWorkerCrashed')).toMatch(/restarting/);
