@@ -216,6 +216,39 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       expect(readTextChunks(new Uint8Array(readFileSync((await f.path())!))).parameters).toBe(chunks.parameters);
       await shot('14-saved');
     });
+
+    // Once is enough for the staging strip's cycling and the gallery's re-use: they do not depend on the EP.
+    if (ep === 'wasm') {
+      test('two results per run: cycle, discard, then re-use one from the gallery', async () => {
+        await ed.tool('frame');
+        await ed.byId('fit-button').click();
+        for (let i = 0; i < 4; i++) await ed.page.getByTitle(/^Zoom out/).click();
+        const f = await ed.frame();
+        await ed.dragDoc({ x: f.x + 64, y: f.y + 64 }, { x: 100, y: 310 }); // over empty canvas
+        expect(await ed.frame()).toEqual({ x: 36, y: 246, width: 128, height: 128 });
+        await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('text2img');
+        await ed.setParams({ prompt: 'two boats', seed: 77, numImages: 2 });
+        const box: Box = { x: 0, y: 0, width: 600, height: 600 };
+        const before = await ed.pixels(box);
+        const galleryBefore = await ed.page.getByTestId('gallery-item').count();
+        await ed.generateAndWait();
+        await expect.poll(() => ed.byId('staging-strip').textContent()).toContain('Result 1 of 2');
+        await ed.byId('next-result-button').click();
+        await expect.poll(() => ed.byId('staging-strip').textContent()).toContain('Result 2 of 2 · seed 78');
+        await shot('15-two-results');
+        await ed.byId('discard-result-button').click();
+        expect(await ed.pixels(box)).toEqual(before);
+        expect(await ed.page.getByTestId('gallery-item').count()).toBe(galleryBefore + 2);
+        // Re-use the very first result (text-to-image, seed 1234): its parameters come back in one click.
+        await ed.setParams({ prompt: 'something else', steps: 9 });
+        await ed.page.getByTestId('gallery-reuse').last().click();
+        expect(await ed.byId('prompt-input').inputValue()).toBe('a lighthouse at dusk');
+        expect(await ed.byId('seed-input').inputValue()).toBe('1234');
+        expect(await ed.byId('steps-input').inputValue()).toBe('3');
+        expect(await ed.byId('random-seed-checkbox').isChecked()).toBe(false);
+        await shot('16-reused');
+      });
+    }
   });
 }
 
