@@ -20,6 +20,8 @@ import { baseUrl } from './support/base-url.ts';
 const STAGE_ORDER = ['text_encoder.onnx', 'image_encoder.onnx', 'prior.onnx', 'unet.onnx', 'unet_inpaint.onnx', 'movq_encoder.onnx', 'movq_decoder.onnx'];
 const UNET_BYTES = statSync(join(TINY_BUNDLE_DIR, 'unet.onnx')).size;
 const CUT_AT = 1_000_000;
+/** expect.poll options: generous, the machine may be busy. */
+const POLL = { timeout: 30_000, interval: 100 } as const;
 
 let work: string;
 let bundleDir: string;
@@ -49,6 +51,9 @@ beforeAll(async () => {
   context = await newContext(browser);
   ui = await ModelsPage.open(context, appUrl);
   await ui.waitForModel();
+  // The first start copies the built-in bundle into storage in the background; let it finish.
+  await ui.openManager();
+  await ui.waitForItemStatus('builtin', 'ready');
 });
 
 afterAll(async () => {
@@ -62,6 +67,35 @@ afterAll(async () => {
 const gets = (path: string) => server.requestsFor(path);
 
 describe('model manager and offline use (production build + service worker)', () => {
+  test('storage full while writing: QUOTA_EXCEEDED naming the file; after space is freed the download resumes', async () => {
+    // Shrink this origin's quota (Chromium DevTools protocol) to what it uses plus 4 MB. Chromium enforces it
+    // on writes (navigator.storage.estimate() does not show it), so this exercises the write-time error.
+    // It runs first: after deletions Chromium's usage figure lags, and the quota would be too generous.
+    const cdp = await context.newCDPSession(ui.page);
+    const used = await ui.page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: appUrl, quotaSize: used + 4_000_000 });
+    let id: string;
+    try {
+      await ui.download(`${server.url}q/tiny/`);
+      const e = await ui.error(60_000);
+      expect(e.code).toBe('QUOTA_EXCEEDED');
+      expect(e.text).toMatch(/Storage is full.*\.onnx.*Delete a model.*resumes/);
+      id = await ui.itemIdBySource(`${server.url}q/tiny/`);
+      await ui.waitForItemStatus(id, 'incomplete');
+      await ui.screenshot('models-quota.png');
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: appUrl });
+      await cdp.detach();
+    }
+    await ui.downloadAgain();
+    await ui.waitForItemStatus(id, 'ready');
+    // The stored prefix of the file that hit the quota was kept and resumed.
+    const te = gets('q/tiny/text_encoder.onnx');
+    expect(te).toHaveLength(2);
+    expect(te[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+    await ui.remove(id);
+  });
+
   test('download with progress; the server stops mid-file; resume fetches only the missing bytes', async () => {
     server.switches.stall = { path: 'a/tiny/unet.onnx', after: CUT_AT };
     await ui.download(`${server.url}a/tiny/`);
@@ -74,7 +108,7 @@ describe('model manager and offline use (production build + service worker)', ()
     expect(during.total).toBeGreaterThan(during.loaded);
     expect(during.text).toMatch(/MB of .*MB/);
     expect(during.text).toMatch(/MB\/s|KB\/s|B\/s/);
-    await expect.poll(() => ui.byId('model-file-unet.onnx').getAttribute('data-status')).toBe('downloading');
+    await expect.poll(() => ui.byId('model-file-unet.onnx').getAttribute('data-status'), POLL).toBe('downloading');
     await ui.screenshot('models-download-progress.png');
 
     await server.stop();
@@ -127,6 +161,15 @@ describe('model manager and offline use (production build + service worker)', ()
     const missing = await ui.error();
     expect(missing.code).toBe('MISSING_FILE');
     expect(missing.text).toMatch(/manifest\.json/);
+
+    server.switches.noCors = true;
+    try {
+      await ui.download(`${server.url}e/tiny/`);
+      await expect.poll(async () => (await ui.error()).text, POLL).toMatch(/CORS/);
+      expect((await ui.error()).code).toBe('NETWORK_ERROR');
+    } finally {
+      server.switches.noCors = false;
+    }
     await ui.remove(id);
   });
 
@@ -135,7 +178,7 @@ describe('model manager and offline use (production build + service worker)', ()
     server.switches.stall = { path: 'd/tiny/prior.onnx', after: 50_000 };
     server.log.length = 0;
     await ui.download(`${server.url}d/tiny/`);
-    await expect.poll(() => server.stalled).toBe(true);
+    await expect.poll(() => server.stalled, POLL).toBe(true);
     await other.download(`${server.url}d/tiny/`);
     await other.waitForPhase('waiting');
     expect(await other.progress()).toMatchObject({ phase: 'waiting' });
@@ -159,7 +202,7 @@ describe('model manager and offline use (production build + service worker)', ()
   test('offline: the app reloads from the service worker and generates with the downloaded bundle', async () => {
     const id = await ui.itemIdBySource(`${server.url}a/tiny/`);
     await ui.activate(id);
-    await expect.poll(() => ui.byId(`model-activate-${id}`).isDisabled()).toBe(true);
+    await expect.poll(() => ui.byId(`model-activate-${id}`).isDisabled(), POLL).toBe(true);
     await ui.closeManager();
     await ui.waitForModel();
 
@@ -171,7 +214,7 @@ describe('model manager and offline use (production build + service worker)', ()
       await ui.waitForModel();
       expect(await ui.page.evaluate(() => window.crossOriginIsolated)).toBe(true);
       await ui.openManager();
-      await expect.poll(() => ui.byId(`model-activate-${id}`).textContent()).toMatch(/In use/);
+      await expect.poll(() => ui.byId(`model-activate-${id}`).textContent(), POLL).toMatch(/In use/);
       await ui.closeManager();
       await ui.generate('a lighthouse at night');
       await ui.screenshot('models-offline-generated.png');
@@ -189,7 +232,7 @@ describe('model manager and offline use (production build + service worker)', ()
     expect(size).toBeGreaterThan(UNET_BYTES);
     await ui.remove(id);
     expect(await ui.notice()).toMatch(/freed/);
-    await expect.poll(() => ui.bundleBytes()).toBe(before - size);
+    await expect.poll(() => ui.bundleBytes(), POLL).toBe(before - size);
     // The editor falls back to the built-in model.
     await ui.waitForModel();
     await ui.screenshot('models-deleted.png');

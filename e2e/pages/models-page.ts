@@ -16,6 +16,7 @@ export class ModelsPage {
   /** Open the app at `appUrl` (small frames, wasm EP) in a new page and wait until its service worker controls it. */
   static async open(context: BrowserContext, appUrl: string): Promise<ModelsPage> {
     const page = await context.newPage();
+    page.setDefaultTimeout(60_000); // actions and screenshots can be slow when the machine is busy
     page.on('pageerror', (e) => console.error(`[pageerror] ${e.message}`));
     await page.goto(`${appUrl}/?small=1&ep=wasm`);
     const p = new ModelsPage(page);

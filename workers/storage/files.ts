@@ -159,8 +159,12 @@ export class OpfsFileStore implements FileStore {
 
   async writeText(path: string, text: string): Promise<void> {
     const sink = await this.open(path, 0);
-    await sink.write(new TextEncoder().encode(text));
-    await sink.close();
+    try {
+      await sink.write(new TextEncoder().encode(text));
+    } finally {
+      // Always release the handle: a leaked sync access handle locks the file until the worker dies.
+      await sink.close();
+    }
   }
 
   async readText(path: string): Promise<string | null> {

@@ -33,6 +33,8 @@ export interface ServerSwitches {
   missing: Set<string>;
   /** Sleep this long between 64 KB chunks (to make progress visible). */
   chunkDelayMs: number;
+  /** Answer without CORS headers (a browser then refuses to hand the response to the page). */
+  noCors: boolean;
 }
 
 const CHUNK = 64 * 1024;
@@ -40,7 +42,7 @@ const CHUNK = 64 * 1024;
 /** A bundle server on 127.0.0.1; URLs look like `${url}<mount>/<path>`: any mount name serves the same root. */
 export class BundleServer {
   readonly log: ServedRequest[] = [];
-  readonly switches: ServerSwitches = { stall: null, corrupt: null, missing: new Set(), chunkDelayMs: 0 };
+  readonly switches: ServerSwitches = { stall: null, corrupt: null, missing: new Set(), chunkDelayMs: 0, noCors: false };
   private server: Server | null = null;
   private port = 0;
   /** Stalled responses and the functions that let them continue. */
@@ -136,8 +138,10 @@ export class BundleServer {
       ifRange: (req.headers['if-range'] as string | undefined) ?? null, status: 0, bytes: 0,
     };
     this.log.push(entry);
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Content-Range, Content-Length, Accept-Ranges');
+    if (!this.switches.noCors) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Content-Range, Content-Length, Accept-Ranges');
+    }
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD');
       res.setHeader('Access-Control-Allow-Headers', 'Range, If-Range');
