@@ -10,11 +10,11 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { TINY_BUNDLE_DIR } from '../workers/testing/tiny-bundle.ts';
 import { BundleServer } from '../workers/storage/testing/bundle-server.ts';
 import { ModelsPage } from './pages/models-page.ts';
-import { launchBrowser, newContext } from './support/browser.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, launchBrowser, newContext } from './support/browser.ts';
 import { baseUrl } from './support/base-url.ts';
 
 const STAGE_ORDER = ['text_encoder.onnx', 'image_encoder.onnx', 'prior.onnx', 'unet.onnx', 'unet_inpaint.onnx', 'movq_encoder.onnx', 'movq_decoder.onnx'];
@@ -67,6 +67,25 @@ afterAll(async () => {
 const gets = (path: string) => server.requestsFor(path);
 
 describe('model manager and offline use (production build + service worker)', () => {
+  test('the production build is an installable PWA (manifest, icons, service worker)', async () => {
+    // Installability is only judged in a profile on disk (Playwright's contexts are off the record).
+    const profile = join(work, 'profile');
+    const persistent = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
+    try {
+      const page = await persistent.newPage();
+      await page.goto(`${appUrl}/?autoload=0`);
+      await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 60_000 });
+      const cdp = await persistent.newCDPSession(page);
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors') as { installabilityErrors: { errorId: string }[] };
+      expect(installabilityErrors).toEqual([]);
+      const manifest = await cdp.send('Page.getAppManifest') as { url: string; errors: unknown[] };
+      expect(manifest.url).toMatch(/manifest\.webmanifest$/);
+      expect(manifest.errors).toEqual([]);
+    } finally {
+      await persistent.close();
+    }
+  });
+
   test('storage full while writing: QUOTA_EXCEEDED naming the file; after space is freed the download resumes', async () => {
     // Shrink this origin's quota (Chromium DevTools protocol) to what it uses plus 4 MB. Chromium enforces it
     // on writes (navigator.storage.estimate() does not show it), so this exercises the write-time error.
