@@ -19,7 +19,16 @@ export interface ImageParameters {
   readonly seed: number;
   readonly model: string;
   readonly ep: string;
+  /** img2img: the share of the schedule re-run (src/modes). */
+  readonly strength?: number;
+  /** Image modes: input images (by content id) and texts with their weights, in order (src/modes). */
+  readonly inputs?: readonly InputParameter[];
 }
+
+/** One input of an image mode: an image by content id (kept in IndexedDB) or a text, with its weight. */
+export type InputParameter =
+  | { readonly kind: 'image'; readonly id: string; readonly weight: number }
+  | { readonly kind: 'text'; readonly prompt: string; readonly weight: number };
 
 const FIELDS = [
   ['Steps', 'steps'],
@@ -47,7 +56,10 @@ export function formatParameters(p: ImageParameters): string {
   const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
   const lines = [esc(p.prompt)];
   if (p.negativePrompt) lines.push(`Negative prompt: ${esc(p.negativePrompt)}`);
-  lines.push(FIELDS.map(([label, key]) => `${label}: ${quote(values[key] ?? '')}`).join(', '));
+  const fields = FIELDS.map(([label, key]) => `${label}: ${quote(values[key] ?? '')}`);
+  if (p.strength !== undefined) fields.push(`Strength: ${p.strength}`);
+  if (p.inputs !== undefined) fields.push(`Inputs: ${quote(JSON.stringify(p.inputs))}`);
+  lines.push(fields.join(', '));
   return lines.join('\n');
 }
 
@@ -80,5 +92,17 @@ export function parseParameters(text: string): ImageParameters {
     prompt, negativePrompt, style: get('Style'), mode: get('Mode'), width: w ?? NaN, height: h ?? NaN,
     steps: num('Steps'), guidance: num('CFG scale'), priorSteps: num('Prior steps'), priorGuidance: num('Prior CFG scale'),
     scheduler: get('Sampler'), seed: num('Seed'), model: get('Model'), ep: get('EP'),
+    ...(kv.has('Strength') ? { strength: num('Strength') } : {}),
+    ...(kv.has('Inputs') ? { inputs: parseInputs(get('Inputs')) } : {}),
   };
+}
+
+function parseInputs(text: string): InputParameter[] {
+  const list: unknown = JSON.parse(text);
+  const ok = (v: unknown): v is InputParameter => {
+    const x = v as Partial<Record<string, unknown>> | null;
+    return !!x && typeof x.weight === 'number' && ((x.kind === 'image' && typeof x.id === 'string') || (x.kind === 'text' && typeof x.prompt === 'string'));
+  };
+  if (!Array.isArray(list) || !list.every(ok)) throw new Error(`parameters: "Inputs" should be a list of {kind, id | prompt, weight}, got ${text.slice(0, 80)}`);
+  return list;
 }
