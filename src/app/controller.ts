@@ -4,7 +4,7 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import { ErrorCode } from '../../workers/errors.ts';
-import type { BundleInfo, BundleSourceData, GenerateRequest, Progress, Result } from '../../workers/protocol.ts';
+import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type GenerateRequest, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
@@ -15,7 +15,7 @@ import { EngineClient } from './engine-client.ts';
 import { decodeImageFile, decodePng, download, encodePng, MAX_IMAGE_SIDE } from './files.ts';
 import { translate, type Language, type MessageKey } from './i18n.ts';
 import { Autosave, Persistence, restoreSession } from './persistence.ts';
-import { applyStyle } from './presets.ts';
+import { applyStyle, STYLE_IDS, type StyleId } from './presets.ts';
 import { createAppStore, notify, setParams, type AppState, type FrameMode, type GalleryItem, type StagedResult } from './store.ts';
 
 /** The built-in model, served from public/. */
@@ -301,10 +301,11 @@ export class AppController {
     const item = this.store.getState().gallery.find((g) => g.id === id);
     if (!item) return;
     const q = item.params;
+    const style = (STYLE_IDS as readonly string[]).includes(q.style) ? (q.style as StyleId) : 'none';
+    const scheduler = (SCHEDULER_KINDS as readonly string[]).includes(q.scheduler) ? (q.scheduler as SchedulerKind) : this.store.getState().params.scheduler;
     setParams(this.store, {
-      prompt: q.prompt, negativePrompt: q.negativePrompt, style: (q.style in { none: 1, kandinsky: 1, uhd: 1, anime: 1, digital: 1, watercolour: 1 } ? q.style : 'none') as AppState['params']['style'],
-      randomSeed: false, seed: q.seed, steps: q.steps, guidance: q.guidance, priorSteps: q.priorSteps,
-      priorGuidance: q.priorGuidance, scheduler: q.scheduler as AppState['params']['scheduler'],
+      prompt: q.prompt, negativePrompt: q.negativePrompt, style, randomSeed: false, seed: q.seed, steps: q.steps,
+      guidance: q.guidance, priorSteps: q.priorSteps, priorGuidance: q.priorGuidance, scheduler,
     });
     if (q.width !== this.editor.getFrame().width || q.height !== this.editor.getFrame().height) this.editor.setFrameExactSize(q.width, q.height);
   }

@@ -4,7 +4,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { StoreApi } from 'zustand/vanilla';
-import type { Editor, EditorState } from '../editor/editor.ts';
+import { TOOL_IDS, type Editor, type EditorState } from '../editor/editor.ts';
 import type { HistoryStep } from '../editor/history.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import type { AppState, GalleryItem, GenParams, Settings } from './store.ts';
@@ -144,7 +144,8 @@ export function restoreSession(saved: SavedSession, editor: Editor, app: StoreAp
   if (!saved.meta && saved.tiles.length === 0) return false;
   for (const t of saved.tiles) editor.doc.swapTile(t.key, t.data);
   const meta = saved.meta;
-  if (!meta) return true;
+  // A session written by another version keeps its pixels; its settings are left at the defaults.
+  if (!meta || meta.version !== 1) return true;
   const byId = new Map(saved.steps.map((r) => [r.id, r]));
   const pick = (ids: readonly number[]): HistoryStep[] =>
     ids.map((id) => byId.get(id)).filter((r): r is StepRecord => r !== undefined).map(recordToStep);
@@ -152,7 +153,7 @@ export function restoreSession(saved: SavedSession, editor: Editor, app: StoreAp
   editor.store.setState({
     frame: meta.frame, aspect: meta.aspect, longSide: meta.longSide, camera: meta.camera, brush: meta.brush,
   });
-  editor.setTool(meta.tool);
+  if ((TOOL_IDS as readonly string[]).includes(meta.tool)) editor.setTool(meta.tool);
   app.setState({
     params: meta.params, lastSeed: meta.lastSeed, lastParams: meta.lastParams, language: meta.language, settings: meta.settings,
   });
