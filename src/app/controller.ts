@@ -65,7 +65,7 @@ export class AppController {
         notify(this.store, 'error', 'errWorkerCrashed');
       },
       onReloaded: (r) => this.modelLoaded(r),
-      onGaveUp: () => this.store.setState({ model: { status: 'error', message: 'the generation worker keeps stopping; press "Load" to try again' } }),
+      onGaveUp: () => this.store.setState({ model: { status: 'error', message: this.t('workerGaveUp') } }),
     });
     this.editor.store.subscribe((s, prev) => {
       if (s.docVersion !== prev.docVersion || s.frame !== prev.frame) this.scheduleFrameMode();

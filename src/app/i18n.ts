@@ -58,6 +58,13 @@ const en = {
   previous: 'Previous',
   next: 'Next',
   stagingTitle: 'Result {index} of {count}',
+  seedValue: 'seed {seed}',
+  stepsValue: '{steps} steps',
+  minutesSeconds: '{m} min {s} s',
+  seconds: '{s} s',
+  tools: 'Tools',
+  close: 'Close',
+  workerGaveUp: 'the generation worker keeps stopping; press "Load" to try again',
   gallery: 'Gallery',
   galleryEmpty: 'Results appear here.',
   reuse: 'Use these parameters',
@@ -107,6 +114,9 @@ const en = {
 
 /** Translation keys. */
 export type MessageKey = keyof typeof en;
+
+/** Every key, in table order. */
+export const ALL_KEYS = Object.keys(en) as MessageKey[];
 
 const ru: Record<MessageKey, string> = {
   appTitle: 'Kandinsky Web',
@@ -166,6 +176,13 @@ const ru: Record<MessageKey, string> = {
   previous: 'Предыдущий',
   next: 'Следующий',
   stagingTitle: 'Результат {index} из {count}',
+  seedValue: 'зерно {seed}',
+  stepsValue: 'шагов: {steps}',
+  minutesSeconds: '{m} мин {s} с',
+  seconds: '{s} с',
+  tools: 'Инструменты',
+  close: 'Закрыть',
+  workerGaveUp: 'движок генерации снова и снова останавливается; нажмите «Загрузить», чтобы попробовать ещё раз',
   gallery: 'Галерея',
   galleryEmpty: 'Здесь появятся результаты.',
   reuse: 'Взять параметры',

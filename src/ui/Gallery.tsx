@@ -27,7 +27,7 @@ export function Gallery() {
             </button>
             <div className="meta">
               <span className="prompt">{item.params.prompt || '—'}</span>
-              <span className="sub">{item.params.width}×{item.params.height} · {item.params.steps} · seed {item.params.seed}</span>
+              <span className="sub">{item.params.width}×{item.params.height} · {t('stepsValue', { steps: item.params.steps })} · {t('seedValue', { seed: item.params.seed })}</span>
             </div>
             <div className="item-actions">
               <button type="button" data-testid="gallery-place" onClick={() => void c.place(item.id)} title={t('place')}><Icon name="place" size={14} /></button>

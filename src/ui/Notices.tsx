@@ -16,7 +16,7 @@ export function Notices() {
       {notices.map((n) => (
         <div key={n.id} className={`notice ${n.kind}`} data-testid="notice" data-kind={n.kind} data-key={n.key} role={n.kind === 'error' ? 'alert' : 'status'}>
           <span>{t(n.key, n.vars)}</span>
-          <button type="button" aria-label="close" onClick={() => dismiss(c.store, n.id)}>×</button>
+          <button type="button" aria-label={t('close')} onClick={() => dismiss(c.store, n.id)}>×</button>
         </div>
       ))}
     </div>

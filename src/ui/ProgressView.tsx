@@ -2,10 +2,10 @@
 import { etaSeconds, runFraction } from '../app/progress.ts';
 import { useApp, useT } from './hooks.ts';
 
-const fmt = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.max(1, Math.round(s))} s`);
 
 export function ProgressView() {
   const t = useT();
+  const fmt = (s: number): string => (s >= 60 ? t('minutesSeconds', { m: Math.floor(s / 60), s: Math.round(s % 60) }) : t('seconds', { s: Math.max(1, Math.round(s)) }));
   const run = useApp((s) => s.run);
   if (!run) return null;
   const p = run.progress;

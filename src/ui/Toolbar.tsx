@@ -20,7 +20,7 @@ export function Toolbar() {
   const zoom = useEditor((s) => s.camera.zoom);
   const brush = useEditor((s) => s.brush);
   return (
-    <nav className="toolbar" aria-label="Tools">
+    <nav className="toolbar" aria-label={t('tools')}>
       {TOOL_IDS.map((id) => (
         <button
           key={id}
