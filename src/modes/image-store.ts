@@ -1,0 +1,82 @@
+/**
+ * Where input images live: IndexedDB, keyed by content id, so a result's parameters can name
+ * them and a re-run (also after a reload) finds the same pixels. The panel's state is kept there too.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { RgbaImage } from '../../workers/protocol.ts';
+import type { SavedModes } from './state.ts';
+
+/** One stored input image. */
+export interface StoredImage {
+  readonly id: string;
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
+  readonly createdAt: number;
+}
+
+interface Schema extends DBSchema {
+  images: { key: string; value: StoredImage };
+  kv: { key: string; value: SavedModes };
+}
+
+/** Storage of input images and the panel's state. */
+export interface ImageStore {
+  put(id: string, image: RgbaImage): Promise<void>;
+  get(id: string): Promise<RgbaImage | null>;
+  saveState(state: SavedModes): Promise<void>;
+  loadState(): Promise<SavedModes | null>;
+}
+
+/** The database name beside the editor's autosave database. */
+export function imageDbName(editorDb: string): string {
+  return `${editorDb}-inputs`;
+}
+
+/** IndexedDB storage (one database per editor database). */
+export class IdbImageStore implements ImageStore {
+  private constructor(private readonly db: IDBPDatabase<Schema>) {}
+
+  static async open(name: string): Promise<IdbImageStore> {
+    const db = await openDB<Schema>(name, 1, {
+      upgrade(d) {
+        d.createObjectStore('images', { keyPath: 'id' });
+        d.createObjectStore('kv');
+      },
+    });
+    return new IdbImageStore(db);
+  }
+
+  async put(id: string, image: RgbaImage): Promise<void> {
+    // Content-addressed: an id that is already stored holds the same pixels.
+    if ((await this.db.getKey('images', id)) !== undefined) return;
+    await this.db.put('images', { id, width: image.width, height: image.height, data: new Uint8ClampedArray(image.data), createdAt: Date.now() });
+  }
+
+  async get(id: string): Promise<RgbaImage | null> {
+    const r = await this.db.get('images', id);
+    return r ? { width: r.width, height: r.height, data: r.data } : null;
+  }
+
+  async saveState(state: SavedModes): Promise<void> {
+    await this.db.put('kv', state, 'state');
+  }
+
+  async loadState(): Promise<SavedModes | null> {
+    return (await this.db.get('kv', 'state')) ?? null;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** In-memory storage (no IndexedDB: `?db=` off, or it failed to open). */
+export class MemoryImageStore implements ImageStore {
+  private readonly images = new Map<string, RgbaImage>();
+  private state: SavedModes | null = null;
+  async put(id: string, image: RgbaImage): Promise<void> { this.images.set(id, image); }
+  async get(id: string): Promise<RgbaImage | null> { return this.images.get(id) ?? null; }
+  async saveState(state: SavedModes): Promise<void> { this.state = state; }
+  async loadState(): Promise<SavedModes | null> { return this.state; }
+}

@@ -1,0 +1,249 @@
+/**
+ * The image modes' controller: the panel's store and actions (choose images from the frame, the
+ * gallery or a file; weights, texts, strength), the image cache and store, and the two hooks the
+ * editor's AppController calls: the request of the chosen mode, and restoring a gallery result's inputs.
+ * No React; the browser-only decoding is injected so tests run in Node.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { BundleInfo, CommonParams, GenerateRequest, RgbaImage } from '../../workers/protocol.ts';
+import type { Editor } from '../editor/editor.ts';
+import type { Rect } from '../editor/geometry.ts';
+import type { ImageParameters } from '../editor/parameters.ts';
+import { isTransparent } from '../editor/raster.ts';
+import type { AppState } from '../app/store.ts';
+import type { DecodeResult } from '../app/files.ts';
+import { prepareInputImage } from './image-id.ts';
+import type { ImageStore } from './image-store.ts';
+import { imageIdsOf, stateFromParameters } from './params.ts';
+import { buildModeRequest, checkInputs, missingForImages, type InputCheck, type ModeParameters } from './request.ts';
+import {
+  INITIAL_MODES, fromSaved, referencedImages, toSaved, withImage, withMode, withStrength, withText, withTextPrompt, withWeight,
+  withoutInput, type EditorMode, type ImageRef, type ImageSource, type ModesState, type Problem,
+} from './state.ts';
+
+/** What the modes need of the app. */
+export interface ModesHost {
+  readonly store: StoreApi<AppState>;
+  readonly editor: Editor;
+}
+
+/** Browser decoders (src/app/files.ts), injected. */
+export interface ModesDecoders {
+  readonly decodeFile: (file: Blob) => Promise<DecodeResult>;
+  readonly decodePng: (png: Uint8Array) => Promise<RgbaImage>;
+}
+
+/** What the AppController hands the mode when generating. */
+export interface ModeRunContext {
+  readonly common: CommonParams;
+  /** The prompt with its style applied, and as typed. */
+  readonly prompt: string;
+  readonly rawPrompt: string;
+  readonly info: BundleInfo;
+  readonly frame: Rect;
+}
+
+/** The mode's answer: a request with the parameters to record, a refusal (the panel says why), or null for the editor's own text2img/inpaint. */
+export type ModeRunResult =
+  | { readonly ok: true; readonly request: GenerateRequest; readonly params: ModeParameters }
+  | { readonly ok: false; readonly problem: Problem };
+
+const shortId = (id: string): string => id.replace(/^sha256-/, '').slice(0, 12);
+
+/** The image modes of one editor. */
+export class ModesController {
+  readonly store: StoreApi<ModesState>;
+  private readonly cache = new Map<string, RgbaImage>();
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly host: ModesHost,
+    private readonly images: ImageStore,
+    private readonly decoders: ModesDecoders,
+  ) {
+    this.store = createStore<ModesState>(() => INITIAL_MODES);
+    this.store.subscribe((s, prev) => {
+      if (s.mode !== prev.mode || s.single !== prev.single || s.conditions !== prev.conditions || s.strength !== prev.strength) this.save();
+    });
+  }
+
+  /** Restore the saved panel and load the pixels of the images it refers to. */
+  async start(): Promise<void> {
+    let saved: unknown = null;
+    try {
+      saved = await this.images.loadState();
+    } catch (e) {
+      console.warn('modes: could not read the saved panel', e);
+    }
+    if (!saved) return;
+    const state = fromSaved(saved);
+    const missing: string[] = [];
+    for (const id of referencedImages(state)) if (!(await this.load(id))) missing.push(id);
+    // Inputs whose pixels are gone are dropped (and said so), the rest comes back.
+    const gone = new Set(missing);
+    this.store.setState({
+      ...state,
+      single: state.single && gone.has(state.single.id) ? null : state.single,
+      conditions: state.conditions.filter((c) => c.kind === 'text' || !gone.has(c.image.id)),
+      problem: missing[0] ? { key: 'errImageMissing', vars: { id: shortId(missing[0]) } } : null,
+    });
+  }
+
+  get state(): ModesState {
+    return this.store.getState();
+  }
+
+  /** Pixels of a loaded input image. */
+  pixels(id: string): RgbaImage | undefined {
+    return this.cache.get(id);
+  }
+
+  // ---- panel actions ----------------------------------------------------------------------
+
+  setMode(mode: EditorMode): void {
+    this.store.setState(withMode(this.state, mode));
+  }
+
+  setWeight(index: number, weight: number): void {
+    this.store.setState(withWeight(this.state, index, weight));
+  }
+
+  setText(index: number, prompt: string): void {
+    this.store.setState(withTextPrompt(this.state, index, prompt));
+  }
+
+  addText(prompt = ''): void {
+    this.store.setState(withText(this.state, prompt));
+  }
+
+  remove(index: number): void {
+    this.store.setState(withoutInput(this.state, index));
+  }
+
+  setStrength(strength: number): void {
+    this.store.setState(withStrength(this.state, strength));
+  }
+
+  /** Show why something was refused (until the next change). */
+  refuse(problem: Problem): void {
+    this.store.setState({ problem });
+  }
+
+  /** Take the frame's pixels as an input image. */
+  async addFromFrame(): Promise<boolean> {
+    const frame = this.host.editor.getFrame();
+    const pixels = this.host.editor.doc.image.read(frame);
+    if (isTransparent(pixels)) { this.refuse({ key: 'errFrameEmpty' }); return false; }
+    return this.add(pixels, 'frame', 'frame');
+  }
+
+  /** Take a gallery item (the frame it produced) as an input image. */
+  async addFromGallery(galleryId: string): Promise<boolean> {
+    const item = this.host.store.getState().gallery.find((g) => g.id === galleryId);
+    if (!item) return false;
+    return this.add(await this.decoders.decodePng(item.png), 'gallery', galleryId);
+  }
+
+  /** Take an image file as an input image; a non-image or corrupt file is refused with its name. */
+  async addFromFile(file: File): Promise<boolean> {
+    this.store.setState({ busy: true });
+    const r = await this.decoders.decodeFile(file);
+    if (!r.ok) {
+      this.store.setState({ busy: false });
+      this.refuse(r.reason === 'not-image' ? { key: 'errNotImage', vars: { name: file.name } } : { key: 'errCorrupt', vars: { name: file.name, message: r.message } });
+      return false;
+    }
+    return this.add(r.raster, 'file', file.name);
+  }
+
+  private async add(pixels: RgbaImage, source: ImageSource, name: string): Promise<boolean> {
+    const stages = this.stages();
+    if (stages) {
+      const missing = missingForImages(this.state.mode, stages);
+      if (missing.length > 0) {
+        this.refuse(this.state.mode === 'fusion' ? { key: 'noImageEncoder' } : { key: 'unavailable', vars: { mode: this.state.mode, stages: missing.join(', ') } });
+        return false;
+      }
+    }
+    this.store.setState({ busy: true });
+    try {
+      const { id, image } = await prepareInputImage(pixels);
+      this.cache.set(id, image);
+      let problem: Problem | null = null;
+      try {
+        await this.images.put(id, image);
+      } catch (e) {
+        problem = { key: 'errStore', vars: { message: e instanceof Error ? e.message : String(e) } };
+      }
+      const ref: ImageRef = { id, width: image.width, height: image.height, source, name };
+      this.store.setState({ ...withImage(this.state, ref), problem });
+      return true;
+    } finally {
+      this.store.setState({ busy: false });
+    }
+  }
+
+  // ---- checks and hooks -------------------------------------------------------------------
+
+  private stages(): BundleInfo['stages'] | null {
+    const m = this.host.store.getState().model;
+    return m.status === 'ready' ? m.info.stages : null;
+  }
+
+  /** Live check of the panel for the frame and steps now. */
+  check(frame: { width: number; height: number }, steps: number): InputCheck {
+    return checkInputs(this.state, { frame, steps, stages: this.stages() });
+  }
+
+  /** AppController hook: the request of the chosen image mode, or null in text2img mode. */
+  requestFor(ctx: ModeRunContext): ModeRunResult | null {
+    const s = this.state;
+    if (s.mode === 'text2img') return null;
+    const built = buildModeRequest(s, {
+      frame: ctx.frame, steps: ctx.common.steps, stages: ctx.info.stages, common: ctx.common,
+      prompt: ctx.prompt, rawPrompt: ctx.rawPrompt, pixels: (id) => this.cache.get(id),
+    });
+    if (!built.ok) {
+      this.refuse(built.problem);
+      return { ok: false, problem: built.problem };
+    }
+    if (s.problem) this.store.setState({ problem: null });
+    return { ok: true, request: built.request, params: built.params };
+  }
+
+  /** AppController hook: put a gallery result's mode and inputs back, loading its images from the store. */
+  async restore(params: ImageParameters): Promise<void> {
+    for (const id of imageIdsOf(params)) await this.load(id);
+    const { state, missing } = stateFromParameters(params, this.state, (id) => {
+      const img = this.cache.get(id);
+      if (!img) return null;
+      const known = [this.state.single, ...this.state.conditions.map((c) => (c.kind === 'image' ? c.image : null))].find((r) => r?.id === id);
+      return known ?? { id, width: img.width, height: img.height, source: 'gallery', name: shortId(id) };
+    });
+    this.store.setState({ ...state, problem: missing[0] ? { key: 'errImageMissing', vars: { id: shortId(missing[0]) } } : null });
+  }
+
+  private async load(id: string): Promise<boolean> {
+    if (this.cache.has(id)) return true;
+    try {
+      const img = await this.images.get(id);
+      if (img) this.cache.set(id, img);
+      return img !== null;
+    } catch (e) {
+      console.warn(`modes: could not read input image ${id}`, e);
+      return false;
+    }
+  }
+
+  private save(): void {
+    const snapshot = toSaved(this.state);
+    this.saving = this.saving.then(() => this.images.saveState(snapshot)).catch((e: unknown) => {
+      console.warn('modes: could not save the panel', e);
+    });
+  }
+
+  /** Resolves when every change so far is saved. */
+  flush(): Promise<void> {
+    return this.saving;
+  }
+}
