@@ -44,6 +44,8 @@ describe('Editor tools', () => {
     const ed = new TestEditor({ longSide: 512 });
     ed.setFrameSize('16:9', 1024);
     expect(ed.getFrame()).toEqual({ x: -256, y: -32, width: 1024, height: 576 });
+    ed.setFrameExactSize(320, 512);
+    expect(ed.state).toMatchObject({ aspect: '2:3', longSide: 512, frame: { x: 96, y: 0, width: 320, height: 512 } });
   });
 
   it('an eraser stroke is one undoable step; Escape mid-stroke reverts it', () => {

@@ -5,7 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { BRUSH_LIMITS, type BrushSettings } from './brush.ts';
 import { EditorDocument } from './document.ts';
-import { ASPECT_PRESETS, frameDimensions, resizeFrame, type AspectPreset } from './frame.ts';
+import { ASPECT_NAMES, ASPECT_PRESETS, frameDimensions, resizeFrame, type AspectPreset } from './frame.ts';
 import { clamp, rectEquals, union, type Point, type Rect } from './geometry.ts';
 import type { HistoryLimits } from './history.ts';
 import type { Raster } from './raster.ts';
@@ -193,6 +193,17 @@ export class Editor {
   setFrameExactSize(width: number, height: number): void {
     const f = this.state.frame;
     this.setFrame({ x: Math.round(f.x + f.width / 2 - width / 2), y: Math.round(f.y + f.height / 2 - height / 2), width, height });
+    // Keep the aspect/size controls in step when the size matches a preset.
+    const longSide = Math.max(width, height);
+    if (longSide % 64 !== 0) return;
+    // Several presets can round to the same size (9:16 and 2:3 at 512): take the closest ratio.
+    const ratio = (a: AspectPreset): number => ASPECT_PRESETS[a][0] / ASPECT_PRESETS[a][1];
+    const matching = ASPECT_NAMES.filter((a) => {
+      const d = frameDimensions(a, longSide);
+      return d.width === width && d.height === height;
+    }).sort((a, b) => Math.abs(ratio(a) - width / height) - Math.abs(ratio(b) - width / height));
+    const aspect = matching[0];
+    if (aspect) this.store.setState({ aspect, longSide });
   }
 
   // ---- brush ----------------------------------------------------------------------------
