@@ -4,11 +4,12 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import { ErrorCode } from '../../workers/errors.ts';
-import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type GenerateRequest, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
+import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type CommonParams, type GenerateRequest, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
 import { FRAME_SIZES, type AspectPreset } from '../editor/frame.ts';
+import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import { resizeNearest } from '../editor/raster.ts';
 import { EngineClient } from './engine-client.ts';
@@ -44,6 +45,21 @@ export function parseStartOptions(search: string): StartOptions {
   if (q.has('db')) out.dbName = q.get('db');
   return out;
 }
+
+/** What an image mode (src/modes) gets to build its request. */
+export interface ModeRequestContext {
+  readonly common: CommonParams;
+  /** The prompt with its style applied, and as typed. */
+  readonly prompt: string;
+  readonly rawPrompt: string;
+  readonly info: BundleInfo;
+  readonly frame: Rect;
+}
+
+/** An image mode's request and the parameters its results record, or a refusal (the mode's panel says why). */
+export type ModeRequestResult =
+  | { readonly ok: true; readonly request: GenerateRequest; readonly params: Partial<ImageParameters> }
+  | { readonly ok: false };
 
 let runCounter = 0;
 
@@ -116,6 +132,12 @@ export class AppController {
   modelSource: () => Promise<{ readonly name: string; readonly source: BundleSourceData }> = async () => ({
     name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_MODEL.path, location.href).href },
   });
+
+  /** Image modes (src/modes/install.ts): the chosen mode's request, a refusal, or null for the frame's own text-to-image/inpainting. */
+  modeRequest: ((ctx: ModeRequestContext) => ModeRequestResult | null) | null = null;
+
+  /** Called after reuse() with the item's parameters (src/modes puts the item's mode and inputs back). */
+  onReuse: ((params: ImageParameters) => void) | null = null;
 
   /** Load the model (built-in, or the one chosen in the model manager) with the chosen execution provider. */
   async loadModel(): Promise<void> {
@@ -192,22 +214,34 @@ export class AppController {
     const info = s.model.info;
     const frame = this.editor.getFrame();
     const image = this.editor.doc.image.read(frame);
-    const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;
-    const plan = planFrame(image, mask);
     const p = s.params;
     const styled = applyStyle(p.style, p.prompt, p.negativePrompt);
-    if (plan.kind === 'nothing-to-repaint') { notify(this.store, 'error', 'errFrameFull'); return; }
-    if (plan.kind === 'text2img' && styled.prompt === '') { notify(this.store, 'error', 'errEmptyPrompt'); return; }
-    if (plan.kind === 'inpaint' && !info.modes.inpaint) { notify(this.store, 'error', 'errNoInpaint'); return; }
-
     const seed = p.randomSeed ? (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) : p.seed;
     const common = {
       width: frame.width, height: frame.height, steps: p.steps, guidance: p.guidance, priorSteps: p.priorSteps,
       priorGuidance: p.priorGuidance, scheduler: p.scheduler, seed, numImages: p.numImages, negativePrompt: styled.negativePrompt,
     };
-    const request: GenerateRequest = plan.kind === 'text2img'
-      ? { mode: 'text2img', prompt: styled.prompt, ...common }
-      : { mode: 'inpaint', prompt: styled.prompt, image: plan.image, mask: plan.mask, ...common };
+    // An image mode (src/modes) builds its own request; null means the frame's text-to-image or inpainting.
+    const modeRun = this.modeRequest?.({ common, prompt: styled.prompt, rawPrompt: p.prompt, info, frame }) ?? null;
+    if (modeRun && !modeRun.ok) return; // the mode panel says why
+    let request: GenerateRequest;
+    let weights: Float32Array | null = null;
+    let recorded: Partial<ImageParameters>;
+    if (modeRun) {
+      request = modeRun.request;
+      recorded = modeRun.params;
+    } else {
+      const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;
+      const plan = planFrame(image, mask);
+      if (plan.kind === 'nothing-to-repaint') { notify(this.store, 'error', 'errFrameFull'); return; }
+      if (plan.kind === 'text2img' && styled.prompt === '') { notify(this.store, 'error', 'errEmptyPrompt'); return; }
+      if (plan.kind === 'inpaint' && !info.modes.inpaint) { notify(this.store, 'error', 'errNoInpaint'); return; }
+      request = plan.kind === 'text2img'
+        ? { mode: 'text2img', prompt: styled.prompt, ...common }
+        : { mode: 'inpaint', prompt: styled.prompt, image: plan.image, mask: plan.mask, ...common };
+      weights = plan.kind === 'inpaint' ? plan.weights : null;
+      recorded = { mode: plan.kind };
+    }
     const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
     this.store.setState({ run: { runId, startedAt: performance.now(), progress: null, cancelling: false }, lastSeed: seed });
     this.editor.setLocked(true);
@@ -236,11 +270,11 @@ export class AppController {
       const img = generated.image.width === frame.width && generated.image.height === frame.height
         ? generated.image : resizeNearest(generated.image, frame.width, frame.height);
       const params: ImageParameters = {
-        prompt: p.prompt, negativePrompt: p.negativePrompt, style: p.style, mode: plan.kind, width: frame.width, height: frame.height,
+        prompt: p.prompt, negativePrompt: p.negativePrompt, style: p.style, mode: request.mode, width: frame.width, height: frame.height,
         steps: used.steps, guidance: used.guidance, priorSteps: used.priorSteps, priorGuidance: used.priorGuidance,
-        scheduler: used.scheduler, seed: used.seed, model: used.model, ep: used.ep,
+        scheduler: used.scheduler, seed: used.seed, model: used.model, ep: used.ep, ...recorded,
       };
-      const composite = pasteBack(image, img, plan.kind === 'inpaint' ? plan.weights : null);
+      const composite = pasteBack(image, img, weights);
       // The gallery keeps what the user sees: the frame after paste-back.
       const galleryId = await this.addToGallery(composite, params);
       results.push({ image: img, composite, params, galleryId });
@@ -308,6 +342,7 @@ export class AppController {
       guidance: q.guidance, priorSteps: q.priorSteps, priorGuidance: q.priorGuidance, scheduler,
     });
     if (q.width !== this.editor.getFrame().width || q.height !== this.editor.getFrame().height) this.editor.setFrameExactSize(q.width, q.height);
+    this.onReuse?.(q);
   }
 
   /** Place a gallery image into the frame (one undoable step). */
