@@ -151,21 +151,28 @@ export function prefill(image: RgbaImage): Raster {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let sa = 0;
-        const sc = [0, 0, 0];
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
         for (let dy = 0; dy < 2; dy++) {
           for (let dx = 0; dx < 2; dx++) {
             const fx = 2 * x + dx;
             const fy = 2 * y + dy;
             if (fx >= cur.w || fy >= cur.h) continue;
             const j = fy * cur.w + fx;
-            sa += cur.a[j] ?? 0;
-            for (let k = 0; k < 3; k++) sc[k] = (sc[k] ?? 0) + (cur.c[j * 3 + k] ?? 0);
+            sa += cur.a[j] as number;
+            s0 += cur.c[j * 3] as number;
+            s1 += cur.c[j * 3 + 1] as number;
+            s2 += cur.c[j * 3 + 2] as number;
           }
         }
         const i = y * w + x;
         const a = Math.min(1, sa);
+        const scale = sa > 0 ? a / sa : 0;
         next.a[i] = a;
-        for (let k = 0; k < 3; k++) next.c[i * 3 + k] = sa > 0 ? ((sc[k] ?? 0) / sa) * a : 0;
+        next.c[i * 3] = s0 * scale;
+        next.c[i * 3 + 1] = s1 * scale;
+        next.c[i * 3 + 2] = s2 * scale;
       }
     }
     levels.push(next);
@@ -207,30 +214,31 @@ export function prefill(image: RgbaImage): Raster {
   return out;
 }
 
-/** Separable box blur of a 3-channel float image, edges clamped. */
+/** Separable box blur of a 3-channel float image, edges clamped (running sums: O(1) per pixel). */
 function boxBlur3(src: Float32Array, width: number, height: number, r: number): Float32Array {
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
-  const span = 2 * r + 1;
-  for (let y = 0; y < height; y++) {
-    for (let k = 0; k < 3; k++) {
-      for (let x = 0; x < width; x++) {
-        let s = 0;
-        for (let d = -r; d <= r; d++) s += src[(y * width + Math.min(width - 1, Math.max(0, x + d))) * 3 + k] ?? 0;
-        tmp[(y * width + x) * 3 + k] = s / span;
-      }
-    }
-  }
-  for (let x = 0; x < width; x++) {
-    for (let k = 0; k < 3; k++) {
-      for (let y = 0; y < height; y++) {
-        let s = 0;
-        for (let d = -r; d <= r; d++) s += tmp[(Math.min(height - 1, Math.max(0, y + d)) * width + x) * 3 + k] ?? 0;
-        out[(y * width + x) * 3 + k] = s / span;
-      }
-    }
-  }
+  blurLines(src, tmp, width, height, 3, width * 3, r);
+  blurLines(tmp, out, height, width, width * 3, 3, r);
   return out;
+}
+
+/** Box-blur `lines` lines of `n` samples each (3 channels); `step` between samples, `stride` between lines. */
+function blurLines(from: Float32Array, to: Float32Array, n: number, lines: number, step: number, stride: number, r: number): void {
+  const span = 2 * r + 1;
+  const last = n - 1;
+  for (let line = 0; line < lines; line++) {
+    const base = line * stride;
+    for (let k = 0; k < 3; k++) {
+      const o = base + k;
+      let sum = 0;
+      for (let d = -r; d <= r; d++) sum += from[o + Math.min(last, Math.max(0, d)) * step] as number;
+      for (let i = 0; i < n; i++) {
+        to[o + i * step] = sum / span;
+        sum += (from[o + Math.min(last, i + r + 1) * step] as number) - (from[o + Math.max(0, i - r) * step] as number);
+      }
+    }
+  }
 }
 
 /** Decide the mode for the frame's pixels and build the engine inputs for inpainting/outpainting. */
