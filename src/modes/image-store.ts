@@ -80,3 +80,24 @@ export class MemoryImageStore implements ImageStore {
   async saveState(state: SavedModes): Promise<void> { this.state = state; }
   async loadState(): Promise<SavedModes | null> { return this.state; }
 }
+
+/**
+ * A store that opens on first use and falls back to memory when IndexedDB is unavailable, so
+ * the panel works at once and a failing database never blocks a run.
+ */
+export function lazyImageStore(open: (() => Promise<ImageStore>) | null): ImageStore {
+  let opened: Promise<ImageStore> | null = null;
+  const store = (): Promise<ImageStore> => {
+    opened ??= (open ? open() : Promise.resolve(new MemoryImageStore())).catch((e: unknown) => {
+      console.warn('modes: IndexedDB unavailable, input images are kept in memory only', e);
+      return new MemoryImageStore();
+    });
+    return opened;
+  };
+  return {
+    put: async (id, image) => (await store()).put(id, image),
+    get: async (id) => (await store()).get(id),
+    saveState: async (state) => (await store()).saveState(state),
+    loadState: async () => (await store()).loadState(),
+  };
+}

@@ -7,6 +7,7 @@ import { setParams } from '../app/store.ts';
 import { NumberField } from './NumberField.tsx';
 import { ProgressView } from './ProgressView.tsx';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
+import { ModePanel, ModeStatus } from '../modes/ModePanel.tsx';
 
 export function PromptPanel() {
   const c = useController();
@@ -24,6 +25,7 @@ export function PromptPanel() {
   return (
     <aside className="panel">
       <div className="scroll">
+      <ModePanel />
       <section>
         <label className="field">
           <span>{t('prompt')}</span>
@@ -112,7 +114,7 @@ export function PromptPanel() {
       </div>
 
       <section className="actions">
-        <div className={`mode mode-${frameMode}`} data-testid="frame-mode" data-mode={frameMode}>{t(`mode_${frameMode}`)}</div>
+        <ModeStatus><div className={`mode mode-${frameMode}`} data-testid="frame-mode" data-mode={frameMode}>{t(`mode_${frameMode}`)}</div></ModeStatus>
         <div className="buttons">
           <button type="button" className="primary" data-testid="generate-button" disabled={run !== null || staged} onClick={() => void c.generate()} title="Ctrl+Enter">
             {t('generate')}
