@@ -265,6 +265,39 @@ describe('editor without generation', () => {
     await ed.screenshot('editor-bad-no-model.png');
   });
 
+  test('wheel zooms around the pointer (10%–2000%); space-drag and the pan tool move the view, not the frame', async () => {
+    const frame = await ed.frame();
+    const box = (await ed.byId('canvas').boundingBox())!;
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await ed.page.mouse.move(centre.x, centre.y);
+    for (let i = 0; i < 30; i++) await ed.page.mouse.wheel(0, 400);
+    await expect.poll(() => ed.byId('zoom-level').textContent()).toBe('10%');
+    for (let i = 0; i < 40; i++) await ed.page.mouse.wheel(0, -400);
+    await expect.poll(() => ed.byId('zoom-level').textContent()).toBe('2000%');
+    await ed.byId('fit-button').click();
+    const before = await ed.client({ x: 0, y: 0 });
+    await ed.page.keyboard.down('Space');
+    await ed.page.mouse.move(centre.x, centre.y);
+    await ed.page.mouse.down();
+    await ed.page.mouse.move(centre.x + 40, centre.y + 30, { steps: 5 });
+    await ed.page.mouse.up();
+    await ed.page.keyboard.up('Space');
+    const after = await ed.client({ x: 0, y: 0 });
+    expect(after.x - before.x).toBeCloseTo(40, 0);
+    expect(after.y - before.y).toBeCloseTo(30, 0);
+    await ed.page.keyboard.press('h');
+    expect(await ed.byId('tool-pan').getAttribute('aria-pressed')).toBe('true');
+    await ed.page.mouse.move(centre.x, centre.y);
+    await ed.page.mouse.down();
+    await ed.page.mouse.move(centre.x - 40, centre.y - 30, { steps: 5 });
+    await ed.page.mouse.up();
+    expect(await ed.client({ x: 0, y: 0 })).toEqual(before);
+    expect(await ed.frame()).toEqual(frame);
+    expect(await ed.byId('tool-pan').getAttribute('title')).toMatch(/\(H\)$/);
+    await ed.page.keyboard.press('g');
+    await ed.byId('fit-button').click();
+  });
+
   test('opening a non-image, a corrupt PNG and a 10000×10000 PNG', async () => {
     await ed.closeNotices();
     await ed.openFile('notes.txt', 'text/plain', Buffer.from('this is not an image'));
