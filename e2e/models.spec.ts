@@ -4,7 +4,7 @@
  * corrupt and 404) serving a copy of the tiny bundle. Tests run in order in one browser context:
  * each builds on the storage the previous one left.
  */
-import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +28,7 @@ let bundleDir: string;
 let server: BundleServer;
 let app: PreviewServer;
 let appUrl: string;
+let outDir: string;
 let browser: Browser;
 let context: BrowserContext;
 let ui: ModelsPage;
@@ -41,7 +42,7 @@ beforeAll(async () => {
 
   // A production build with the service worker, served the way `npm run preview` serves it.
   const configFile = resolve('vite.config.ts');
-  const outDir = join(work, 'dist');
+  outDir = join(work, 'dist');
   await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   app = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
   const port = (app.httpServer.address() as AddressInfo).port;
@@ -255,6 +256,23 @@ describe('model manager and offline use (production build + service worker)', ()
     // The editor falls back to the built-in model.
     await ui.waitForModel();
     await ui.screenshot('models-deleted.png');
+  });
+
+  test('a new deployment shows "new version — reload"; Reload activates it', async () => {
+    // Deploy again: any change to sw.js is a new version for the browser.
+    appendFileSync(join(outDir, 'sw.js'), `\n// redeployed ${Date.now()}\n`);
+    await ui.page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.update(); });
+    await ui.byId('pwa-update').waitFor({ timeout: 60_000 });
+    await ui.screenshot('models-update-prompt.png');
+    const before = await ui.page.evaluate(() => performance.timeOrigin);
+    const reloaded = ui.page.waitForEvent('load', { timeout: 60_000 });
+    await ui.byId('pwa-reload-button').click();
+    await reloaded;
+    expect(await ui.page.evaluate(() => performance.timeOrigin)).not.toBe(before);
+    await ui.waitForServiceWorker();
+    expect(await ui.page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting ?? null)).toBeNull();
+    expect(await ui.byId('pwa-update').count()).toBe(0);
+    await ui.waitForModel();
   });
 });
 

@@ -45,6 +45,16 @@ function register(): void {
   });
 }
 
+/**
+ * Activate the waiting version and reload once it controls the page. workbox-window reloads by itself
+ * only for updates it found at registration; one found later in a long-open tab counts as "external"
+ * there, so the page also reloads on controllerchange.
+ */
+function activateUpdate(): void {
+  navigator.serviceWorker?.addEventListener('controllerchange', () => location.reload(), { once: true });
+  void updater?.(true);
+}
+
 /** A small toast when a new version is installed and waiting; "Reload" activates it. */
 export function UpdatePrompt() {
   const [need, setNeed] = useState(needRefresh);
@@ -57,7 +67,7 @@ export function UpdatePrompt() {
   return (
     <div className="pwa-update" role="status" data-testid="pwa-update">
       <span>A new version of Kandinsky Web is ready.</span>
-      <button type="button" className="primary" data-testid="pwa-reload-button" onClick={() => void updater?.(true)}>Reload</button>
+      <button type="button" className="primary" data-testid="pwa-reload-button" onClick={activateUpdate}>Reload</button>
       <button type="button" onClick={() => setNeed(false)}>Later</button>
     </div>
   );
