@@ -1,0 +1,133 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import type { BundleInfo, CommonParams } from '../../workers/protocol.ts';
+import type { StageName } from '../../workers/runtime/types.ts';
+import { createAppStore } from '../app/store.ts';
+import type { DecodeResult } from '../app/files.ts';
+import { TestEditor } from '../editor/test-editor.ts';
+import type { ImageParameters } from '../editor/parameters.ts';
+import { IdbImageStore, MemoryImageStore, type ImageStore } from './image-store.ts';
+import { ModesController, type ModeRunContext } from './modes.ts';
+
+const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
+const info = (stages: StageName[] = ALL): BundleInfo => ({
+  name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages,
+  modes: { text2img: true, img2img: true, inpaint: true, fusion: true, variations: stages.includes('image_encoder') }, ep: 'wasm', shaderF16: false, warnings: [],
+});
+const COMMON: CommonParams = {
+  width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4, scheduler: 'ddpm', seed: 5, numImages: 1, negativePrompt: '',
+};
+
+let dbCount = 0;
+function setup(images: ImageStore = new MemoryImageStore(), stages: StageName[] = ALL, decodeFile?: (f: Blob) => Promise<DecodeResult>) {
+  const editor = new TestEditor({ longSide: 64 });
+  const store = createAppStore({ model: { status: 'ready', info: info(stages) } });
+  const modes = new ModesController({ editor, store }, images, {
+    decodeFile: decodeFile ?? (async () => ({ ok: false, reason: 'not-image', message: 'unknown format' })),
+    decodePng: async () => { throw new Error('not used'); },
+  });
+  const run = (): ModeRunContext => ({ common: COMMON, prompt: 'a cat, styled', rawPrompt: 'a cat', info: info(stages), frame: editor.getFrame() });
+  return { editor, store, modes, run };
+}
+
+describe('modes controller', () => {
+  it('refuses an empty frame as an input, and builds nothing in text2img mode', async () => {
+    const { modes, run } = setup();
+    expect(modes.requestFor(run())).toBeNull();
+    modes.setMode('variations');
+    expect(await modes.addFromFrame()).toBe(false);
+    expect(modes.state.problem).toEqual({ key: 'errFrameEmpty' });
+    expect(modes.state.single).toBeNull();
+    expect(modes.requestFor(run())).toEqual({ ok: false, problem: { key: 'errNoImage' } });
+    expect(modes.state.problem).toEqual({ key: 'errNoImage' });
+  });
+
+  it('takes the frame\'s pixels (opaque) as the variations image', async () => {
+    const { editor, modes, run } = setup();
+    editor.fill(0, 0, 64, 32, [10, 200, 30, 255]); // the lower half stays transparent: white for the model
+    modes.setMode('variations');
+    expect(await modes.addFromFrame()).toBe(true);
+    const ref = modes.state.single!;
+    expect(ref).toMatchObject({ width: 64, height: 64, source: 'frame' });
+    const r = modes.requestFor(run());
+    if (!r?.ok || r.request.mode !== 'variations') throw new Error('expected a variations request');
+    expect(Array.from(r.request.image.data.slice(0, 4))).toEqual([10, 200, 30, 255]);
+    expect(Array.from(r.request.image.data.slice(64 * 40 * 4, 64 * 40 * 4 + 4))).toEqual([255, 255, 255, 255]);
+    expect(r.params).toEqual({ mode: 'variations', prompt: '', inputs: [{ kind: 'image', id: ref.id, weight: 1 }] });
+  });
+
+  it('a non-image file is refused by name and nothing changes', async () => {
+    const { modes } = setup();
+    modes.setMode('fusion');
+    expect(await modes.addFromFile(new File(['hello'], 'notes.txt'))).toBe(false);
+    expect(modes.state.problem).toEqual({ key: 'errNotImage', vars: { name: 'notes.txt' } });
+    expect(modes.state.conditions).toEqual([]);
+    expect(modes.state.busy).toBe(false);
+  });
+
+  it('a model without image_encoder refuses images for fusion but keeps texts', async () => {
+    const { editor, modes, run } = setup(new MemoryImageStore(), ALL.filter((s) => s !== 'image_encoder'));
+    editor.fill(0, 0, 64, 64);
+    modes.setMode('fusion');
+    expect(await modes.addFromFrame()).toBe(false);
+    expect(modes.state.problem).toEqual({ key: 'noImageEncoder' });
+    modes.addText('a cat');
+    const r = modes.requestFor(run());
+    expect(r?.ok).toBe(true);
+  });
+
+  it('inputs and the panel survive a reload, and a gallery result\'s inputs come back with identical pixels', async () => {
+    const name = `modes-test-${++dbCount}`;
+    const first = setup(await IdbImageStore.open(name), ALL, async () => {
+      const data = new Uint8ClampedArray(96 * 64 * 4);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 13) % 256;
+      return { ok: true, raster: { width: 96, height: 64, data }, originalWidth: 96, originalHeight: 64, downscaled: false };
+    });
+    first.editor.fill(0, 0, 64, 64, [1, 2, 3, 255]);
+    first.modes.setMode('fusion');
+    await first.modes.addFromFrame();
+    await first.modes.addFromFile(new File([new Uint8Array(4)], 'wide.png'));
+    first.modes.addText('in the style of Van Gogh');
+    first.modes.setWeight(0, 0.6);
+    first.modes.setWeight(1, -0.2);
+    first.modes.setWeight(2, 0.4);
+    const r1 = first.modes.requestFor(first.run());
+    if (!r1?.ok) throw new Error('expected a request');
+    await first.modes.flush();
+
+    // A new tab: the panel comes back from IndexedDB with its pixels.
+    const second = setup(await IdbImageStore.open(name));
+    await second.modes.start();
+    expect(second.modes.state.mode).toBe('fusion');
+    expect(second.modes.state.conditions.map((c) => c.weight)).toEqual([0.6, -0.2, 0.4]);
+    const r2 = second.modes.requestFor(second.run());
+    if (!r2?.ok) throw new Error('expected a request after reload');
+    expect(r2.request).toEqual(r1.request);
+
+    // Re-run from a result's parameters after the panel changed: the same request again.
+    second.modes.setMode('text2img');
+    second.modes.remove(0);
+    const recorded: ImageParameters = {
+      prompt: '', negativePrompt: '', style: 'none', width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4,
+      scheduler: 'ddpm', seed: 5, model: 'tiny', ep: 'wasm', ...r1.params,
+    };
+    const third = setup(await IdbImageStore.open(name));
+    await third.modes.restore(recorded);
+    const r3 = third.modes.requestFor(third.run());
+    if (!r3?.ok) throw new Error('expected a request after restore');
+    expect(r3.request).toEqual(r1.request);
+    expect(third.modes.state.problem).toBeNull();
+  });
+
+  it('restoring a result whose image is gone says so and keeps the rest', async () => {
+    const { modes } = setup();
+    await modes.restore({
+      prompt: '', negativePrompt: '', style: 'none', mode: 'fusion', width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4,
+      scheduler: 'ddpm', seed: 5, model: 'tiny', ep: 'wasm',
+      inputs: [{ kind: 'image', id: `sha256-${'c'.repeat(64)}`, weight: 0.5 }, { kind: 'text', prompt: 'a boat', weight: 0.5 }],
+    });
+    expect(modes.state.mode).toBe('fusion');
+    expect(modes.state.conditions).toEqual([{ kind: 'text', key: 1, prompt: 'a boat', weight: 0.5 }]);
+    expect(modes.state.problem).toEqual({ key: 'errImageMissing', vars: { id: 'cccccccccccc' } });
+  });
+});
