@@ -108,7 +108,7 @@ describe('modes controller', () => {
     second.modes.setMode('text2img');
     second.modes.remove(0);
     const recorded: ImageParameters = {
-      prompt: '', negativePrompt: '', style: 'none', width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4,
+      negativePrompt: '', style: 'none', width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4,
       scheduler: 'ddpm', seed: 5, model: 'tiny', ep: 'wasm', ...r1.params,
     };
     const third = setup(await IdbImageStore.open(name));
