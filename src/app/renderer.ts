@@ -6,6 +6,7 @@ import { parseDocTileKey } from '../editor/document.ts';
 import type { RgbaImage } from '../../workers/protocol.ts';
 import { parseTileKey, TILE_SIZE, type TiledLayer } from '../editor/tiled-layer.ts';
 import type { AppState } from './store.ts';
+import { runFraction } from './progress.ts';
 
 const COLORS = {
   background: '#17181c',
@@ -155,8 +156,14 @@ export class CanvasRenderer {
     if (app.run) ctx.setLineDash([6, 4]);
     ctx.strokeRect(Math.round(fx) - 0.5, Math.round(fy) - 0.5, Math.round(fw) + 1, Math.round(fh) + 1);
     ctx.setLineDash([]);
-    ctx.fillStyle = color;
-    for (const [cx, cy] of [[fx, fy], [fx + fw, fy], [fx, fy + fh], [fx + fw, fy + fh]] as const) ctx.fillRect(cx - 3, cy - 3, 6, 6);
+    // While a run is going, a thin progress bar runs along the frame's bottom edge.
+    const progress = app.run?.progress;
+    if (app.run) {
+      ctx.fillStyle = 'rgba(0,0,0,0.55)';
+      ctx.fillRect(fx, fy + fh - 4, fw, 4);
+      ctx.fillStyle = color;
+      ctx.fillRect(fx, fy + fh - 4, fw * (progress ? runFraction(progress) : 0), 4);
+    }
     ctx.font = '12px system-ui, sans-serif';
     const label = `${frame.width} × ${frame.height}`;
     const tw = ctx.measureText(label).width;
