@@ -4,9 +4,10 @@
  * corrupt and 404) serving a copy of the tiny bundle. Tests run in order in one browser context:
  * each builds on the storage the previous one left.
  */
-import { appendFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -66,6 +67,24 @@ afterAll(async () => {
 });
 
 const gets = (path: string) => server.requestsFor(path);
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.svg': 'image/svg+xml',
+};
+
+/** A plain static host (no COOP/COEP headers), as GitHub Pages or a bucket would serve the build. */
+async function serveStatic(root: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root) || !existsSync(file)) file = join(root, 'index.html');
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 describe('model manager and offline use (production build + service worker)', () => {
   test('the production build is an installable PWA (manifest, icons, service worker)', async () => {
@@ -273,6 +292,29 @@ describe('model manager and offline use (production build + service worker)', ()
     expect(await ui.page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting ?? null)).toBeNull();
     expect(await ui.byId('pwa-update').count()).toBe(0);
     await ui.waitForModel();
+  });
+
+  test('on a static host without COOP/COEP headers the service worker makes the page isolated; CORS downloads still work', async () => {
+    const host = await serveStatic(outDir);
+    const ctx = await newContext(browser);
+    try {
+      const page = await ctx.newPage();
+      const first = await page.goto(`http://localhost:${host.port}/?small=1&ep=wasm`);
+      expect(first?.headers()['cross-origin-embedder-policy']).toBeUndefined();
+      // The first visit installs the worker, which takes control and reloads the page once, now isolated.
+      await page.waitForFunction(() => window.crossOriginIsolated, undefined, { timeout: 60_000, polling: 200 });
+      const p = new ModelsPage(page);
+      page.setDefaultTimeout(60_000);
+      await p.waitForModel();
+      server.log.length = 0;
+      await p.download(`${server.url}s/tiny/`);
+      const id = await p.itemIdBySource(`${server.url}s/tiny/`);
+      await p.waitForItemStatus(id, 'ready');
+      expect(server.log.filter((r) => r.method === 'GET')).toHaveLength(11); // manifest + 10 files
+    } finally {
+      await ctx.close();
+      await new Promise<void>((r) => host.server.close(() => r()));
+    }
   });
 });
 
