@@ -4,7 +4,7 @@
  * corrupt and 404) serving a copy of the tiny bundle. Tests run in order in one browser context:
  * each builds on the storage the previous one left.
  */
-import { appendFileSync, cpSync, createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -39,6 +39,16 @@ beforeAll(async () => {
   // The served bundle and the "local folder" are a copy of the tiny bundle, named "tiny".
   bundleDir = join(work, 'bundles', 'tiny');
   cpSync(TINY_BUNDLE_DIR, bundleDir, { recursive: true });
+  // A source with two variants (both copies of the tiny bundle), fp16 compute preferred.
+  mkdirSync(join(work, 'bundles', 'multi'));
+  for (const v of ['fp16', 'fp32']) symlinkSync(bundleDir, join(work, 'bundles', 'multi', v));
+  writeFileSync(join(work, 'bundles', 'multi', 'variants.json'), JSON.stringify({
+    format: 'kandinsky-onnx-variants', version: 1, name: 'tiny',
+    variants: [
+      { id: 'fp16', path: 'fp16/', label: 'fp16 compute', requires: ['webgpu', 'shader-f16'] },
+      { id: 'fp32', path: 'fp32/', label: 'fp32 compute', requires: [] },
+    ],
+  }));
   server = await BundleServer.start(join(work, 'bundles'));
 
   // A production build with the service worker, served the way `npm run preview` serves it.
@@ -209,6 +219,21 @@ describe('model manager and offline use (production build + service worker)', ()
     } finally {
       server.switches.noCors = false;
     }
+    await ui.remove(id);
+  });
+
+  test('a source with variants: the one this GPU can run is downloaded, and the panel says which and why', async () => {
+    const f16 = await ui.page.evaluate(async () => (await navigator.gpu?.requestAdapter())?.features.has('shader-f16') ?? false);
+    server.log.length = 0;
+    await ui.download(`${server.url}v/multi/`);
+    const id = await ui.itemIdBySource(`${server.url}v/multi/`);
+    await ui.waitForItemStatus(id, 'ready');
+    const expected = f16 ? 'fp16' : 'fp32';
+    const text = (await ui.byId(`model-variant-${id}`).textContent()) ?? '';
+    expect(text).toContain(expected === 'fp16' ? 'fp16 compute' : 'fp32 compute');
+    if (!f16) expect(text).toMatch(/fp16 needs shader-f16/);
+    expect(gets(`v/multi/${expected}/unet.onnx`)).toHaveLength(1);
+    expect(gets(`v/multi/${f16 ? 'fp32' : 'fp16'}/unet.onnx`)).toHaveLength(0);
     await ui.remove(id);
   });
 
