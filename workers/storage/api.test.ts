@@ -268,6 +268,30 @@ describe('ModelStore: local folder, delete, reconcile, active', () => {
     expect(getPaths()).toEqual(['tiny/manifest.json', 'tiny/prior.onnx']);
   });
 
+  test('a changed manifest at the same URL: unchanged files verify without a download, dropped files are deleted', async () => {
+    const dir = join(root, 'changing');
+    mkdirSync(dir);
+    for (const f of readdirSync(TINY_BUNDLE_DIR)) symlinkSync(join(TINY_BUNDLE_DIR, f), join(dir, f));
+    rmSync(join(dir, 'manifest.json'));
+    const full = JSON.parse(readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8')) as { stages: Record<string, unknown>; description: string };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(full));
+    const { store, files } = makeStore();
+    const url = `${server.url}chg/changing/`;
+    const first = ok(await store.add({ kind: 'url', url }));
+    expect(first.modes.inpaint).toBe(true);
+    // The host re-exports without unet_inpaint (and a new description): a different manifest.
+    delete full.stages.unet_inpaint;
+    full.description = 'no inpainting';
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(full));
+    server.log.length = 0;
+    const second = ok(await store.add({ kind: 'url', url }));
+    expect(second).toMatchObject({ id: first.id, status: 'ready', description: 'no inpainting' });
+    expect(second.modes.inpaint).toBe(false);
+    // Stage files were re-verified from storage; only the unhashed JSON files are fetched again.
+    expect(getPaths().filter((p) => p.endsWith('.onnx'))).toEqual([]);
+    expect(await files.size(`bundles/${first.id}/files/unet_inpaint.onnx`)).toBeNull();
+  });
+
   test('delete frees the bundle\'s bytes and forgets it as active; two sources of one model get two ids', async () => {
     const { store } = makeStore();
     const a = ok(await store.add({ kind: 'url', url: urlOf('del-a') }));

@@ -399,10 +399,12 @@ export class ModelStore implements ModelStoreApi {
         source: { kind: resolved.kind, label: resolved.label, baseUrl: resolved.baseUrl, key },
         variant: resolved.variant, manifestSha256, stages: resolved.manifest.stages, files: resolved.manifest.files, now: this.now(),
       });
-      // A changed manifest keeps the stored bytes: unchanged files verify without a download, others resume or restart.
+      // A changed manifest keeps the stored bytes: unchanged files verify without a download, others resume or
+      // restart; files the new manifest no longer names are deleted.
       if (previous) {
         for (const f of previous.files) {
           if (rec.files.some((g) => g.path === f.path)) rec = withValidator(rec, f.path, f.validator, this.now());
+          else await store.remove(filePath(id, f.path));
         }
       }
     }

@@ -47,7 +47,7 @@ export class BundleServer {
   private port = 0;
   /** Stalled responses and the functions that let them continue. */
   private readonly held = new Map<ServerResponse, () => void>();
-  private readonly cache = new Map<string, { data: Buffer; etag: string; lastModified: string }>();
+  private readonly cache = new Map<string, { data: Buffer; etag: string; lastModified: string; mtimeMs: number }>();
 
   private constructor(private readonly root: string) {}
 
@@ -106,18 +106,20 @@ export class BundleServer {
   }
 
   private async file(path: string): Promise<{ data: Buffer; etag: string; lastModified: string } | null> {
-    const cached = this.cache.get(path);
-    if (cached) return cached;
     const full = normalize(join(this.root, path));
     if (!full.startsWith(normalize(this.root) + sep)) return null;
     try {
       const st = await stat(full);
       if (!st.isFile()) return null;
+      // Files may change between requests (a re-export): the cache holds one version per mtime and size.
+      const cached = this.cache.get(path);
+      if (cached && cached.mtimeMs === st.mtimeMs && cached.data.length === st.size) return cached;
       const data = await readFile(full);
       const entry = {
         data,
         etag: `"${createHash('sha256').update(data).digest('hex').slice(0, 16)}"`,
         lastModified: st.mtime.toUTCString(),
+        mtimeMs: st.mtimeMs,
       };
       this.cache.set(path, entry);
       return entry;
