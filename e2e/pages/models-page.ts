@@ -10,6 +10,7 @@ export interface ProgressState {
   readonly text: string;
 }
 
+/** The app as the model-manager tests drive it. */
 export class ModelsPage {
   constructor(readonly page: Page) {}
 

@@ -59,6 +59,7 @@ const en = {
   file_failed: 'failed',
 } as const;
 
+/** A key of the model manager's text table. */
 export type ModelsKey = keyof typeof en;
 
 const ru: Record<ModelsKey, string> = {

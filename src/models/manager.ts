@@ -28,6 +28,7 @@ export type ModelNotice =
   | { readonly kind: 'error'; readonly error: EngineErrorData }
   | { readonly kind: 'info'; readonly text: string };
 
+/** The model manager's state (the panel renders it). */
 export interface ModelsState {
   readonly open: boolean;
   readonly bundles: readonly StoredBundle[];

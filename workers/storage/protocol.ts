@@ -59,6 +59,7 @@ export interface VariantChoice {
 export const FILE_STATUSES = ['pending', 'checking', 'downloading', 'verified', 'failed'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
+/** Progress of one file of a bundle. */
 export interface FileProgress {
   readonly path: string;
   /** Bytes stored so far (including a resumed prefix). */

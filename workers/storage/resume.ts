@@ -33,6 +33,7 @@ export interface RequestPlan {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** What planRequest needs to know about a stored file. */
 export interface PlanInput {
   /** Bytes already stored for this file. */
   readonly stored: number;

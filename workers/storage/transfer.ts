@@ -34,6 +34,7 @@ export interface TransferHooks {
   onBytes(n: number): void;
 }
 
+/** A stored and verified file, or an optional file the source does not have. */
 export type TransferResult =
   | { readonly kind: 'verified'; readonly bytes: number; readonly sha256: string }
   | { readonly kind: 'absent' };
