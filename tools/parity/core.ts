@@ -16,6 +16,7 @@ import { encodeText, encodePixels, zeroImageEmbedding } from '../../workers/pipe
 import { decodeLatents, encodeImageLatents, latentSide, runDecoder, toUnitNhwc, type DecoderParams } from '../../workers/pipelines/decoder.ts';
 import { prepareKeepMask } from '../../workers/pipelines/mask.ts';
 import { floats, ints, reviveNonFinite, tensor } from './golden.ts';
+import { referenceImg2ImgInput } from './reference.ts';
 
 /** Execution providers have their own tolerances (SPEC §4). */
 export type ParityEp = 'wasm' | 'webgpu';
@@ -143,13 +144,17 @@ async function runDecoderCase(env: ParityEnv, m: Meter, g: Record<string, unknow
   const config = reviveNonFinite(g.scheduler_config) as SchedulerConfig;
   const width = num(g, 'width');
   const height = num(g, 'height');
-  const latentH = latentSide(height, env.model.scaleFactor);
-  const latentW = latentSide(width, env.model.scaleFactor);
+  let latentH = latentSide(height, env.model.scaleFactor);
+  let latentW = latentSide(width, env.model.scaleFactor);
   let start: DecoderParams['start'] = { kind: 'noise' };
   if (kind !== 'text2img') {
-    const img = rgbOf(g.init_image_rgb, 'init_image_rgb');
+    let img = rgbOf(g.init_image_rgb, 'init_image_rgb');
+    // The reference's img2img resizes its input to the transposed size (see reference.ts).
+    if (kind === 'img2img') img = referenceImg2ImgInput(img.rgb, img.width, img.height, width, height, env.model.scaleFactor);
     const encoded = await encodeImageLatents(ctx, f32(rgbToSigned(img.rgb, img.width, img.height), [1, 3, img.height, img.width]));
     if (kind === 'img2img') {
+      // Its latents (and so its output) take the encoded image's size.
+      [, , latentH = 0, latentW = 0] = encoded.dims;
       start = { kind: 'image', imageLatents: encoded.data, strength: num(g, 'strength') };
     } else {
       const mask = tensor(g.mask, 'mask');

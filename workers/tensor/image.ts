@@ -57,8 +57,8 @@ interface Taps {
  * downscale factor (antialiasing), weights are normalised to sum 1 and then rounded half away from
  * zero to fixed point.
  */
-function taps(inSize: number, outSize: number, flavour: BicubicFlavour): Taps {
-  const scale = inSize / outSize;
+function taps(inSize: number, outSize: number, flavour: BicubicFlavour, in0 = 0, in1 = inSize): Taps {
+  const scale = (in1 - in0) / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 2 * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
@@ -68,7 +68,7 @@ function taps(inSize: number, outSize: number, flavour: BicubicFlavour): Taps {
   const inv = 1 / filterScale;
   let maxWeight = 0;
   for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
+    const center = in0 + (xx + 0.5) * scale;
     const xmin = Math.max(0, Math.trunc(center - support + 0.5));
     let n = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
     if (flavour === 'torchvision') n = Math.min(Math.max(n, 0), ksize);
@@ -111,8 +111,10 @@ function clip8(acc: number, precision: number): number {
 }
 
 /** Horizontal pass over rows [row0, row0 + rows) of an RGB image. */
-function resizeRows(src: Uint8Array, w: number, row0: number, rows: number, newW: number, flavour: BicubicFlavour): Uint8Array {
-  const { ksize, first, count, weights, precision } = taps(w, newW, flavour);
+function resizeRows(
+  src: Uint8Array, w: number, row0: number, rows: number, newW: number, flavour: BicubicFlavour, x0 = 0, x1 = w,
+): Uint8Array {
+  const { ksize, first, count, weights, precision } = taps(w, newW, flavour, x0, x1);
   const half = 1 << (precision - 1);
   const out = new Uint8Array(rows * newW * 3);
   for (let y = 0; y < rows; y++) {
@@ -140,8 +142,10 @@ function resizeRows(src: Uint8Array, w: number, row0: number, rows: number, newW
 }
 
 /** Vertical pass; `firstRow` is the index in the full image of the source's first row. */
-function resizeColumns(src: Uint8Array, w: number, firstRow: number, h: number, newH: number, flavour: BicubicFlavour): Uint8Array {
-  const { ksize, first, count, weights, precision } = taps(h, newH, flavour);
+function resizeColumns(
+  src: Uint8Array, w: number, firstRow: number, h: number, newH: number, flavour: BicubicFlavour, y0 = 0, y1 = h,
+): Uint8Array {
+  const { ksize, first, count, weights, precision } = taps(h, newH, flavour, y0, y1);
   const half = 1 << (precision - 1);
   const out = new Uint8Array(newH * w * 3);
   const stride = w * 3;
@@ -160,11 +164,13 @@ function resizeColumns(src: Uint8Array, w: number, firstRow: number, h: number, 
 }
 
 /**
- * Resizes uint8 RGB exactly as Pillow's `Image.resize(size, Image.BICUBIC)` (libImaging/Resample.c),
+ * Resizes uint8 RGB exactly as Pillow's `Image.resize(size, Image.BICUBIC, box)` (libImaging/Resample.c),
  * or, with flavour 'torchvision', as torchvision's `resize(uint8 tensor, BICUBIC, antialias=True)`.
+ * `box` [x0, y0, x1, y1] (Pillow only) is the source region, possibly fractional; default the whole image.
  */
 export function resizeBicubicU8(
   rgb: Uint8Array, w: number, h: number, newW: number, newH: number, flavour: BicubicFlavour = 'pillow',
+  box: readonly [number, number, number, number] = [0, 0, w, h],
 ): Uint8Array {
   if (rgb.length !== w * h * 3) {
     throw new RangeError(`resizeBicubicU8: expected ${w * h * 3} bytes for ${w}×${h} RGB, got ${rgb.length}`);
@@ -172,17 +178,27 @@ export function resizeBicubicU8(
   if (!(Number.isInteger(newW) && Number.isInteger(newH) && newW > 0 && newH > 0)) {
     throw new RangeError(`resizeBicubicU8: target size must be positive integers, got ${newW}×${newH}`);
   }
-  const needH = newW !== w;
-  const needV = newH !== h;
+  const [x0, y0, x1, y1] = box;
+  // Pillow: a pass runs when the size changes or the box is not the whole axis.
+  const needH = newW !== w || x0 !== 0 || x1 !== w;
+  const needV = newH !== h || y0 !== 0 || y1 !== h;
   if (!needH && !needV) return rgb.slice();
-  if (!needV) return resizeRows(rgb, w, 0, h, newW, flavour);
-  if (!needH) return resizeColumns(rgb, w, 0, h, newH, flavour);
+  if (!needV) return resizeRows(rgb, w, 0, h, newW, flavour, x0, x1);
+  // Pillow ≥ 10 runs the vertical pass first when the height shrinks by more than twice as many
+  // rows as the width loses columns (Resample.c, `horizontal_first`); results differ by rounding.
+  if (flavour === 'pillow' && needH && h - newH > 0 && h - newH > (w - newW) * 2) {
+    const cols = resizeColumns(rgb, w, 0, h, newH, flavour, y0, y1);
+    return resizeRows(cols, w, 0, newH, newW, flavour, x0, x1);
+  }
   // Only the source rows the vertical pass reads go through the horizontal pass (as in Pillow).
-  const vertical = taps(h, newH, flavour);
+  const vertical = taps(h, newH, flavour, y0, y1);
   const rowFirst = vertical.first[0]!;
   const rowEnd = vertical.first[newH - 1]! + vertical.count[newH - 1]!;
-  const rows = resizeRows(rgb, w, rowFirst, rowEnd - rowFirst, newW, flavour);
-  return resizeColumns(rows, newW, rowFirst, h, newH, flavour);
+  if (!needH) {
+    return resizeColumns(rgb.subarray(rowFirst * w * 3, rowEnd * w * 3), w, rowFirst, h, newH, flavour, y0, y1);
+  }
+  const rows = resizeRows(rgb, w, rowFirst, rowEnd - rowFirst, newW, flavour, x0, x1);
+  return resizeColumns(rows, newW, rowFirst, h, newH, flavour, y0, y1);
 }
 
 /** The subset of the manifest's `image_processor` that CLIP preprocessing needs. */
