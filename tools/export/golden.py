@@ -186,10 +186,10 @@ def case_text_encoder(src: Sources) -> dict:
     return {"kind": "text_encoder", "cases": cases}
 
 
-def case_image_encoder(src: Sources) -> dict:
+def case_image_encoder(src: Sources, h: int = 200, w: int = 300, seed: int = 1) -> dict:
     from PIL import Image
 
-    rgb = test_image(200, 300, 1)
+    rgb = test_image(h, w, seed)
     pv = src.image_processor(Image.fromarray(rgb), return_tensors="pt").pixel_values
     zero = torch.zeros(1, 3, 224, 224)
     return {"kind": "image_encoder", "raw_rgb": i64(rgb), "pixel_values": f32(pv),
@@ -219,19 +219,23 @@ def case_prior(src: Sources, prompt: str, negative_prompt, guidance_scale: float
             "steps": rec.steps, "image_embeds": f32(out.image_embeds), "negative_image_embeds": f32(out.negative_image_embeds)}
 
 
-def case_interpolate(src: Sources, seed: int) -> dict:
+def case_interpolate(src: Sources, seed: int, conds=None, weights=(0.3, 0.3, 0.4), steps: int = 2,
+                     guidance_scale: float = 4.0, negative_prompt: str = "", negative_prior_prompt=None) -> dict:
+    """`conds`: prompts (str) and RGB uint8 arrays; default "horse", a 64×64 picture, "a red cat"."""
     from PIL import Image
 
-    rgb = test_image(64, 64, 4)
-    conds = ["horse", Image.fromarray(rgb), "a red cat"]
-    weights = [0.3, 0.3, 0.4]
+    conds = conds if conds is not None else ["horse", test_image(64, 64, 4), "a red cat"]
+    weights = list(weights)
     pipe = src.prior_pipe()
     with recorded_noise(seed) as noise:
-        out = pipe.interpolate(conds, weights, num_inference_steps=2, guidance_scale=4.0, negative_prompt="",
-                               negative_prior_prompt=None)
-    return {"kind": "interpolate", "conditions": [{"prompt": "horse"}, {"image_rgb": i64(rgb)}, {"prompt": "a red cat"}],
-            "weights": weights, "num_inference_steps": 2, "guidance_scale": 4.0, "negative_prompt": "",
-            "negative_prior_prompt": None, "noise": [f32(n) for n in noise.draws],
+        out = pipe.interpolate([c if isinstance(c, str) else Image.fromarray(c) for c in conds], weights,
+                               num_inference_steps=steps, guidance_scale=guidance_scale, negative_prompt=negative_prompt,
+                               negative_prior_prompt=negative_prior_prompt)
+    return {"kind": "interpolate",
+            "conditions": [{"prompt": c} if isinstance(c, str) else {"image_rgb": i64(c)} for c in conds],
+            "weights": weights, "num_inference_steps": steps, "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt, "negative_prior_prompt": negative_prior_prompt,
+            "noise": [f32(n) for n in noise.draws],
             "image_embeds": f32(out.image_embeds), "negative_image_embeds": f32(out.negative_image_embeds)}
 
 
@@ -241,52 +245,58 @@ def _decoder_embeds(src: Sources) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(1, d, generator=g), torch.randn(1, d, generator=g)
 
 
-def case_text2img(src: Sources, scheduler: str, height: int, width: int, steps: int, seed: int) -> dict:
+def case_text2img(src: Sources, scheduler: str, height: int, width: int, steps: int, seed: int,
+                  guidance_scale: float = 4.0) -> dict:
     ie, ne = _decoder_embeds(src)
     pipe = src.decoder_pipe("text2img", scheduler)
     rec = StepRecorder()
     with recorded_noise(seed) as noise:
         out = pipe(image_embeds=ie, negative_image_embeds=ne, height=height, width=width, num_inference_steps=steps,
-                   guidance_scale=4.0, output_type="np", callback_on_step_end=rec)
+                   guidance_scale=guidance_scale, output_type="np", callback_on_step_end=rec)
     return {"kind": "text2img", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
-            "height": height, "width": width, "guidance_scale": 4.0, "num_inference_steps": steps,
+            "height": height, "width": width, "guidance_scale": guidance_scale, "num_inference_steps": steps,
             "timesteps": [int(t) for t in pipe.scheduler.timesteps], "image_embeds": f32(ie),
             "negative_image_embeds": f32(ne), "noise": [f32(n) for n in noise.draws], "steps": rec.steps,
             "image": f32(out.images)}
 
 
-def case_img2img(src: Sources, scheduler: str, strength: float, steps: int, seed: int) -> dict:
+def case_img2img(src: Sources, scheduler: str, strength: float, steps: int, seed: int, height: int = 64,
+                 width: int = 64) -> dict:
+    """Note: diffusers 0.42 resizes the input to the transposed size when height != width (see tools/parity/reference.ts)."""
     from PIL import Image
 
     ie, ne = _decoder_embeds(src)
-    rgb = test_image(64, 64, 5)
+    rgb = test_image(height, width, 5)
     pipe = src.decoder_pipe("img2img", scheduler)
     rec = StepRecorder()
     with recorded_noise(seed) as noise:
-        out = pipe(image=Image.fromarray(rgb), image_embeds=ie, negative_image_embeds=ne, height=64, width=64,
+        out = pipe(image=Image.fromarray(rgb), image_embeds=ie, negative_image_embeds=ne, height=height, width=width,
                    strength=strength, num_inference_steps=steps, guidance_scale=4.0, output_type="np",
                    callback_on_step_end=rec)
     return {"kind": "img2img", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
-            "height": 64, "width": 64, "strength": strength, "guidance_scale": 4.0, "num_inference_steps": steps,
+            "height": height, "width": width, "strength": strength, "guidance_scale": 4.0, "num_inference_steps": steps,
             "init_image_rgb": i64(rgb), "image_embeds": f32(ie), "negative_image_embeds": f32(ne),
             "noise": [f32(n) for n in noise.draws], "steps": rec.steps, "image": f32(out.images)}
 
 
-def case_inpaint(src: Sources, scheduler: str, steps: int, seed: int) -> dict:
+def case_inpaint(src: Sources, scheduler: str, steps: int, seed: int, mask=None) -> dict:
+    """`mask`: float [H, W], 1 = repaint; default a 24×32 rectangle in a 64×64 frame."""
     from PIL import Image
 
     ie, ne = _decoder_embeds(src)
-    rgb = test_image(64, 64, 5)
-    mask = np.zeros((64, 64), np.float32)
-    mask[16:40, 24:56] = 1.0  # 1 = repaint
+    if mask is None:
+        mask = np.zeros((64, 64), np.float32)
+        mask[16:40, 24:56] = 1.0  # 1 = repaint
+    height, width = mask.shape
+    rgb = test_image(height, width, 5)
     pipe = src.decoder_pipe("inpaint", scheduler)
     rec = StepRecorder()
     with recorded_noise(seed) as noise:
         out = pipe(image=Image.fromarray(rgb), mask_image=mask.copy(), image_embeds=ie, negative_image_embeds=ne,
-                   height=64, width=64, num_inference_steps=steps, guidance_scale=4.0, output_type="np",
+                   height=height, width=width, num_inference_steps=steps, guidance_scale=4.0, output_type="np",
                    callback_on_step_end=rec)
     return {"kind": "inpaint", "scheduler": scheduler, "scheduler_config": scheduler_dump(pipe.scheduler),
-            "height": 64, "width": 64, "mask_convention": "1 = repaint, 0 = keep", "guidance_scale": 4.0,
+            "height": height, "width": width, "mask_convention": "1 = repaint, 0 = keep", "guidance_scale": 4.0,
             "num_inference_steps": steps, "init_image_rgb": i64(rgb), "mask": f32(mask), "image_embeds": f32(ie),
             "negative_image_embeds": f32(ne), "noise": [f32(n) for n in noise.draws], "steps": rec.steps,
             "image": f32(out.images)}
@@ -312,6 +322,36 @@ def cases(src: Sources):
         yield "inpaint_ddpm_rect", lambda: case_inpaint(src, "ddpm", 4, 27)
 
 
+def extended_cases(src: Sources):
+    """(file stem, builder) for cases beyond the shipped set: other sizes, guidance ≤ 1, negative prompts,
+    negative weights, every scheduler in every decoder mode, irregular and soft masks."""
+    yy, xx = np.mgrid[0:64, 0:64]
+    circle = (((yy - 30) ** 2 + (xx - 36) ** 2) < 15 ** 2).astype(np.float32)
+    soft = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    edge = np.zeros((64, 128), np.float32)
+    edge[:, 96:] = 1
+    edge[0:8, :] = 1
+    yield "x_image_encoder_portrait", lambda: case_image_encoder(src, 300, 200, 1)
+    yield "x_image_encoder_small", lambda: case_image_encoder(src, 50, 80, 2)
+    yield "x_prior_emptyneg_g4", lambda: case_prior(src, "a castle", "", 4.0, 4, 31)
+    yield "x_prior_neg_g1", lambda: case_prior(src, "a castle", "ugly", 1.0, 3, 32)
+    yield "x_prior_ru_g6_s5", lambda: case_prior(src, "Кот в сапогах", None, 6.0, 5, 33)
+    yield "x_interp_negs", lambda: case_interpolate(src, 34, ["a dog", test_image(80, 120, 3)], (0.7, 0.5), 3, 4.0,
+                                                    "low quality", "blurry")
+    yield "x_interp_neg_weight", lambda: case_interpolate(src, 35, [test_image(64, 64, 5), "sunset", test_image(96, 64, 6)],
+                                                          (1.0, -0.3, 0.3), 2, 1.0)
+    yield "x_t2i_ddpm_g1", lambda: case_text2img(src, "ddpm", 64, 64, 3, 41, guidance_scale=1.0)
+    yield "x_t2i_ddim_h80_w144", lambda: case_text2img(src, "ddim", 80, 144, 4, 42, guidance_scale=5.0)
+    yield "x_t2i_dpmpp_128x64_s10", lambda: case_text2img(src, "dpmpp", 128, 64, 10, 43, guidance_scale=3.0)
+    yield "x_i2i_ddim_s05", lambda: case_img2img(src, "ddim", 0.5, 6, 44)
+    yield "x_i2i_ddpm_s1", lambda: case_img2img(src, "ddpm", 1.0, 3, 45)
+    yield "x_i2i_dpmpp_64x128", lambda: case_img2img(src, "dpmpp", 0.8, 7, 46, height=64, width=128)
+    if src.unet_inpaint is not None:
+        yield "x_inp_dpmpp_circle", lambda: case_inpaint(src, "dpmpp", 5, 47, circle)
+        yield "x_inp_ddim_soft", lambda: case_inpaint(src, "ddim", 4, 48, soft)
+        yield "x_inp_ddpm_edge_64x128", lambda: case_inpaint(src, "ddpm", 3, 49, edge)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.export.golden", description=__doc__.split("\n\n")[0])
     p.add_argument("--bundle", required=True, type=Path, help="bundle folder (its manifest gives the scheduler configs)")
@@ -320,6 +360,8 @@ def main(argv=None) -> int:
     p.add_argument("--inpaint", type=Path, help="the inpaint checkpoint folder (adds the inpaint case)")
     p.add_argument("--out", required=True, type=Path, help="folder for the golden .json files")
     p.add_argument("--only", nargs="+", help="write only these cases (file stems)")
+    p.add_argument("--set", choices=["shipped", "extended", "all"], default="shipped",
+                   help="shipped: the same files as tests/golden; extended: more sizes, schedulers, masks and negatives")
     args = p.parse_args(argv)
     if not (args.bundle / "manifest.json").exists():
         raise SystemExit(f"{args.bundle}/manifest.json not found: --bundle must be an exported bundle folder")
@@ -331,7 +373,8 @@ def main(argv=None) -> int:
     torch.set_grad_enabled(False)
     src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
     args.out.mkdir(parents=True, exist_ok=True)
-    for stem, build in cases(src):
+    chosen = {"shipped": [cases], "extended": [extended_cases], "all": [cases, extended_cases]}[args.set]
+    for stem, build in (c for gen in chosen for c in gen(src)):
         if args.only and stem not in args.only:
             continue
         data = build()
