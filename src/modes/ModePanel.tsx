@@ -28,8 +28,8 @@ function say(t: T, p: Problem): string {
 /** The input image, scaled into a small box, with everything outside the part the model sees dimmed. */
 function CropThumb({ m, image, crop, testId }: { m: ModesController; image: ImageRef; crop: CropRect; testId: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const box = 72;
-  const scale = box / Math.max(image.width, image.height);
+  // Fit into 96×64 so that wide and tall images stay large enough to see the crop on.
+  const scale = Math.min(96 / image.width, 64 / image.height);
   const w = Math.max(1, Math.round(image.width * scale));
   const h = Math.max(1, Math.round(image.height * scale));
   useEffect(() => {
