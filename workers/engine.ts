@@ -23,15 +23,9 @@ import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
 import { prepareKeepMask } from './pipelines/mask.ts';
 import { normaliseRequest } from './pipelines/validate.ts';
+import { MODE_STAGES } from './modes.ts';
 
-/** Which stages each mode needs. */
-export const MODE_STAGES = {
-  text2img: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
-  img2img: ['text_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'],
-  inpaint: ['text_encoder', 'prior', 'unet_inpaint', 'movq_encoder', 'movq_decoder'],
-  fusion: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
-  variations: ['image_encoder', 'unet', 'movq_decoder'],
-} as const satisfies Record<Mode, readonly StageName[]>;
+export { MODE_STAGES };
 
 /** The diffusers config for a decoder scheduler kind, from the manifest. */
 export function decoderSchedulerConfig(bundle: Bundle, kind: SchedulerKind): SchedulerConfig {

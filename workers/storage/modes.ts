@@ -1,19 +1,11 @@
-/**
- * Which modes a bundle supports, from its stage list alone. The table mirrors MODE_STAGES in
- * ../engine.ts (a test keeps them equal); it lives here so the models worker never loads onnxruntime.
- */
+/** Which modes a bundle supports, from its stage list alone (no onnxruntime in the models worker). */
 import { MODES, type Mode } from '../protocol.ts';
 import type { StageName } from '../runtime/types.ts';
+import { MODE_STAGES } from '../modes.ts';
 import type { BundleModes } from './protocol.ts';
 
-/** Stages each mode needs (same as engine.ts MODE_STAGES). */
-export const MODE_REQUIREMENTS = {
-  text2img: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
-  img2img: ['text_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'],
-  inpaint: ['text_encoder', 'prior', 'unet_inpaint', 'movq_encoder', 'movq_decoder'],
-  fusion: ['text_encoder', 'prior', 'unet', 'movq_decoder'],
-  variations: ['image_encoder', 'unet', 'movq_decoder'],
-} as const satisfies Record<Mode, readonly StageName[]>;
+/** Stages each mode needs: the engine's table. */
+export const MODE_REQUIREMENTS = MODE_STAGES;
 
 /** Modes a bundle with these stages supports; fusing images also needs `image_encoder`. */
 export function modesOf(stages: readonly StageName[]): BundleModes {
