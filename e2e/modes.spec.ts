@@ -199,13 +199,34 @@ describe('image modes on wasm', () => {
     expect(readTextChunks(new Uint8Array(readFileSync((await saved.path())!))).parameters).toMatch(/Mode: img2img.*Strength: 0\.5, Inputs:/);
   });
 
+  test('cancel an image-mode run half-way: canvas, gallery and inputs untouched', async () => {
+    await mp.mode('variations');
+    await ed.setParams({ steps: 60 });
+    const pixels = await ed.pixels(FRAME);
+    const names = await ed.undoNames();
+    const gallery = await mp.galleryCount();
+    const rows = await mp.rows();
+    await ed.byId('generate-button').click();
+    await ed.page.waitForSelector('[data-testid="progress-stage"][data-stage="unet"]', { timeout: 120_000 });
+    await shot('10-variations-running');
+    await ed.byId('cancel-button').click();
+    await ed.notice('cancelled', 120_000);
+    await expect.poll(() => ed.byId('progress').count()).toBe(0);
+    expect(await ed.byId('accept-result-button').count()).toBe(0);
+    expect(await ed.pixels(FRAME)).toEqual(pixels);
+    expect(await ed.undoNames()).toEqual(names);
+    expect(await mp.galleryCount()).toBe(gallery);
+    expect(await mp.rows()).toEqual(rows);
+    await ed.setParams(RUN);
+  });
+
   test('re-run a fusion result from the gallery after a reload: identical pixels', async () => {
     await ed.flush();
     await ed.page.waitForTimeout(300); // the panel's own save is queued on each change
     await ed.page.reload();
     await ed.waitForApp();
     await ed.waitForModel();
-    await expect.poll(() => mp.byId('mode-select').inputValue()).toBe('img2img'); // the panel came back too
+    await expect.poll(() => mp.byId('mode-select').inputValue()).toBe('variations'); // the panel came back too
     // Change everything the re-run needs, then step back before that result so the frame differs.
     await mp.mode('text2img');
     await ed.setParams({ seed: 999, steps: 4 });
@@ -218,11 +239,11 @@ describe('image modes on wasm', () => {
     expect(await mp.byId('mode-text-1').inputValue()).toBe('in the style of Van Gogh');
     expect(await ed.byId('seed-input').inputValue()).toBe('31');
     expect(await ed.byId('steps-input').inputValue()).toBe('3');
-    await shot('10-rerun-restored');
+    await shot('11-rerun-restored');
     await ed.generateAndWait();
     await ed.byId('accept-result-button').click();
     expect(await ed.pixels(FRAME)).toEqual(fusionPixels);
-    await shot('11-rerun-identical');
+    await shot('12-rerun-identical');
   });
 
   test('the panel in Russian', async () => {
@@ -230,7 +251,7 @@ describe('image modes on wasm', () => {
     await ed.byId('language-select').selectOption('ru');
     await expect.poll(() => mp.byId('mode-add-text').textContent()).toBe('Добавить текст');
     expect(await mp.byId('mode-select').locator('option[value="variations"]').textContent()).toBe('Вариации');
-    await shot('12-russian');
+    await shot('13-russian');
     await ed.byId('language-select').selectOption('en');
   });
 });
@@ -261,6 +282,6 @@ describe('a bundle without image_encoder', () => {
     expect(await mp.byId('mode-image-from-frame').isDisabled()).toBe(true);
     expect(await mp.byId('mode-image-input').isDisabled()).toBe(true);
     expect(await mp.byId('mode-images-disabled-reason').textContent()).toMatch(/no image_encoder stage \(texts still work\)/);
-    await mp.screenshot('modes-13-no-image-encoder.png');
+    await mp.screenshot('modes-14-no-image-encoder.png');
   });
 });
