@@ -5,7 +5,7 @@
  */
 import type { CommonParams, FusionCondition, GenerateRequest, RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
-import { MODE_REQUIREMENTS } from '../../workers/storage/modes.ts';
+import { MODE_STAGES } from '../../workers/modes.ts';
 import type { ImageParameters, InputParameter } from '../editor/parameters.ts';
 import { aspectLabel, cropImage, cropPreview, type CropPreview } from './crop.ts';
 import type { Condition, EditorMode, ImageRef, ModesState, Problem } from './state.ts';
@@ -18,7 +18,7 @@ export type ImageMode = keyof typeof ENGINE_MODE;
 
 /** Stages an image mode needs that the bundle lacks (empty = available). Fusion of images also needs image_encoder (see missingForImages). */
 export function missingStages(mode: EditorMode, stages: readonly StageName[]): StageName[] {
-  const need: readonly StageName[] = mode === 'text2img' ? MODE_REQUIREMENTS.text2img : MODE_REQUIREMENTS[ENGINE_MODE[mode]];
+  const need: readonly StageName[] = mode === 'text2img' ? MODE_STAGES.text2img : MODE_STAGES[ENGINE_MODE[mode]];
   return need.filter((s) => !stages.includes(s));
 }
 
