@@ -1,0 +1,159 @@
+/**
+ * The GPU comparison table (issue 5 item 9): which stage runs at which shape, PyTorch figures
+ * from tools/export/gpu_bench.py, our runtime's figures from tools/gpu/webgpu-bench.ts.
+ * Pure functions: no I/O, no onnxruntime.
+ */
+
+/** Stages the GPU comparison times, in the order they are run (most important first). */
+export const BENCH_STAGES = ['movq_decoder', 'unet', 'prior', 'text_encoder'] as const;
+export type BenchStage = (typeof BENCH_STAGES)[number];
+
+/** Pixel sides per architecture size; prior and text encoder have no side. */
+export const SIDES = {
+  full: { movq_decoder: [512, 768], unet: [512] },
+  tiny: { movq_decoder: [64, 128], unet: [64] },
+} as const;
+export type BenchSize = keyof typeof SIDES;
+
+/** One measurement point: a stage at one shape. `key` is shared with gpu_bench.py's JSON. */
+export interface PlannedRow {
+  readonly key: string;
+  readonly stage: BenchStage;
+  /** Pixel side (square image), or 0 for stages without one. */
+  readonly side: number;
+  readonly label: string;
+  readonly shape: string;
+}
+
+/** A PyTorch figure from gpu_bench.py (`--torch-json`): mean ms of one stage at one shape. */
+export interface TorchRow {
+  readonly key: string;
+  readonly dtype: 'fp16' | 'fp32';
+  readonly ms: number;
+}
+
+/** Our runtime at one shape: session creation, first (compiling) run, then timed runs. */
+export interface WebRow {
+  readonly key: string;
+  /** e.g. "fp32", "int8 weights, fp32 compute". */
+  readonly graph: string;
+  readonly ep: string;
+  readonly sessionMs: number;
+  readonly firstRunMs: number;
+  /** Median of the timed runs; null when none finished. */
+  readonly medianMs: number | null;
+  readonly minMs: number | null;
+  readonly runs: number;
+  /** max |output| of the first run (a sanity figure: finite, non-zero). */
+  readonly maxAbs: number;
+}
+
+/** "batch 2 x 77" style shapes for stages without a pixel side, as the pipelines call them. */
+const FIXED_SHAPE = { prior: 'batch 2 (CFG)', text_encoder: 'batch 2 × 77 tokens' } as const;
+const LABEL = {
+  movq_decoder: 'MoVQ decode', unet: 'UNet step', prior: 'prior step', text_encoder: 'text encoder',
+} as const satisfies Record<BenchStage, string>;
+
+/** Row key shared with gpu_bench.py: "stage@side", or the stage alone when it has no side. */
+export function rowKey(stage: BenchStage, side: number): string {
+  return side > 0 ? `${stage}@${side}` : stage;
+}
+
+/** The rows to measure for these stages at this architecture size. */
+export function plan(stages: readonly BenchStage[], size: BenchSize): PlannedRow[] {
+  const rows: PlannedRow[] = [];
+  for (const stage of stages) {
+    switch (stage) {
+      case 'movq_decoder':
+      case 'unet':
+        for (const side of SIDES[size][stage]) {
+          const batch = stage === 'unet' ? 'CFG batch 2' : 'batch 1';
+          rows.push({ key: rowKey(stage, side), stage, side, label: LABEL[stage], shape: `${side}×${side}, ${batch}` });
+        }
+        break;
+      case 'prior':
+      case 'text_encoder':
+        rows.push({ key: rowKey(stage, 0), stage, side: 0, label: LABEL[stage], shape: FIXED_SHAPE[stage] });
+        break;
+      default: {
+        const never: never = stage;
+        throw new Error(`unknown stage ${String(never)}`);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Parses a comma-separated stage list; names the valid ones on a typo. */
+export function parseStages(text: string): BenchStage[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const valid: readonly string[] = BENCH_STAGES;
+  for (const n of names) {
+    if (!valid.includes(n)) throw new Error(`unknown stage "${n}"; expected some of ${BENCH_STAGES.join(', ')}`);
+  }
+  return names as BenchStage[];
+}
+
+const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const seconds = (x: number): string => (x / 1000).toFixed(1);
+/** A status message fit for a table cell: one line, no pipes, at most 120 characters. */
+const cell = (text: string): string => {
+  const flat = text.replace(/\s+/g, ' ').replace(/\|/g, '/');
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
+};
+
+/**
+ * The markdown table: stage | shape | PyTorch fp16 ms | PyTorch fp32 ms | ORT-web WebGPU (Dawn) ms | ratio | ...
+ * `ratio` is ORT-web over PyTorch fp32 (both compute in fp32). `status` explains rows without a figure.
+ */
+export function formatTable(
+  rows: readonly PlannedRow[],
+  torch: readonly TorchRow[],
+  web: readonly WebRow[],
+  status: ReadonlyMap<BenchStage, string>,
+  epLabel = 'ORT-web WebGPU (Dawn)',
+): string[] {
+  const lines = [
+    `| stage | shape | PyTorch fp16 ms | PyTorch fp32 ms | ${epLabel} ms | ratio (ORT / PyTorch fp32) | ORT graph | session s | first run s | runs |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const t16 = torch.find((t) => t.key === r.key && t.dtype === 'fp16');
+    const t32 = torch.find((t) => t.key === r.key && t.dtype === 'fp32');
+    const w = web.find((x) => x.key === r.key);
+    const ratio = w?.medianMs != null && t32 ? `${(w.medianMs / t32.ms).toFixed(1)}×` : '–';
+    const webCell = w ? (w.medianMs === null ? 'no timed run' : ms(w.medianMs)) : cell(status.get(r.stage) ?? 'not run');
+    lines.push(`| ${r.label} | ${r.shape} | ${ms(t16?.ms)} | ${ms(t32?.ms)} | ${webCell} | ${ratio} | ${w?.graph ?? '–'} | ` +
+      `${w ? seconds(w.sessionMs) : '–'} | ${w ? seconds(w.firstRunMs) : '–'} | ${w ? w.runs : '–'} |`);
+  }
+  return lines;
+}
+
+/** Median and minimum of a list of times (empty: nulls). */
+export function summarise(times: readonly number[]): { medianMs: number | null; minMs: number | null } {
+  if (times.length === 0) return { medianMs: null, minMs: null };
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { medianMs: median, minMs: sorted[0]! };
+}
+
+/** What gpu_bench.py --web-export reports about one exported graph (stage.json). */
+export interface ExportInfo {
+  readonly stage: string;
+  readonly graph: string;
+  readonly bytes: number;
+  readonly export_s: number;
+  readonly phases?: Readonly<Record<string, number>>;
+}
+
+/** The exports table: size and time of each graph, with the time per phase. */
+export function formatExports(exports: readonly ExportInfo[]): string[] {
+  if (exports.length === 0) return [];
+  const lines = ['| exported stage | graph | size | export s | phases (s) |', '|---|---|---|---|---|'];
+  for (const x of exports) {
+    const phases = Object.entries(x.phases ?? {}).map(([k, v]) => `${k.replace(/_s$/, '')} ${v.toFixed(0)}`).join(', ');
+    lines.push(`| ${x.stage} | ${x.graph} | ${(x.bytes / 1e9).toFixed(3)} GB | ${x.export_s.toFixed(0)} | ${phases} |`);
+  }
+  return lines;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Issue 5 item 9 on the GPU machine, in one call: full-size Kandinsky 2.2 stages (random
+# weights) timed in PyTorch (fp16, fp32) and in OUR runtime (workers/runtime/ort.ts:
+# onnxruntime-web's WebGPU EP in Node through Dawn), one markdown table.
+#
+# Here first: bash tools/gpu/prepare.sh. Then the device call:
+#   command "bash tools/gpu/run-on-device.sh", carry [".gpu", ".gl"], timeout_s 480
+# Results, written as they come (a timeout still returns them): $OUT/results.md (the table),
+# $OUT/results.json, $OUT/web-rows.jsonl, $OUT/probe.json (the adapter), $OUT/log.txt.
+#
+# Timeline (BUDGET_S seconds of wall clock in all, default 420):
+#   setup (Vulkan loader, diffusers, Node: ~15 s) -> WebGPU probe -> in the background, one
+#   export process per stage on the CPU (MoVQ decoder fp32; UNet, prior, text encoder with
+#   $QUANT weights and fp32 compute: the fp32 UNet and prior exceed 4 GiB, and onnxruntime-web's
+#   WebGPU EP has no 8-bit MatMulNBits) -> meanwhile PyTorch timings on the GPU -> then our
+#   runtime, stage by stage as graphs appear (tools/gpu/webgpu-bench.ts), each in its own
+#   process with its own time budget; stages that cannot finish in time are reported as skipped.
+#
+# Environment: BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
+# order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
+# without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
+# tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+T0=$(date +%s)
+BUDGET_S=${BUDGET_S:-420}
+END=$((T0 + BUDGET_S))
+LOCAL=${LOCAL:-0}
+if [ "$LOCAL" = 1 ]; then SIZE=${SIZE:-tiny}; DEVICE=${DEVICE:-cpu}; else SIZE=${SIZE:-full}; DEVICE=${DEVICE:-cuda}; fi
+QUANT=${QUANT:-int4}
+STAGES=${STAGES:-movq_decoder,unet,prior,text_encoder}
+REPEATS=${REPEATS:-5}
+PY=${PYTHON:-python3}
+OUT=${OUT:-/tmp/kweb-gpu-out}
+W=${WORK:-/tmp/kweb-gpu}
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+left() { echo $((END - $(date +%s))); }
+say() { echo "[run-on-device $(date +%T) +$(($(date +%s) - T0))s] $*"; }
+dawn=()
+for f in ${DAWN_FLAGS:-}; do dawn+=(--dawn "$f"); done
+
+say "size $SIZE, stages $STAGES, quantize $QUANT, budget ${BUDGET_S}s, work $W, out $OUT"
+rm -rf "$W"
+mkdir -p "$W/tmp" "$W/app"
+nproc; free -g | head -2; df -h /tmp | tail -1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || true
+
+# --- Vulkan for Dawn (device README): loader and glvnd from .gl, or SwiftShader here.
+if [ "$LOCAL" = 1 ]; then
+  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+else
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+ldconfig -p | grep -i libvulkan || say "no libvulkan in ldconfig"
+ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>/dev/null
+
+# --- Python: diffusers is missing from the GPU image.
+if ! "$PY" -c "import diffusers" 2>/dev/null; then
+  mkdir -p /tmp/site
+  if [ -f .gpu/diffusers.tar.xz ]; then
+    tar -xJf .gpu/diffusers.tar.xz -C /tmp/site
+  else
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  fi
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD" PYTHONUNBUFFERED=1 KANDINSKY_EXPORT_TMP="$W/tmp"
+
+# --- Node and the bundled bench (tools/gpu/prepare.sh).
+xz -dc .gpu/node.xz >"$W/node" && chmod +x "$W/node"
+tar -xJf .gpu/app.tar.xz -C "$W/app"
+NODE=$W/node
+BENCH=$W/app/webgpu-bench.mjs
+say "node $("$NODE" --version), setup done"
+
+probe() { timeout 60 "$NODE" "$BENCH" probe "${dawn[@]}" >"$OUT/probe.json"; }
+webgpu=1
+if ! probe; then
+  nv=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  if [ "$LOCAL" != 1 ] && [ -f "$nv" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
+    say "no adapter; again with VK_DRIVER_FILES=$nv"
+    export VK_DRIVER_FILES=$nv __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+    probe || webgpu=0
+  else
+    webgpu=0
+  fi
+fi
+cat "$OUT/probe.json"; echo
+[ "$webgpu" = 1 ] || say "no WebGPU adapter: PyTorch figures only"
+
+# --- exports, one background process per stage (CPU only; the GPU stays free for timing).
+pids=()
+export_stage() { # stage quantize threads
+  local s=$1 q=$2 th=$3
+  (
+    OMP_NUM_THREADS=$th timeout -k 5 $(($(left) - 15)) "$PY" -W ignore -m tools.export.gpu_bench --out "$W" \
+      --size "$SIZE" --web-export "$s" --quantize "$q" --threads "$th" 2>&1 | sed -u "s/^/[export $s] /"
+    rc=${PIPESTATUS[0]}
+    if [ ! -f "$W/web/$s/stage.json" ] && [ ! -f "$W/web/$s/failed.txt" ]; then
+      mkdir -p "$W/web/$s"
+      echo "exit $rc (killed for memory or time?)" >"$W/web/$s/failed.txt"
+    fi
+  ) &
+  pids+=($!)
+}
+if [ "$webgpu" = 1 ]; then
+  for s in ${STAGES//,/ }; do
+    case $s in
+      movq_decoder) export_stage "$s" none 2 ;;
+      unet) export_stage "$s" "$QUANT" 4 ;;
+      prior) export_stage "$s" "$QUANT" 4 ;;
+      text_encoder) export_stage "$s" "$QUANT" 3 ;;
+      *) say "unknown stage $s" ;;
+    esac
+  done
+fi
+
+# --- PyTorch on the GPU (exports run on the CPU meanwhile).
+limit=$(($(left) - 150))
+[ "$limit" -gt 150 ] && limit=150
+[ "$webgpu" = 1 ] || limit=$(($(left) - 10))
+say "PyTorch timings (limit ${limit}s)"
+timeout -k 5 "$limit" "$PY" -W ignore -m tools.export.gpu_bench --out "$W" --size "$SIZE" --device "$DEVICE" \
+  --torch-json "$W/torch.json" --stages "$STAGES" 2>&1 | grep -v "should be kept in float32"
+
+# --- our runtime, stage by stage as the graphs appear; writes $OUT/results.md after each.
+say "our runtime ($(left)s left)"
+skip=()
+[ "$webgpu" = 1 ] || skip=(--skip-all "no WebGPU adapter (see probe in log.txt)")
+# Prints the final table at the end; $OUT/results.md is rewritten after every stage.
+"$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
+  --repeats "$REPEATS" --deadline-s $(($(left) - 10)) "${dawn[@]}" "${skip[@]}" \
+  --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
+  { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }
+
+# Exports still running (out of time): end them (their `timeout` passes the signal on).
+for p in "${pids[@]}"; do
+  for c in $(pgrep -P "$p" 2>/dev/null); do kill "$c" 2>/dev/null; done
+done
+du -sh "$W"/web/* 2>/dev/null
+say "done in $(($(date +%s) - T0)) s"

@@ -1,0 +1,470 @@
+/**
+ * Times our runtime (workers/runtime/ort.ts: onnxruntime-web) per stage, next to PyTorch figures
+ * from tools/export/gpu_bench.py (issue 5 item 9). WebGPU in Node comes from the `webgpu` package
+ * (Dawn, SPEC §5). Prints and writes a markdown table; asserts nothing about time.
+ *
+ *   webgpu-bench probe [--dawn FLAG]...               adapter, features, limits (exit 1: no adapter)
+ *   webgpu-bench run (--work DIR | --bundle DIR) --out DIR [--torch FILE] [--ep webgpu|wasm]
+ *       [--size full|tiny] [--stages movq_decoder,unet,prior,text_encoder] [--repeats 5]
+ *       [--deadline-s 300] [--title TEXT] [--dawn FLAG]... [--skip-all REASON]
+ *
+ * `run` takes graphs either from a bundle folder (manifest.json) or from gpu_bench.py's
+ * `--web-export` folders (DIR/web/STAGE/stage.json, waited for as they appear), and times each
+ * stage in its own child process (`stage` command): a crash, a wasm out-of-memory or a hang costs
+ * one stage, and each stage starts with a fresh 4 GiB wasm heap. Per shape: session creation,
+ * one warm-up run (shader compilation), then the median of --repeats runs of `runtime.run`
+ * (host tensors in and out, as the pipelines call it). Bundled for the GPU machine by
+ * tools/gpu/prepare.sh; `npx tsx tools/gpu/webgpu-bench.ts ...` runs it here.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, openAsBlob, readFileSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { loadBundle, type Bundle } from '../../workers/runtime/bundle.ts';
+import type { BundleManifest, StageEntry } from '../../workers/runtime/manifest.ts';
+import { createRuntime } from '../../workers/runtime/ort.ts';
+import type { ExecutionProvider } from '../../workers/runtime/types.ts';
+import { seededNoise } from '../../workers/tensor/noise.ts';
+import { f32, i64, type HostTensor } from '../../workers/tensor/tensor.ts';
+import {
+  BENCH_STAGES, formatExports, formatTable, parseStages, plan, rowKey, SIDES, summarise,
+  type BenchSize, type BenchStage, type ExportInfo, type TorchRow, type WebRow,
+} from './report.ts';
+
+/** Seconds a stage may take at most, and the least worth starting it with (full size). */
+const STAGE_BUDGET_S = { movq_decoder: 150, unet: 220, prior: 120, text_encoder: 120 } as const satisfies Record<BenchStage, number>;
+const MIN_START_S = { movq_decoder: 40, unet: 80, prior: 45, text_encoder: 45 } as const satisfies Record<BenchStage, number>;
+/** SPEC §6 (H100, onnxruntime-web 1.30, Dawn from webgpu 0.6.2): reference figures in ms. */
+const SPEC_FIGURES = [
+  ['MoVQ decode 512×512', '41', '42.7', '177'],
+  ['MoVQ decode 768×768', '76', '111.5', '1,112'],
+  ['UNet step 512×512, CFG batch 2', '25.9', '–', '–'],
+  ['prior step, batch 2', '13.0', '–', '–'],
+] as const;
+
+// ------------------------------------------------------------------ arguments
+
+const argv = process.argv.slice(2);
+const command = argv[0] ?? '';
+function arg(flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+function args(flag: string): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === flag && argv[i + 1] !== undefined) out.push(argv[i + 1]!);
+  });
+  return out;
+}
+function usage(msg: string): never {
+  console.error(`webgpu-bench: ${msg}\nusage: webgpu-bench probe | run (--work DIR | --bundle DIR) --out DIR [--torch FILE] [--ep webgpu|wasm] [--size full|tiny] [--stages a,b] [--repeats N] [--deadline-s S]`);
+  process.exit(2);
+}
+function epArg(): ExecutionProvider {
+  const ep = arg('--ep') ?? 'webgpu';
+  if (ep !== 'webgpu' && ep !== 'wasm') usage(`--ep must be webgpu or wasm, got ${ep}`);
+  return ep;
+}
+function sizeArg(): BenchSize {
+  const size = arg('--size') ?? 'full';
+  if (size !== 'full' && size !== 'tiny') usage(`--size must be full or tiny, got ${size}`);
+  return size;
+}
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const log = (line: string): void => console.log(`[webgpu-bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// ------------------------------------------------------------------ WebGPU in Node
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+/** Gives Node a `navigator.gpu` from the `webgpu` package (Dawn), resolved next to this script at run time. */
+async function installWebGpu(flags: readonly string[]): Promise<void> {
+  const specifier = 'webgpu'; // not bundled: it loads a native dawn.node
+  const dawn = (await import(/* @vite-ignore */ specifier)) as DawnModule;
+  Object.assign(globalThis, dawn.globals);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([...flags]) }, configurable: true, writable: true });
+}
+
+async function probe(): Promise<number> {
+  await installWebGpu(args('--dawn'));
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    console.log(JSON.stringify({ adapter: null }));
+    return 1;
+  }
+  const info = adapter.info;
+  const limits: Record<string, number> = {};
+  for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'] as const) {
+    limits[k] = adapter.limits[k];
+  }
+  console.log(JSON.stringify({
+    adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+    shaderF16: adapter.features.has('shader-f16'), features: [...adapter.features].sort(), limits,
+  }));
+  return 0;
+}
+
+// ------------------------------------------------------------------ stage sources
+
+/** What gpu_bench.py --web-export writes next to the graph: DIR/web/STAGE/stage.json. */
+interface ExportedStage extends ExportInfo {
+  readonly stage: BenchStage;
+  readonly embedding_dim: number;
+  readonly entry: StageEntry;
+}
+
+const exportDir = (work: string, stage: BenchStage): string => join(work, 'web', stage);
+
+/** A bundle holding one exported stage, enough for createRuntime (it reads `stages`, `dtype`, `name`). */
+function singleStageBundle(dir: string, x: ExportedStage): Bundle {
+  const manifest: BundleManifest = {
+    format: 'kandinsky-onnx-bundle', version: 1, name: `gpu-bench-${x.stage}`, family: 'kandinsky-2.2',
+    description: 'Random weights at full size, exported by tools/export/gpu_bench.py for timing.', dtype: 'float32',
+    embedding_dim: x.embedding_dim, text: { max_length: 77, tokenizer: 'tokenizer/tokenizer.json' },
+    image_processor: { size: 224, crop_size: 224, resample: 'bicubic', mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
+    movq: { scale_factor: 8, latent_channels: 4, force_not_quantize: true },
+    stages: { [x.stage]: x.entry },
+    schedulers: { prior: { _class_name: 'UnCLIPScheduler' }, decoder: { _class_name: 'DDPMScheduler' } },
+  };
+  return {
+    manifest,
+    priorStats: { clipMean: new Float32Array(x.embedding_dim), clipStd: new Float32Array(x.embedding_dim).fill(1) },
+    tokenizerJson: null,
+    tokenizerConfig: null,
+    location: dir,
+    readFile: async (path) => new Uint8Array(await readFile(join(dir, path))),
+  };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The bundle to time `stage` from, and a label of its graph variant. */
+async function openStage(stage: BenchStage): Promise<{ bundle: Bundle; graph: string }> {
+  const bundleDir = arg('--bundle');
+  if (bundleDir !== undefined) {
+    const files = new Map<string, Blob>();
+    for (const p of await listFiles(bundleDir)) files.set(relative(bundleDir, p).split('\\').join('/'), await openAsBlob(p));
+    const raw = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { precision?: { dtype?: string; quantize?: string } };
+    const q = raw.precision?.quantize ?? 'none';
+    const dtype = raw.precision?.dtype ?? 'fp32';
+    return { bundle: await loadBundle({ kind: 'files', files }), graph: q === 'none' ? dtype : `${q} weights, ${dtype} compute` };
+  }
+  const work = arg('--work') ?? usage('--work DIR or --bundle DIR is required');
+  const dir = exportDir(work, stage);
+  const x = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8')) as ExportedStage;
+  if (x.stage !== stage) throw new Error(`${dir}/stage.json is for ${x.stage}, not ${stage}`);
+  return { bundle: singleStageBundle(dir, x), graph: x.graph };
+}
+
+// ------------------------------------------------------------------ one stage (child process)
+
+/** A fixed dimension of a graph input from the manifest entry (e.g. D of image_embeds). */
+function fixedDim(entry: StageEntry, input: string, axis: number): number {
+  const d = entry.inputs[input]?.[axis];
+  if (typeof d !== 'number') throw new Error(`input ${input} axis ${axis} should be a fixed size in the manifest, got ${String(d)}`);
+  return d;
+}
+
+/** Inputs as the pipelines feed them (CFG batch 2; MoVQ batch 1), seeded random values. */
+function feedsFor(stage: BenchStage, entry: StageEntry, side: number): Record<string, HostTensor> {
+  const noise = seededNoise(1234);
+  const randn = (dims: number[]) => f32(noise.next(dims), dims);
+  const lat = side / 8;
+  const L = 77;
+  switch (stage) {
+    case 'movq_decoder':
+      return { latents: randn([1, fixedDim(entry, 'latents', 1), lat, lat]) };
+    case 'unet':
+      return {
+        sample: randn([2, fixedDim(entry, 'sample', 1), lat, lat]),
+        timestep: f32(new Float32Array([500, 500]), [2]),
+        image_embeds: randn([2, fixedDim(entry, 'image_embeds', 1)]),
+      };
+    case 'prior': {
+      const D = fixedDim(entry, 'hidden_states', 1);
+      const mask = new BigInt64Array(2 * L);
+      for (let b = 0; b < 2; b++) for (let i = 0; i < 7; i++) mask[b * L + i] = 1n;
+      return {
+        hidden_states: randn([2, D]),
+        timestep: f32(new Float32Array([500, 500]), [2]),
+        proj_embedding: randn([2, D]),
+        encoder_hidden_states: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]),
+        attention_mask: i64(mask, [2, L]),
+      };
+    }
+    case 'text_encoder': {
+      // start token, five word tokens, end token, padded with the end token (CLIP's pad).
+      const ids = new BigInt64Array(2 * L).fill(49407n);
+      for (let b = 0; b < 2; b++) {
+        ids[b * L] = 49406n;
+        for (let i = 1; i < 6; i++) ids[b * L + i] = BigInt(320 + 97 * i + b);
+      }
+      return { input_ids: i64(ids, [2, L]) };
+    }
+    default: {
+      const never: never = stage;
+      throw new Error(`unknown stage ${String(never)}`);
+    }
+  }
+}
+
+function maxAbs(outputs: Record<string, HostTensor>): number {
+  let m = 0;
+  for (const t of Object.values(outputs)) {
+    if (t.type !== 'float32') continue;
+    for (const v of t.data) {
+      const a = Math.abs(v);
+      if (!(a <= m)) m = a; // NaN propagates
+    }
+  }
+  return m;
+}
+
+async function stageCommand(): Promise<number> {
+  const stage = parseStages(arg('--stage') ?? usage('--stage is required'))[0] ?? usage('--stage is required');
+  const ep = epArg();
+  const rowsFile = arg('--rows') ?? usage('--rows FILE is required');
+  const repeats = Number(arg('--repeats') ?? '5');
+  const deadline = Number(arg('--deadline-epoch') ?? String(Date.now() + 600_000));
+  const sides = stage === 'movq_decoder' || stage === 'unet' ? SIDES[sizeArg()][stage] : [0];
+  const record = (row: object): void => appendFileSync(rowsFile, `${JSON.stringify({ stage, ...row })}\n`);
+  try {
+    if (ep === 'webgpu') await installWebGpu(args('--dawn'));
+    const t0 = performance.now();
+    const { bundle, graph } = await openStage(stage);
+    const runtime = await createRuntime(bundle, { provider: ep });
+    if (runtime.epOf(stage) !== ep) throw new Error(`the ${stage} stage would run on ${runtime.epOf(stage)}, not ${ep}: ${runtime.warnings.join(' ')}`);
+    await runtime.warmup([stage]);
+    const sessionMs = performance.now() - t0;
+    log(`${stage}: session on ${ep} in ${(sessionMs / 1000).toFixed(1)} s (${graph})`);
+    const entry = bundle.manifest.stages[stage]!;
+    for (const side of sides) {
+      const feeds = feedsFor(stage, entry, side);
+      let t = performance.now();
+      const first = await runtime.run(stage, feeds);
+      const firstRunMs = performance.now() - t;
+      const peak = maxAbs(first);
+      log(`${stage}${side ? ` ${side}` : ''}: first run ${(firstRunMs / 1000).toFixed(1)} s, max |out| ${peak.toPrecision(3)}`);
+      const times: number[] = [];
+      const save = (): WebRow => {
+        const row: WebRow = { key: rowKey(stage, side), graph, ep, sessionMs, firstRunMs, ...summarise(times), runs: times.length, maxAbs: peak };
+        record({ kind: 'row', ...row }); // after every run: a kill keeps what was measured
+        return row;
+      };
+      save();
+      for (let i = 0; i < repeats; i++) {
+        // The first run includes shader compilation, so it overestimates a timed run: cap it.
+        const estimate = times.length > 0 ? Math.max(...times.slice(-2)) : Math.min(firstRunMs, 15_000);
+        if (Date.now() + estimate + 1000 > deadline) {
+          log(`${stage}: stopping after ${times.length} timed runs (deadline)`);
+          break;
+        }
+        t = performance.now();
+        await runtime.run(stage, feeds);
+        times.push(performance.now() - t);
+        save();
+      }
+      const row = save();
+      log(`${stage}${side ? ` ${side}` : ''}: median ${row.medianMs?.toFixed(1) ?? '–'} ms of ${times.length} (${times.map((x) => x.toFixed(1)).join(', ')})`);
+    }
+    await runtime.dispose();
+    record({ kind: 'end', ok: true });
+  } catch (e) {
+    const msg = message(e).split('\n')[0]!.slice(0, 300);
+    record({ kind: 'error', message: msg });
+    record({ kind: 'end', ok: false });
+    console.error(`[webgpu-bench] ${stage} failed: ${message(e)}`);
+  }
+  // Results are on disk. Exiting normally can first run GPU work still queued (a failed session
+  // creation left a minute of it under SwiftShader), so end the process outright.
+  process.kill(process.pid, 'SIGKILL');
+  return 0;
+}
+
+// ------------------------------------------------------------------ orchestration
+
+interface RowsFile {
+  readonly web: WebRow[];
+  readonly errors: Map<BenchStage, string>;
+  /** Stages whose child finished (true: without error) before ending itself. */
+  readonly ended: Map<BenchStage, boolean>;
+}
+
+function readRows(file: string): RowsFile {
+  const web = new Map<string, WebRow>();
+  const errors = new Map<BenchStage, string>();
+  const ended = new Map<BenchStage, boolean>();
+  if (!existsSync(file)) return { web: [], errors, ended };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { kind: string; stage: BenchStage; message?: string; ok?: boolean } & WebRow;
+    if (r.kind === 'row') web.set(r.key, r); // the latest record of a shape wins
+    else if (r.kind === 'error') errors.set(r.stage, `failed: ${r.message ?? '?'}`);
+    else if (r.kind === 'end') ended.set(r.stage, r.ok === true);
+  }
+  return { web: [...web.values()], errors, ended };
+}
+
+interface TorchFile {
+  readonly rows: TorchRow[];
+  readonly about: string;
+}
+
+function readTorch(file: string | undefined): TorchFile {
+  if (file === undefined || !existsSync(file)) return { rows: [], about: 'no PyTorch figures (gpu_bench.py --torch-json did not finish)' };
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { rows?: TorchRow[]; torch?: string; device?: string; gpu?: string; protocol?: string };
+  return { rows: j.rows ?? [], about: `PyTorch ${j.torch ?? '?'} on ${j.gpu ?? j.device ?? '?'} (${j.protocol ?? 'eager'})` };
+}
+
+function runChild(stage: BenchStage, rowsFile: string, deadline: number, killAfterMs: number): Promise<string> {
+  const pass = ['--ep', epArg(), '--size', sizeArg(), '--repeats', arg('--repeats') ?? '5'];
+  for (const flag of ['--work', '--bundle'] as const) {
+    const v = arg(flag);
+    if (v !== undefined) pass.push(flag, v);
+  }
+  for (const d of args('--dawn')) pass.push('--dawn', d);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'stage', '--stage', stage, '--rows', rowsFile,
+    '--deadline-epoch', String(deadline), ...pass], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const tail: string[] = [];
+  child.stderr.on('data', (b: Buffer) => {
+    process.stderr.write(b);
+    tail.push(...b.toString().split('\n').filter((l) => l.trim()));
+    tail.splice(0, Math.max(0, tail.length - 3));
+  });
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, killAfterMs);
+  return new Promise((done) => {
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const ended = readRows(rowsFile).ended.get(stage);
+      if (ended !== undefined) done(ended ? 'done' : `failed: ${tail.join(' / ').slice(0, 300)}`);
+      else if (killed) done(`timed out after ${Math.round(killAfterMs / 1000)} s`);
+      else done(`failed (${signal ?? `exit ${code}`}): ${tail.join(' / ').slice(0, 300)}`);
+    });
+  });
+}
+
+async function runCommand(): Promise<number> {
+  const out = resolve(arg('--out') ?? usage('--out DIR is required'));
+  const work = arg('--work');
+  const bundleDir = arg('--bundle');
+  if ((work === undefined) === (bundleDir === undefined)) usage('give exactly one of --work DIR and --bundle DIR');
+  const ep = epArg();
+  const size = sizeArg();
+  const stages = parseStages(arg('--stages') ?? BENCH_STAGES.join(','));
+  const deadline = Date.now() + Number(arg('--deadline-s') ?? '300') * 1000;
+  const torchFile = arg('--torch');
+  const title = arg('--title') ?? 'Kandinsky 2.2: our runtime vs PyTorch';
+  mkdirSync(out, { recursive: true });
+  const rowsFile = join(out, 'web-rows.jsonl');
+  writeFileSync(rowsFile, '');
+  const rows = plan(stages, size);
+  const status = new Map<BenchStage, string>(stages.map((s) => [s, 'waiting']));
+  const scale = size === 'full' ? 1 : 0.25;
+  const epLabel = ep === 'webgpu' ? 'ORT-web WebGPU (Dawn)' : 'ORT-web wasm';
+
+  const report = (final: boolean): string => {
+    const torch = readTorch(torchFile);
+    const { web, errors } = readRows(rowsFile);
+    for (const [s, e] of errors) status.set(s, e);
+    const lines = [
+      `# ${title}`, '',
+      `${new Date().toISOString()}; ${torch.about}; ours: onnxruntime-web via workers/runtime/ort.ts on ${ep}` +
+        `${ep === 'webgpu' ? ' (Node, Dawn from the webgpu package)' : ''}, ${size} architecture with random weights,` +
+        ` session creation, one warm-up run, then median of ${arg('--repeats') ?? '5'} runs of runtime.run (host tensors in and out).`,
+      '', ...formatTable(rows, torch.rows, web, status, epLabel), '',
+      `Stage status: ${stages.map((s) => `${s}: ${status.get(s) ?? '?'}`).join('; ')}${final ? '' : ' (in progress)'}`,
+    ];
+    if (work !== undefined) {
+      const exported = stages.map((s) => join(exportDir(work, s), 'stage.json')).filter((f) => existsSync(f))
+        .map((f) => JSON.parse(readFileSync(f, 'utf8')) as ExportedStage);
+      if (exported.length > 0) lines.push('', ...formatExports(exported));
+    }
+    if (size === 'full') {
+      lines.push('', 'SPEC §6 reference (H100, earlier run):', '', '| stage | PyTorch fp16 ms | PyTorch fp32 ms | ORT-web WebGPU ms |', '|---|---|---|---|');
+      for (const [what, a, b, c] of SPEC_FIGURES) lines.push(`| ${what} | ${a} | ${b} | ${c} |`);
+    }
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(join(out, 'results.md'), text);
+    writeFileSync(join(out, 'results.json'), JSON.stringify({ torch: torch.rows, web, status: Object.fromEntries(status) }, null, 1));
+    return text;
+  };
+
+  const skipAll = arg('--skip-all');
+  if (skipAll !== undefined) {
+    for (const s of stages) status.set(s, `skipped: ${skipAll}`);
+    console.log(`\n${report(true)}`);
+    return 0;
+  }
+  report(false);
+  const pending: BenchStage[] = [...stages];
+  while (pending.length > 0) {
+    const leftS = (deadline - Date.now()) / 1000;
+    let next: BenchStage | undefined;
+    for (const s of [...pending]) {
+      if (bundleDir !== undefined) {
+        next = s;
+        break;
+      }
+      const dir = exportDir(work!, s);
+      if (existsSync(join(dir, 'failed.txt'))) {
+        status.set(s, `export failed: ${readFileSync(join(dir, 'failed.txt'), 'utf8').trim().split('\n').slice(-1)[0]?.slice(0, 200) ?? '?'}`);
+        pending.splice(pending.indexOf(s), 1);
+        report(false);
+        continue;
+      }
+      if (existsSync(join(dir, 'stage.json'))) {
+        next = s;
+        break;
+      }
+    }
+    if (next === undefined) {
+      if (pending.length === 0) break;
+      if (leftS < Math.min(...pending.map((s) => MIN_START_S[s] * scale))) {
+        for (const s of pending) status.set(s, `skipped: export not ready with ${Math.round(leftS)} s left`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    pending.splice(pending.indexOf(next), 1);
+    if (leftS < MIN_START_S[next] * scale) {
+      status.set(next, `skipped: ${Math.round(leftS)} s left, needs ${MIN_START_S[next] * scale} s`);
+      report(false);
+      continue;
+    }
+    const budgetS = Math.min(STAGE_BUDGET_S[next], leftS);
+    status.set(next, 'running');
+    report(false);
+    log(`${next}: starting (${Math.round(budgetS)} s budget, ${Math.round(leftS)} s left)`);
+    const result = await runChild(next, rowsFile, Date.now() + (budgetS - 3) * 1000, budgetS * 1000);
+    status.set(next, result);
+    log(`${next}: ${result}`);
+    report(false);
+  }
+  console.log(`\n${report(true)}`);
+  return 0;
+}
+
+const commands: Record<string, () => Promise<number>> = { probe, run: runCommand, stage: stageCommand };
+const fn = commands[command] ?? (() => usage(`unknown command "${command}"`));
+// Dawn keeps handles open: exit explicitly.
+fn().then((code) => process.exit(code), (e: unknown) => {
+  console.error(`[webgpu-bench] ${message(e)}`);
+  process.exit(1);
+});
