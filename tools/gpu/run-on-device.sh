@@ -35,7 +35,8 @@ OUT=${OUT:-/tmp/kweb-gpu-out}
 W=${WORK:-/tmp/kweb-gpu}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
-left() { echo $((END - $(date +%s))); }
+left() { local l=$((END - $(date +%s))); echo $((l > 1 ? l : 1)); }
+within() { local l=$(($(left) - $1)); echo $((l > 1 ? l : 1)); } # seconds left, less a margin, at least 1
 say() { echo "[run-on-device $(date +%T) +$(($(date +%s) - T0))s] $*"; }
 dawn=()
 for f in ${DAWN_FLAGS:-}; do dawn+=(--dawn "$f"); done
@@ -95,7 +96,7 @@ pids=()
 export_stage() { # stage quantize threads
   local s=$1 q=$2 th=$3
   (
-    OMP_NUM_THREADS=$th timeout -k 5 $(($(left) - 15)) "$PY" -W ignore -m tools.export.gpu_bench --out "$W" \
+    OMP_NUM_THREADS=$th timeout -k 5 "$(within 15)" "$PY" -W ignore -m tools.export.gpu_bench --out "$W" \
       --size "$SIZE" --web-export "$s" --quantize "$q" --threads "$th" 2>&1 | sed -u "s/^/[export $s] /"
     rc=${PIPESTATUS[0]}
     if [ ! -f "$W/web/$s/stage.json" ] && [ ! -f "$W/web/$s/failed.txt" ]; then
@@ -118,9 +119,9 @@ if [ "$webgpu" = 1 ]; then
 fi
 
 # --- PyTorch on the GPU (exports run on the CPU meanwhile).
-limit=$(($(left) - 150))
+limit=$(within 150)
 [ "$limit" -gt 150 ] && limit=150
-[ "$webgpu" = 1 ] || limit=$(($(left) - 10))
+[ "$webgpu" = 1 ] || limit=$(within 10)
 say "PyTorch timings (limit ${limit}s)"
 timeout -k 5 "$limit" "$PY" -W ignore -m tools.export.gpu_bench --out "$W" --size "$SIZE" --device "$DEVICE" \
   --torch-json "$W/torch.json" --stages "$STAGES" 2>&1 | grep -v "should be kept in float32"
@@ -131,7 +132,7 @@ skip=()
 [ "$webgpu" = 1 ] || skip=(--skip-all "no WebGPU adapter (see probe in log.txt)")
 # Prints the final table at the end; $OUT/results.md is rewritten after every stage.
 "$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
-  --repeats "$REPEATS" --deadline-s $(($(left) - 10)) "${dawn[@]}" "${skip[@]}" \
+  --repeats "$REPEATS" --deadline-s "$(within 10)" "${dawn[@]}" "${skip[@]}" \
   --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
   { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }
 
