@@ -131,7 +131,7 @@ say "our runtime ($(left)s left)"
 skip=()
 [ "$webgpu" = 1 ] || skip=(--skip-all "no WebGPU adapter (see probe in log.txt)")
 # Prints the final table at the end; $OUT/results.md is rewritten after every stage.
-"$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
+"$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --probe-json "$OUT/probe.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
   --repeats "$REPEATS" --deadline-s "$(within 10)" "${dawn[@]}" "${skip[@]}" \
   --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
   { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }

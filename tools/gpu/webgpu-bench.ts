@@ -6,7 +6,7 @@
  *   webgpu-bench probe [--dawn FLAG]...               adapter, features, limits (exit 1: no adapter)
  *   webgpu-bench run (--work DIR | --bundle DIR) --out DIR [--torch FILE] [--ep webgpu|wasm]
  *       [--size full|tiny] [--stages movq_decoder,unet,prior,text_encoder] [--repeats 5]
- *       [--deadline-s 300] [--title TEXT] [--dawn FLAG]... [--skip-all REASON]
+ *       [--deadline-s 300] [--title TEXT] [--probe-json FILE] [--dawn FLAG]... [--skip-all REASON]
  *
  * `run` takes graphs either from a bundle folder (manifest.json) or from gpu_bench.py's
  * `--web-export` folders (DIR/web/STAGE/stage.json, waited for as they appear), and times each
@@ -370,6 +370,16 @@ async function runCommand(): Promise<number> {
   const deadline = Date.now() + Number(arg('--deadline-s') ?? '300') * 1000;
   const torchFile = arg('--torch');
   const title = arg('--title') ?? 'Kandinsky 2.2: our runtime vs PyTorch';
+  const probeFile = arg('--probe-json');
+  let adapter = '';
+  if (probeFile !== undefined && existsSync(probeFile)) {
+    try {
+      const p = JSON.parse(readFileSync(probeFile, 'utf8')) as { adapter?: Record<string, string> | null; shaderF16?: boolean };
+      adapter = p.adapter ? ` WebGPU adapter: ${Object.values(p.adapter).filter((v) => v).join(' / ')}, shader-f16 ${p.shaderF16 === true ? 'yes' : 'no'}.` : ' No WebGPU adapter.';
+    } catch {
+      adapter = ` (${probeFile} is not JSON)`;
+    }
+  }
   mkdirSync(out, { recursive: true });
   const rowsFile = join(out, 'web-rows.jsonl');
   writeFileSync(rowsFile, '');
@@ -386,7 +396,7 @@ async function runCommand(): Promise<number> {
       `# ${title}`, '',
       `${new Date().toISOString()}; ${torch.about}; ours: onnxruntime-web via workers/runtime/ort.ts on ${ep}` +
         `${ep === 'webgpu' ? ' (Node, Dawn from the webgpu package)' : ''}, ${size} architecture with random weights,` +
-        ` session creation, one warm-up run, then median of ${arg('--repeats') ?? '5'} runs of runtime.run (host tensors in and out).`,
+        ` session creation, one warm-up run, then median of ${arg('--repeats') ?? '5'} runs of runtime.run (host tensors in and out).${adapter}`,
       '', ...formatTable(rows, torch.rows, web, status, epLabel), '',
       `Stage status: ${stages.map((s) => `${s}: ${status.get(s) ?? '?'}`).join('; ')}${final ? '' : ' (in progress)'}`,
     ];
