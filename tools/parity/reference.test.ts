@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pillowReduce, pillowResize, referenceImg2ImgInput } from './reference.ts';
 
 interface Case { h: number; w: number; nh: number; nw: number; src: string; out: string; reduce23: string; rh: number; rw: number }
-const cases = JSON.parse(readFileSync(join(import.meta.dirname, 'testdata/pillow-resize.json'), 'utf8')) as Case[];
+const cases = JSON.parse(readFileSync(join(import.meta.dirname, '../../tests/pillow/pillow-resize.json'), 'utf8')) as Case[];
 const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
 
 describe('Pillow emulation used for the reference img2img preprocessing', () => {
