@@ -16,7 +16,7 @@
 #   runtime, stage by stage as graphs appear (tools/gpu/webgpu-bench.ts), each in its own
 #   process with its own time budget; stages that cannot finish in time are reported as skipped.
 #
-# Environment: BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
+# Environment: PROFILE (set: one extra run per shape with the WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
 # order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
 # without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
 # tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()).
@@ -132,7 +132,7 @@ skip=()
 [ "$webgpu" = 1 ] || skip=(--skip-all "no WebGPU adapter (see probe in log.txt)")
 # Prints the final table at the end; $OUT/results.md is rewritten after every stage.
 "$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --probe-json "$OUT/probe.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
-  --repeats "$REPEATS" --deadline-s "$(within 10)" "${dawn[@]}" "${skip[@]}" \
+  --repeats "$REPEATS" --deadline-s "$(within 10)" "${dawn[@]}" "${skip[@]}" ${PROFILE:+--profile} ${LAYOUT:+--layout "$LAYOUT"} \
   --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
   { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }
 

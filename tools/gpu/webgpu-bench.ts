@@ -232,6 +232,36 @@ function maxAbs(outputs: Record<string, HostTensor>): number {
   return m;
 }
 
+/**
+ * One more run with onnxruntime-web's WebGPU profiler on: how much of the wall time is GPU kernel
+ * time, and which kernel types take it. The rest is CPU work (kernels placed on the CPU, uploads,
+ * readback, synchronisation).
+ */
+async function profileRun(
+  runtime: Awaited<ReturnType<typeof createRuntime>>, stage: BenchStage, side: number,
+  feeds: Record<string, HostTensor>, record: (row: object) => void,
+): Promise<void> {
+  const byType = new Map<string, { ns: number; count: number }>();
+  let kernels = 0;
+  runtime.profileGpu((k) => {
+    kernels++;
+    const e = byType.get(k.kernelType) ?? { ns: 0, count: 0 };
+    e.ns += k.ns;
+    e.count++;
+    byType.set(k.kernelType, e);
+  });
+  const t = performance.now();
+  await runtime.run(stage, feeds);
+  const wallMs = performance.now() - t;
+  await new Promise((r) => setTimeout(r, 200)); // timestamp readback is asynchronous
+  runtime.profileGpu(null);
+  const gpuMs = [...byType.values()].reduce((a, e) => a + e.ns, 0) / 1e6;
+  const top = [...byType.entries()].sort((a, b) => b[1].ns - a[1].ns).slice(0, 8)
+    .map(([type, e]) => `${type} ${(e.ns / 1e6).toFixed(1)} ms ×${e.count}`);
+  log(`${stage}${side ? ` ${side}` : ''}: profiled run ${wallMs.toFixed(1)} ms wall, ${gpuMs.toFixed(1)} ms in ${kernels} GPU kernels; top: ${top.join('; ') || 'none reported'}`);
+  record({ kind: 'profile', side, wallMs, gpuMs, kernels, top });
+}
+
 async function stageCommand(): Promise<number> {
   const stage = parseStages(arg('--stage') ?? usage('--stage is required'))[0] ?? usage('--stage is required');
   const ep = epArg();
@@ -244,7 +274,10 @@ async function stageCommand(): Promise<number> {
     if (ep === 'webgpu') await installWebGpu(args('--dawn'));
     const t0 = performance.now();
     const { bundle, graph } = await openStage(stage);
-    const runtime = await createRuntime(bundle, { provider: ep });
+    const layout = arg('--layout');
+    if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') usage('--layout must be NHWC or NCHW');
+    const runtime = await createRuntime(bundle, { provider: ep, ...(layout === undefined ? {} : { webgpuLayout: layout }) });
+    if (layout !== undefined) log(`${stage}: WebGPU layout ${layout}`);
     if (runtime.epOf(stage) !== ep) throw new Error(`the ${stage} stage would run on ${runtime.epOf(stage)}, not ${ep}: ${runtime.warnings.join(' ')}`);
     await runtime.warmup([stage]);
     const sessionMs = performance.now() - t0;
@@ -278,6 +311,9 @@ async function stageCommand(): Promise<number> {
       }
       const row = save();
       log(`${stage}${side ? ` ${side}` : ''}: median ${row.medianMs?.toFixed(1) ?? '–'} ms of ${times.length} (${times.map((x) => x.toFixed(1)).join(', ')})`);
+      if (argv.includes('--profile') && ep === 'webgpu' && Date.now() + 2 * (row.medianMs ?? 1000) + 1000 < deadline) {
+        await profileRun(runtime, stage, side, feeds, record);
+      }
     }
     await runtime.dispose();
     record({ kind: 'end', ok: true });
@@ -329,7 +365,8 @@ function readTorch(file: string | undefined): TorchFile {
 }
 
 function runChild(stage: BenchStage, rowsFile: string, deadline: number, killAfterMs: number): Promise<string> {
-  const pass = ['--ep', epArg(), '--size', sizeArg(), '--repeats', arg('--repeats') ?? '5'];
+  const pass = ['--ep', epArg(), '--size', sizeArg(), '--repeats', arg('--repeats') ?? '5', ...(argv.includes('--profile') ? ['--profile'] : []),
+    ...(arg('--layout') === undefined ? [] : ['--layout', arg('--layout')!])];
   for (const flag of ['--work', '--bundle'] as const) {
     const v = arg(flag);
     if (v !== undefined) pass.push(flag, v);

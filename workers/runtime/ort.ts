@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   readonly numThreads?: number;
   /** URL prefix of the self-hosted ORT .wasm files; default `${BASE_URL}ort/` in browsers. */
   readonly wasmPaths?: string;
+  /** The WebGPU provider's internal tensor layout; onnxruntime-web's default (NHWC) when absent. */
+  readonly webgpuLayout?: 'NHWC' | 'NCHW';
 }
 
 /** A StageRunner backed by onnxruntime-web sessions. */
@@ -42,6 +44,18 @@ export interface OrtRuntime extends StageRunner {
   warmup(stages: readonly StageName[]): Promise<void>;
   /** Release everything; the runtime cannot be used afterwards. */
   dispose(): Promise<void>;
+  /**
+   * Report each WebGPU kernel's GPU time (timestamp queries) to `onKernel` from the next run on,
+   * or stop with null. For benchmarks; a no-op where the device lacks `timestamp-query`.
+   */
+  profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void;
+}
+
+/** One WebGPU kernel's execution, as onnxruntime-web's profiler reports it. */
+export interface GpuKernelTime {
+  readonly kernelType: string;
+  readonly programName: string;
+  readonly ns: number;
 }
 
 const isNode = typeof globalThis.process?.versions?.node === 'string';
@@ -177,6 +191,7 @@ class Runtime implements OrtRuntime {
     private readonly stageEps: ReadonlyMap<StageName, ExecutionProvider>,
     warnings: readonly string[],
     private readonly gpu?: GpuState,
+    private readonly webgpuLayout?: 'NHWC' | 'NCHW',
   ) {
     this.warningList.push(...warnings);
     gpu?.onLost.add(this.markLost);
@@ -244,7 +259,7 @@ class Runtime implements OrtRuntime {
     let session: Session;
     try {
       session = await this.ort.InferenceSession.create(model, {
-        executionProviders: [ep],
+        executionProviders: [ep === 'webgpu' && this.webgpuLayout ? { name: 'webgpu', preferredLayout: this.webgpuLayout } : ep],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // errors only: node-placement warnings are expected
         ...(externalData.length > 0 ? { externalData } : {}),
@@ -398,6 +413,12 @@ class Runtime implements OrtRuntime {
     });
   }
 
+  profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void {
+    this.ort.env.webgpu.profiling = onKernel
+      ? { mode: 'default', ondata: (d) => onKernel({ kernelType: d.kernelType, programName: d.programName, ns: d.endTime - d.startTime }) }
+      : { mode: 'off' };
+  }
+
   release(stage?: StageName): Promise<void> {
     return this.serial(async () => {
       const names = stage ? [stage] : [...this.sessions.keys()];
@@ -475,6 +496,6 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
 
   let gpu: GpuState | undefined;
   if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, adapter);
-  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, gpu);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, gpu, options.webgpuLayout);
   return runtime;
 }
