@@ -8,7 +8,7 @@ import type { StageName, StageRunner } from './runtime/types.ts';
 import { ClipTokenizer } from './tokenizer/clip.ts';
 import { seededNoise, type NoiseSource } from './tensor/noise.ts';
 import { f32, type HostTensor } from './tensor/tensor.ts';
-import { nchwToRgba, resizeBicubicU8, rgbToSigned } from './tensor/image.ts';
+import { nchwToRgba, resizeBicubicU8, rgbaToRgb, rgbToSigned } from './tensor/image.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { SchedulerConfig } from './schedulers/types.ts';
 import { EngineError, ErrorCode } from './errors.ts';
@@ -42,15 +42,9 @@ export function decoderSchedulerConfig(bundle: Bundle, kind: SchedulerKind): Sch
   }
 }
 
-/** Pack RGBA to RGB. */
-function rgbaToRgb(img: RgbaImage): Uint8Array {
-  const out = new Uint8Array(img.width * img.height * 3);
-  for (let i = 0, j = 0; i < out.length; i += 3, j += 4) {
-    out[i] = img.data[j]!;
-    out[i + 1] = img.data[j + 1]!;
-    out[i + 2] = img.data[j + 2]!;
-  }
-  return out;
+/** An RgbaImage as packed RGB. */
+function rgbOf(img: RgbaImage): Uint8Array {
+  return rgbaToRgb(img.data, img.width, img.height);
 }
 
 /** A StageRunner that yields to the event loop and checks for cancellation before every stage run. */
@@ -200,7 +194,7 @@ export class Engine {
         embeds = await runFusion(ctx, {
           conditions: req.conditions.map((c) => (c.kind === 'text'
             ? c
-            : { kind: 'image' as const, rgb: rgbaToRgb(c.image), width: c.image.width, height: c.image.height, weight: c.weight })),
+            : { kind: 'image' as const, rgb: rgbOf(c.image), width: c.image.width, height: c.image.height, weight: c.weight })),
           priorSteps: req.priorSteps,
           priorGuidance: req.priorGuidance,
           negativePriorPrompt: negativePrompt,
@@ -210,7 +204,7 @@ export class Engine {
         break;
       case 'variations':
         embeds = {
-          imageEmbeds: await encodeRgbImage(ctx, rgbaToRgb(req.image), req.image.width, req.image.height),
+          imageEmbeds: await encodeRgbImage(ctx, rgbOf(req.image), req.image.width, req.image.height),
           negativeImageEmbeds: await negativeEmbedding(ctx),
         };
         break;
@@ -220,7 +214,7 @@ export class Engine {
     const latentW = latentSide(req.width, sf);
     let start: DecoderParams['start'] = { kind: 'noise' };
     if (req.mode === 'img2img' || req.mode === 'inpaint') {
-      let rgb = rgbaToRgb(req.image);
+      let rgb = rgbOf(req.image);
       if (req.image.width !== req.width || req.image.height !== req.height) {
         rgb = resizeBicubicU8(rgb, req.image.width, req.image.height, req.width, req.height);
       }

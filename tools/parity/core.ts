@@ -7,6 +7,7 @@ import type { StageRunner } from '../../workers/runtime/types.ts';
 import type { ModelFacts, PipelineContext, PromptTokenizer } from '../../workers/pipelines/context.ts';
 import { recordedNoise, type NoiseSource } from '../../workers/tensor/noise.ts';
 import { f32 } from '../../workers/tensor/tensor.ts';
+import { maxAbsDiff } from '../../workers/tensor/ops.ts';
 import { clipPreprocess, rgbToSigned } from '../../workers/tensor/image.ts';
 import { createScheduler } from '../../workers/schedulers/index.ts';
 import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
@@ -65,12 +66,8 @@ export interface ParityEnv {
 /** Max |a - b|; NaN anywhere or a length mismatch counts as Infinity. */
 export function maxAbsErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
+  const m = maxAbsDiff(a, b);
+  return Number.isNaN(m) ? Infinity : m;
 }
 
 function maxAbs(a: ArrayLike<number>): number {

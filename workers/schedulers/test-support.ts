@@ -42,13 +42,8 @@ export function gaussian(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Largest absolute element-wise difference. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+/** Largest absolute element-wise difference (the shared helper). */
+export { maxAbsDiff } from '../tensor/ops.ts';
 
 /** a·x + b·y element-wise, in float64, rounded to float32. */
 export function axpby(a: number, x: Float32Array, b: number, y: Float32Array): Float32Array {

@@ -10,6 +10,7 @@ describe('ops', () => {
   it('maxAbsDiff finds the largest gap and reports NaN', () => {
     expect(maxAbsDiff(Float32Array.of(1, -2, 3), Float32Array.of(1.5, 2, 3))).toBe(4);
     expect(maxAbsDiff([1, Number.NaN], [1, 0])).toBeNaN();
+    expect(maxAbsDiff([Number.NaN, 1], [0, 5])).toBeNaN();
     expect(() => maxAbsDiff([1], [1, 2])).toThrow(/lengths differ/);
   });
 });
