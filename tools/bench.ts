@@ -3,10 +3,9 @@
  * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
  * Prints a markdown table; asserts nothing about time.
  */
-import { openAsBlob } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../workers/engine.ts';
+import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 import { benchEngine, formatRows, type BenchOptions, type BenchRow } from './bench/core.ts';
 
 const argv = process.argv.slice(2);
@@ -24,19 +23,8 @@ const options: BenchOptions = {
 };
 const only = arg('--only', 'all');
 
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 async function benchNode(): Promise<BenchRow[]> {
-  const files = new Map<string, Blob>();
-  for (const p of await listFiles(bundleDir)) files.set(relative(bundleDir, p).split('\\').join('/'), await openAsBlob(p));
+  const files = await bundleDirBlobs(bundleDir);
   const engine = await Engine.load({ kind: 'files', files }, { provider: 'wasm' });
   try {
     return await benchEngine(engine, options);

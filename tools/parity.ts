@@ -5,11 +5,11 @@
  * exits non-zero if any case fails or cannot be read. wasm runs in Node by default, webgpu in
  * headless Chromium (SwiftShader without a GPU).
  */
-import { openAsBlob } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { formatCase, runGoldenCase, type ParityEp } from './parity/core.ts';
 import { loadParityEnv } from './parity/env.ts';
+import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 
 interface Args { golden: string; bundle: string; ep: ParityEp; runner: 'node' | 'chromium'; scale: number; verbose: boolean }
 
@@ -34,16 +34,6 @@ function parseArgs(argv: string[]): Args {
   return { golden: resolve(golden), bundle: resolve(bundle), ep, runner, scale, verbose: argv.includes('--verbose') };
 }
 
-async function listFiles(dir: string, root = dir): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(p, root)));
-    else out.push(relative(root, p));
-  }
-  return out;
-}
-
 async function goldenFiles(dir: string): Promise<string[]> {
   const s = await stat(dir).catch(() => null);
   if (!s?.isDirectory()) usage(`golden directory not found: ${dir}`);
@@ -53,9 +43,7 @@ async function goldenFiles(dir: string): Promise<string[]> {
 }
 
 async function runInNode(args: Args, files: string[]): Promise<boolean[]> {
-  const map = new Map<string, Blob>();
-  for (const f of await listFiles(args.bundle)) map.set(f.split('\\').join('/'), await openAsBlob(join(args.bundle, f)));
-  const { env, engine } = await loadParityEnv({ kind: 'files', files: map }, args.ep, args.scale);
+  const { env, engine } = await loadParityEnv({ kind: 'files', files: await bundleDirBlobs(args.bundle) }, args.ep, args.scale);
   const verdicts: boolean[] = [];
   for (const file of files) {
     const name = basename(file, '.json');

@@ -17,10 +17,11 @@
  * tools/gpu/prepare.sh; `npx tsx tools/gpu/webgpu-bench.ts ...` runs it here.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, openAsBlob, readFileSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { loadBundle, type Bundle } from '../../workers/runtime/bundle.ts';
+import { bundleDirBlobs } from '../../workers/testing/bundle-dir.ts';
 import type { BundleManifest, StageEntry } from '../../workers/runtime/manifest.ts';
 import { createRuntime } from '../../workers/runtime/ort.ts';
 import type { ExecutionProvider } from '../../workers/runtime/types.ts';
@@ -140,22 +141,11 @@ function singleStageBundle(dir: string, x: ExportedStage): Bundle {
   };
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** The bundle to time `stage` from, and a label of its graph variant. */
 async function openStage(stage: BenchStage): Promise<{ bundle: Bundle; graph: string }> {
   const bundleDir = arg('--bundle');
   if (bundleDir !== undefined) {
-    const files = new Map<string, Blob>();
-    for (const p of await listFiles(bundleDir)) files.set(relative(bundleDir, p).split('\\').join('/'), await openAsBlob(p));
+    const files = await bundleDirBlobs(bundleDir);
     const raw = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { precision?: { dtype?: string; quantize?: string } };
     const q = raw.precision?.quantize ?? 'none';
     const dtype = raw.precision?.dtype ?? 'fp32';

@@ -1,27 +1,17 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, ErrorCode } from '../errors.ts';
+import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle } from './bundle.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 
 /** Every file of the fixture bundle, keyed by its path inside the bundle. */
-function bundleFiles(): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.set(relative(bundleDir, full).split('\\').join('/'), new Uint8Array(readFileSync(full)));
-    }
-  };
-  walk(bundleDir);
-  return out;
-}
+const bundleFiles = (): Map<string, Uint8Array> => bundleDirBytes(bundleDir);
 
 async function rejection(p: Promise<unknown>): Promise<EngineError> {
   try {

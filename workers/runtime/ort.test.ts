@@ -1,28 +1,19 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineError, ErrorCode } from '../errors.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
+import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
 import { createRuntime, type OrtRuntime } from './ort.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 const fp16Graph = new Uint8Array(readFileSync(new URL('./testdata/image_encoder_fp16.onnx', import.meta.url)));
 
-function bundleFiles(): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.set(relative(bundleDir, full).split('\\').join('/'), new Uint8Array(readFileSync(full)));
-    }
-  };
-  walk(bundleDir);
-  return out;
-}
+/** Every file of the fixture bundle, keyed by its path inside the bundle. */
+const bundleFiles = (): Map<string, Uint8Array> => bundleDirBytes(bundleDir);
 
 type Json = Record<string, any>;
 /** The fixture bundle with an edited manifest (and extra files). */
