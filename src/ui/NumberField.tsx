@@ -1,5 +1,5 @@
 /** A number input that lets the user type freely and commits valid values only. */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 interface Props {
   readonly testId: string;
@@ -14,13 +14,24 @@ interface Props {
 }
 
 export function NumberField({ testId, label, value, min, max, step = 1, integer = true, disabled = false, onChange }: Props) {
-  const [draft, setDraft] = useState(String(value));
-  useEffect(() => setDraft(String(value)), [value]);
-  const commit = (text: string): void => {
-    const v = Number(text);
-    if (text.trim() !== '' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))) onChange(v);
+  // What the user is typing, tied to the value it was typed against: once the value changes from
+  // elsewhere (undo, re-using a gallery item) the field shows the new value in the same render,
+  // not one effect later.
+  const [draft, setDraft] = useState<{ readonly text: string; readonly base: number } | null>(null);
+  const text = draft !== null && draft.base === value ? draft.text : String(value);
+  const valid = (t: string): boolean => {
+    const v = Number(t);
+    return t.trim() !== '' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v));
   };
-  const invalid = draft.trim() === '' || !Number.isFinite(Number(draft)) || Number(draft) < min || Number(draft) > max || (integer && !Number.isInteger(Number(draft)));
+  const edit = (t: string): void => {
+    if (valid(t)) {
+      setDraft({ text: t, base: Number(t) });
+      onChange(Number(t));
+    } else {
+      setDraft({ text: t, base: value });
+    }
+  };
+  const invalid = !valid(text);
   return (
     <label className="field">
       <span>{label}</span>
@@ -28,15 +39,15 @@ export function NumberField({ testId, label, value, min, max, step = 1, integer 
         data-testid={testId}
         type="number"
         inputMode={integer ? 'numeric' : 'decimal'}
-        value={draft}
+        value={text}
         min={min}
         max={max}
         step={step}
         disabled={disabled}
         aria-invalid={invalid}
         title={`${min}–${max}`}
-        onChange={(e) => { setDraft(e.target.value); commit(e.target.value); }}
-        onBlur={() => setDraft(String(value))}
+        onChange={(e) => edit(e.target.value)}
+        onBlur={() => setDraft(null)}
       />
     </label>
   );
