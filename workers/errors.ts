@@ -14,7 +14,7 @@ export const ErrorCode = {
   BadRequest: 'BAD_REQUEST',
   /** The run was cancelled by the caller. */
   Cancelled: 'CANCELLED',
-  /** The GPU device was lost; sessions were dropped and will be recreated. */
+  /** The GPU device was lost; sessions were dropped, and a new device needs a new worker (EngineClient restarts it). */
   DeviceLost: 'DEVICE_LOST',
   /** onnxruntime failed to create a session or run a graph. */
   Runtime: 'RUNTIME_ERROR',

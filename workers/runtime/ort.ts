@@ -181,6 +181,7 @@ class Runtime implements OrtRuntime {
   private readonly warningList: string[] = [];
   private tail: Promise<unknown> = Promise.resolve();
   private lostReason: string | null = null;
+  private readonly lostWaiters = new Set<(reason: string) => void>();
   private disposed = false;
 
   constructor(
@@ -209,10 +210,29 @@ class Runtime implements OrtRuntime {
     return this.stageEps.get(stage) ?? this.ep;
   }
 
-  /** Device loss handler (called from GPUDevice.lost). */
+  /** Device loss handler (called from GPUDevice.lost): fails every GPU call in flight. */
   private readonly markLost = (reason: string): void => {
     this.lostReason = reason;
+    for (const fail of [...this.lostWaiters]) fail(reason);
   };
+
+  /**
+   * `work`, unless the GPU device is lost first. onnxruntime-web's awaits on a destroyed device never
+   * settle (a run on SwiftShader after GPUDevice.destroy() hangs for good), so no GPU call may be
+   * awaited alone; and ORT keeps its one device, so once lost, every later GPU call fails at once.
+   */
+  private orLost<T>(ep: ExecutionProvider, work: Promise<T>): Promise<T> {
+    if (ep !== 'webgpu' || !this.gpu) return work;
+    return new Promise<T>((resolve, reject) => {
+      const fail = (reason: string): void => {
+        this.lostWaiters.delete(fail);
+        reject(new Error(`GPU device lost: ${reason}`));
+      };
+      if (this.lostReason !== null) { fail(this.lostReason); return; }
+      this.lostWaiters.add(fail);
+      work.then(resolve, reject).finally(() => this.lostWaiters.delete(fail));
+    });
+  }
 
   /** Runs tasks one at a time: sessions share one GPU device and ORT web rejects concurrent runs. */
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -258,12 +278,12 @@ class Runtime implements OrtRuntime {
     })));
     let session: Session;
     try {
-      session = await this.ort.InferenceSession.create(model, {
+      session = await this.orLost(ep, this.ort.InferenceSession.create(model, {
         executionProviders: [ep === 'webgpu' && this.webgpuLayout ? { name: 'webgpu', preferredLayout: this.webgpuLayout } : ep],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // errors only: node-placement warnings are expected
         ...(externalData.length > 0 ? { externalData } : {}),
-      });
+      }));
     } catch (e) {
       throw this.creationError(stage, entry, ep, e);
     }
@@ -283,7 +303,6 @@ class Runtime implements OrtRuntime {
     }
     const inputTypes = new Map<string, string>();
     for (const meta of session.inputMetadata) if (meta.isTensor) inputTypes.set(meta.name, meta.type);
-    if (ep === 'webgpu') this.lostReason = null; // a GPU session came up, so the device works again
     return { session, ep, inputTypes };
   }
 
@@ -317,7 +336,9 @@ class Runtime implements OrtRuntime {
     for (const s of old) void s.then((x) => x.session.release()).catch(() => undefined);
     return new EngineError(
       ErrorCode.DeviceLost,
-      `The GPU device was lost (${reason}). Sessions were dropped and are recreated on the next run; if that fails too, reload the page.`,
+      // onnxruntime-web keeps the one GPUDevice it created for good, so a new device needs a new
+      // module, i.e. a new worker: the app's EngineClient restarts it on this code.
+      `The GPU device was lost (${reason}); the run stopped and its GPU sessions were dropped. A new device needs a fresh engine (the app restarts its worker by itself).`,
       { actual: reason },
     );
   }
@@ -386,7 +407,7 @@ class Runtime implements OrtRuntime {
 
       let results: OrtModule.InferenceSession.OnnxValueMapType;
       try {
-        results = await session.run(ortFeeds);
+        results = await this.orLost(ep, session.run(ortFeeds));
       } catch (e) {
         const msg = message(e);
         if (this.lostReason !== null || DEVICE_LOST.test(msg)) throw this.deviceLost(msg);
