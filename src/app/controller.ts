@@ -76,9 +76,9 @@ export class AppController {
     this.editor = new Editor({ longSide: options.smallFrames ? 128 : 512 });
     this.store = createAppStore();
     this.client = client ?? new EngineClient(undefined, {
-      onCrash: () => {
+      onCrash: (reason) => {
         if (this.store.getState().model.status !== 'none') this.store.setState({ model: { status: 'loading', name: BUILTIN_MODEL.name } });
-        notify(this.store, 'error', 'errWorkerCrashed');
+        notify(this.store, 'error', reason === 'device-lost' ? 'errDeviceLost' : 'errWorkerCrashed');
       },
       onReloaded: (r) => this.modelLoaded(r),
       onGaveUp: () => this.store.setState({ model: { status: 'error', message: this.t('workerGaveUp') } }),
@@ -260,6 +260,7 @@ export class AppController {
       this.editor.setLocked(false);
       if (result.error.code === ErrorCode.Cancelled) notify(this.store, 'info', 'cancelled');
       else if (this.client.restarts > 0 && result.error.message.includes('stopped unexpectedly')) { /* crash already reported */ }
+      else if (result.error.code === ErrorCode.DeviceLost) { /* reported by onCrash('device-lost') */ }
       else notify(this.store, 'error', 'errEngine', { code: result.error.code, message: result.error.message });
       return;
     }

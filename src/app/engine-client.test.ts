@@ -111,4 +111,60 @@ describe('EngineClient', () => {
     expect(workers.length).toBe(n + 1);
     client.dispose();
   });
+
+  it('a lost GPU device restarts the worker (a new device) and reloads; other pending calls get the same error', async () => {
+    const workers: ChannelWorker[] = [];
+    let loads = 0;
+    const reasons: string[] = [];
+    const reloaded: Result<BundleInfo>[] = [];
+    const lost: Result<GenerateResult> = { ok: false, error: { code: ErrorCode.DeviceLost, message: 'The GPU device was lost (destroyed).' } };
+    const client = new EngineClient(() => {
+      const first = workers.length === 0;
+      const w = new ChannelWorker({
+        load: async () => { loads++; return { ok: true, value: info }; },
+        generate: async (runId: string) => {
+          if (!first) return { ok: true, value: { runId, images: [], warnings: [], timings: {} } } as Result<GenerateResult>;
+          if (runId === 'queued') return new Promise<Result<GenerateResult>>(() => {}); // behind the lost run in the worker's queue
+          return lost;
+        },
+      });
+      workers.push(w);
+      return w;
+    }, { onCrash: (reason) => reasons.push(reason), onReloaded: (r) => reloaded.push(r) });
+    await client.load({ kind: 'url', baseUrl: 'x' }, { provider: 'webgpu' });
+    const queued = client.generate('queued', { mode: 'text2img' } as never, () => {});
+    const r = await client.generate('r1', { mode: 'text2img' } as never, () => {});
+    expect(r).toEqual(lost);
+    expect(await queued).toEqual(lost);
+    expect(reasons).toEqual(['device-lost']);
+    expect(workers[0]?.terminated).toBe(true);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(loads).toBe(2);
+    expect(reloaded).toEqual([{ ok: true, value: info }]);
+    expect((await client.generate('r2', { mode: 'text2img' } as never, () => {})).ok).toBe(true);
+    expect(client.restarts).toBe(1);
+    client.dispose();
+  });
+
+  it('a reload that loses the device again restarts once more and reports only the last reload', async () => {
+    const workers: ChannelWorker[] = [];
+    const reloaded: Result<BundleInfo>[] = [];
+    const lost: Result<BundleInfo> = { ok: false, error: { code: ErrorCode.DeviceLost, message: 'lost' } };
+    const client = new EngineClient(() => {
+      const n = workers.length;
+      const w = new ChannelWorker({
+        // Worker 0 loads, then loses its device in a run; worker 1 loses it while loading; worker 2 is fine.
+        load: async () => (n === 1 ? lost : { ok: true, value: info }),
+        generate: async () => ({ ok: false, error: { code: ErrorCode.DeviceLost, message: 'lost' } }) as Result<GenerateResult>,
+      });
+      workers.push(w);
+      return w;
+    }, { onReloaded: (r) => reloaded.push(r) });
+    await client.load({ kind: 'url', baseUrl: 'x' }, { provider: 'webgpu' });
+    await client.generate('r1', { mode: 'text2img' } as never, () => {});
+    await new Promise((res) => setTimeout(res, 40));
+    expect(workers.length).toBe(3);
+    expect(reloaded).toEqual([{ ok: true, value: info }]);
+    client.dispose();
+  });
 });

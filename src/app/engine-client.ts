@@ -1,6 +1,8 @@
 /**
  * The UI's door to the generation worker: comlink over a module worker, progress through a
- * proxied callback, cancel by run id, and restart + model reload when the worker dies.
+ * proxied callback, cancel by run id, and restart + model reload when the worker dies or its GPU
+ * device is lost (onnxruntime-web creates one GPUDevice per module and cannot replace it, so a fresh
+ * worker is the way to a new device).
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { ErrorCode } from '../../workers/errors.ts';
@@ -21,10 +23,13 @@ export function createGeneratorWorker(): WorkerLike {
   return new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module' });
 }
 
+/** Why the client restarted its worker. */
+export type RestartReason = 'crash' | 'device-lost';
+
 /** Engine client events. */
 export interface EngineClientEvents {
-  /** The worker died; a new one is being started. */
-  onCrash?(): void;
+  /** The worker died or lost its GPU device; a new one is being started. */
+  onCrash?(reason: RestartReason): void;
   /** A reload after a crash finished. */
   onReloaded?(result: Result<BundleInfo>): void;
   /** The worker died again and again; it will be started afresh by the next call. */
@@ -48,10 +53,12 @@ export class EngineClient {
   private lastLoad: { source: BundleSourceData; options: LoadOptions } | null = null;
   /** Resolves when the current worker crashes (races every call). */
   private crashed!: Promise<Result<never>>;
-  private signalCrash!: () => void;
+  private signalCrash!: (result: Result<never>) => void;
   private readonly onError = (): void => { this.handleCrash(); };
   /** How many times the worker was restarted. */
   restarts = 0;
+  /** Bumped by every restart: a reload that another restart overtook reports nothing. */
+  private generation = 0;
 
   /** The worker starts lazily, on the first call. */
   constructor(private readonly factory: () => WorkerLike = createGeneratorWorker, private readonly events: EngineClientEvents = {}) {}
@@ -62,7 +69,7 @@ export class EngineClient {
     worker.addEventListener('error', this.onError);
     this.worker = worker;
     this.api = wrap<EngineApi>(worker as unknown as Worker);
-    this.crashed = new Promise((resolve) => { this.signalCrash = () => resolve(CRASH); });
+    this.crashed = new Promise((resolve) => { this.signalCrash = resolve; });
     return this.api;
   }
 
@@ -70,13 +77,21 @@ export class EngineClient {
   async load(source: BundleSourceData, options: LoadOptions): Promise<Result<BundleInfo>> {
     this.lastLoad = { source, options };
     const api = this.ensure();
-    return Promise.race([api.load(source, options), this.crashed]);
+    const worker = this.worker;
+    return this.watch(worker, await Promise.race([api.load(source, options), this.crashed]));
   }
 
   /** Run a generation; resolves with CANCELLED when cancelled, INTERNAL when the worker died. */
   async generate(runId: string, request: GenerateRequest, onProgress: (p: Progress) => void): Promise<Result<GenerateResult>> {
     const api = this.ensure();
-    return Promise.race([api.generate(runId, request, proxy(onProgress)), this.crashed]);
+    const worker = this.worker;
+    return this.watch(worker, await Promise.race([api.generate(runId, request, proxy(onProgress)), this.crashed]));
+  }
+
+  /** A lost GPU device cannot come back inside the worker: restart it, then pass the result on. */
+  private watch<T>(worker: WorkerLike | null, result: Result<T>): Result<T> {
+    if (!result.ok && result.error.code === ErrorCode.DeviceLost && worker !== null && worker === this.worker) this.restart('device-lost', result);
+    return result;
   }
 
   /** Ask the worker to stop a run within one step. */
@@ -91,20 +106,27 @@ export class EngineClient {
 
   /** Treat the worker as dead: fail pending calls, start a fresh worker, reload the model. */
   handleCrash(): void {
-    if (!this.worker) return;
+    if (this.worker) this.restart('crash', CRASH);
+  }
+
+  /** Stop the worker, fail its pending calls with `failure`, start a fresh one and reload the model. */
+  private restart(reason: RestartReason, failure: Result<never>): void {
     this.stopWorker();
-    this.signalCrash();
+    this.signalCrash(failure);
     this.restarts++;
+    const generation = ++this.generation;
     const now = Date.now();
     this.crashTimes = [...this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
-    this.events.onCrash?.();
+    this.events.onCrash?.(reason);
     if (this.crashTimes.length > MAX_RESTARTS) {
       this.events.onGaveUp?.();
       return;
     }
     if (this.lastLoad) {
       const { source, options } = this.lastLoad;
-      void this.load(source, options).then((r) => this.events.onReloaded?.(r));
+      void this.load(source, options).then((r) => {
+        if (this.generation === generation) this.events.onReloaded?.(r);
+      });
     }
   }
 
