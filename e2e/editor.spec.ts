@@ -217,6 +217,47 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       await shot('14-saved');
     });
 
+    if (ep === 'webgpu') {
+      test('the GPU device is lost mid-run: reported, canvas kept, the engine restarts on a new device and runs again', async () => {
+        await ed.closeNotices();
+        const worker = ed.page.workers().find((w) => w.url().includes('generator.worker'));
+        expect(worker, 'the generation worker').toBeDefined();
+        const closed = new Promise<boolean>((resolve) => worker!.once('close', () => resolve(true)));
+        // A real loss, no stand-in: the next command encoder ORT asks for destroys its GPUDevice first.
+        await worker!.evaluate(() => {
+          const create = GPUDevice.prototype.createCommandEncoder;
+          GPUDevice.prototype.createCommandEncoder = function (this: GPUDevice, ...args: Parameters<GPUDevice['createCommandEncoder']>) {
+            GPUDevice.prototype.createCommandEncoder = create;
+            this.destroy();
+            return create.apply(this, args);
+          };
+        });
+        const f = await ed.frame();
+        const box: Box = { x: f.x - 32, y: f.y - 32, width: f.width + 64, height: f.height + 64 };
+        const before = await ed.pixels(box);
+        const names = await ed.undoNames();
+        const galleryBefore = await ed.page.getByTestId('gallery-item').count();
+        await ed.setParams({ seed: 4321 });
+        await ed.byId('generate-button').click();
+        expect(await ed.notice('errDeviceLost', 120_000)).toMatch(/GPU device was lost.*restarting/);
+        expect(await ed.pixels(box)).toEqual(before);
+        expect(await ed.undoNames()).toEqual(names);
+        expect(await ed.page.getByTestId('gallery-item').count()).toBe(galleryBefore);
+        expect(await ed.byId('accept-result-button').count()).toBe(0);
+        await shot('17-device-lost');
+        // The client started a new worker (so a new device) and reloaded the model on WebGPU.
+        expect(await ed.waitForModel()).toContain('webgpu');
+        expect(await closed).toBe(true);
+        expect(ed.page.workers().filter((w) => w.url().includes('generator.worker')).length).toBeGreaterThan(0);
+        await ed.generateAndWait();
+        expect(await ed.page.getByTestId('gallery-item').count()).toBe(galleryBefore + 1);
+        expect(await ed.byId('staging-strip').textContent()).toContain('seed 4321');
+        await ed.byId('discard-result-button').click();
+        expect(await ed.pixels(box)).toEqual(before);
+        await ed.setParams(RUN);
+      });
+    }
+
     // Once is enough for the staging strip's cycling and the gallery's re-use: they do not depend on the EP.
     if (ep === 'wasm') {
       test('two results per run: cycle, discard, then re-use one from the gallery', async () => {
