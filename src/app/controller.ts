@@ -94,12 +94,13 @@ export class AppController {
   /** Restore the autosave, start autosaving, load the gallery, then start loading the model (not awaited). */
   async start(): Promise<void> {
     const dbName = this.options.dbName === undefined ? undefined : this.options.dbName;
+    if (dbName === null) this.store.setState({ galleryLoaded: true }); // nothing stored: the gallery in memory is all there is
     if (dbName !== null) {
       try {
         this.persistence = await Persistence.open(dbName);
         const restored = restoreSession(await this.persistence.loadSession(), this.editor, this.store);
         const gallery = await this.persistence.loadGallery();
-        this.store.setState({ gallery });
+        this.store.setState({ gallery, galleryLoaded: true });
         this.sessionRestored = restored;
         if (restored) notify(this.store, 'info', 'restored');
         this.autosave = new Autosave(this.persistence, this.editor, this.store, (e) => this.storageFailed(e));

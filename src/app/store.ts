@@ -100,6 +100,8 @@ export interface AppState {
   readonly lastParams: ImageParameters | null;
   /** True once the autosave has been read back (or found empty). */
   readonly restored: boolean;
+  /** True when `gallery` holds every stored result (read from storage, or no storage in use). */
+  readonly galleryLoaded: boolean;
   /** What generating in the frame would do now. */
   readonly frameMode: FrameMode;
 }
@@ -121,6 +123,7 @@ export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppSta
     settings: { provider: 'auto', smallFrames: false },
     lastParams: null,
     restored: false,
+    galleryLoaded: false,
     frameMode: 'text2img',
     ...initial,
   }));

@@ -16,7 +16,7 @@ export interface StoredImage {
 }
 
 interface Schema extends DBSchema {
-  images: { key: string; value: StoredImage };
+  images: { key: string; value: StoredImage; indexes: { createdAt: number } };
   kv: { key: string; value: SavedModes };
 }
 
@@ -26,6 +26,8 @@ export interface ImageStore {
   get(id: string): Promise<RgbaImage | null>;
   saveState(state: SavedModes): Promise<void>;
   loadState(): Promise<SavedModes | null>;
+  /** Delete the images stored before `before` (ms since the epoch) whose id is not in `keep`; returns their ids. */
+  prune(keep: ReadonlySet<string>, before: number): Promise<string[]>;
 }
 
 /** The database name beside the editor's autosave database. */
@@ -38,10 +40,14 @@ export class IdbImageStore implements ImageStore {
   private constructor(private readonly db: IDBPDatabase<Schema>) {}
 
   static async open(name: string): Promise<IdbImageStore> {
-    const db = await openDB<Schema>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore('images', { keyPath: 'id' });
-        d.createObjectStore('kv');
+    const db = await openDB<Schema>(name, 2, {
+      upgrade(d, oldVersion, _newVersion, tx) {
+        if (oldVersion < 1) {
+          d.createObjectStore('images', { keyPath: 'id' });
+          d.createObjectStore('kv');
+        }
+        // Version 2: an index on createdAt, so pruning walks keys without reading pixels.
+        if (oldVersion < 2) tx.objectStore('images').createIndex('createdAt', 'createdAt');
       },
     });
     return new IdbImageStore(db);
@@ -62,6 +68,22 @@ export class IdbImageStore implements ImageStore {
     await this.db.put('kv', state, 'state');
   }
 
+  async prune(keep: ReadonlySet<string>, before: number): Promise<string[]> {
+    const tx = this.db.transaction('images', 'readwrite');
+    const removed: string[] = [];
+    let cursor = await tx.store.index('createdAt').openKeyCursor(IDBKeyRange.upperBound(before, true));
+    while (cursor) {
+      const id = cursor.primaryKey;
+      if (!keep.has(id)) {
+        removed.push(id);
+        await tx.store.delete(id);
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return removed;
+  }
+
   async loadState(): Promise<SavedModes | null> {
     return (await this.db.get('kv', 'state')) ?? null;
   }
@@ -74,11 +96,21 @@ export class IdbImageStore implements ImageStore {
 /** In-memory storage (no IndexedDB: `?db=` off, or it failed to open). */
 export class MemoryImageStore implements ImageStore {
   private readonly images = new Map<string, RgbaImage>();
+  private readonly created = new Map<string, number>();
   private state: SavedModes | null = null;
-  async put(id: string, image: RgbaImage): Promise<void> { this.images.set(id, image); }
+  constructor(private readonly now: () => number = Date.now) {}
+  async put(id: string, image: RgbaImage): Promise<void> {
+    if (!this.created.has(id)) this.created.set(id, this.now());
+    this.images.set(id, image);
+  }
   async get(id: string): Promise<RgbaImage | null> { return this.images.get(id) ?? null; }
   async saveState(state: SavedModes): Promise<void> { this.state = state; }
   async loadState(): Promise<SavedModes | null> { return this.state; }
+  async prune(keep: ReadonlySet<string>, before: number): Promise<string[]> {
+    const removed = [...this.created].filter(([id, at]) => at < before && !keep.has(id)).map(([id]) => id);
+    for (const id of removed) { this.images.delete(id); this.created.delete(id); }
+    return removed;
+  }
 }
 
 /**
@@ -99,5 +131,6 @@ export function lazyImageStore(open: (() => Promise<ImageStore>) | null): ImageS
     get: async (id) => (await store()).get(id),
     saveState: async (state) => (await store()).saveState(state),
     loadState: async () => (await store()).loadState(),
+    prune: async (keep, before) => (await store()).prune(keep, before),
   };
 }

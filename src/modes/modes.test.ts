@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { openDB } from 'idb';
 import type { BundleInfo, CommonParams } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { createAppStore } from '../app/store.ts';
@@ -7,7 +8,8 @@ import type { DecodeResult } from '../app/files.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import { IdbImageStore, MemoryImageStore, type ImageStore } from './image-store.ts';
-import { ModesController, type ModeRunContext } from './modes.ts';
+import { INPUT_GC_GRACE_MS, ModesController, type ModeRunContext } from './modes.ts';
+import type { GalleryItem } from '../app/store.ts';
 
 const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
 const info = (stages: StageName[] = ALL): BundleInfo => ({
@@ -19,9 +21,12 @@ const COMMON: CommonParams = {
 };
 
 let dbCount = 0;
-function setup(images: ImageStore = new MemoryImageStore(), stages: StageName[] = ALL, decodeFile?: (f: Blob) => Promise<DecodeResult>) {
+function setup(
+  images: ImageStore = new MemoryImageStore(), stages: StageName[] = ALL, decodeFile?: (f: Blob) => Promise<DecodeResult>,
+  app: { restored?: boolean; galleryLoaded?: boolean; gallery?: GalleryItem[] } = {},
+) {
   const editor = new TestEditor({ longSide: 64 });
-  const store = createAppStore({ model: { status: 'ready', info: info(stages) } });
+  const store = createAppStore({ model: { status: 'ready', info: info(stages) }, ...app });
   const modes = new ModesController({ editor, store }, images, {
     decodeFile: decodeFile ?? (async () => ({ ok: false, reason: 'not-image', message: 'unknown format' })),
     decodePng: async () => { throw new Error('not used'); },
@@ -129,5 +134,67 @@ describe('modes controller', () => {
     expect(modes.state.mode).toBe('fusion');
     expect(modes.state.conditions).toEqual([{ kind: 'text', key: 1, prompt: 'a boat', weight: 0.5 }]);
     expect(modes.state.problem).toEqual({ key: 'errImageMissing', vars: { id: 'cccccccccccc' } });
+  });
+
+  describe('unused input images are deleted from storage', () => {
+    const pixels = (v: number): { width: number; height: number; data: Uint8ClampedArray } => ({ width: 2, height: 2, data: new Uint8ClampedArray(16).fill(v) });
+    const id = (c: string): string => `sha256-${c.repeat(64)}`;
+    const galleryItem = (ids: string[]): GalleryItem => ({
+      id: `g-${ids.join('-')}`, createdAt: 0, width: 64, height: 64, png: new Uint8Array(0),
+      params: {
+        prompt: '', negativePrompt: '', style: 'none', mode: 'fusion', width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2,
+        priorGuidance: 4, scheduler: 'ddpm', seed: 5, model: 'tiny', ep: 'wasm', inputs: ids.map((i) => ({ kind: 'image' as const, id: i, weight: 1 })),
+      },
+    });
+
+    it('keeps what the gallery and the panel use and anything younger than the grace period', async () => {
+      const name = `modes-gc-${++dbCount}`;
+      const images = await IdbImageStore.open(name);
+      for (const c of 'abcd') await images.put(id(c), pixels(c.charCodeAt(0)));
+      const { modes } = setup(images, ALL, undefined, { restored: true, galleryLoaded: true, gallery: [galleryItem([id('a')])] });
+      await modes.restore({ ...galleryItem([id('b')]).params }); // the panel now holds b
+      expect(modes.state.conditions.map((c) => (c.kind === 'image' ? c.image.id : c.prompt))).toEqual([id('b')]);
+      expect(await modes.collect(Date.now())).toEqual([]); // c and d are unused but young
+      expect((await modes.collect(Date.now() + INPUT_GC_GRACE_MS + 1000)).sort()).toEqual([id('c'), id('d')]);
+      expect(await images.get(id('a'))).not.toBeNull();
+      expect(await images.get(id('b'))).not.toBeNull();
+      expect(await images.get(id('c'))).toBeNull();
+      expect(await images.get(id('d'))).toBeNull();
+      images.close();
+    });
+
+    it('collects nothing while the gallery is unknown (storage failed to read it)', async () => {
+      const images = new MemoryImageStore(() => 0);
+      await images.put(id('e'), pixels(1));
+      const { modes } = setup(images, ALL, undefined, { restored: true, galleryLoaded: false });
+      await modes.start();
+      expect(await modes.collect(Date.now())).toEqual([]);
+      expect(await images.get(id('e'))).not.toBeNull();
+    });
+
+    it('start() collects once the app has read the gallery back', async () => {
+      const images = new MemoryImageStore(() => Date.now() - 2 * INPUT_GC_GRACE_MS);
+      await images.put(id('f'), pixels(1));
+      await images.put(id('a'), pixels(2));
+      const { modes, store } = setup(images, ALL, undefined, { gallery: [galleryItem([id('a')])] });
+      await modes.start();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(await images.get(id('f'))).not.toBeNull(); // the app has not restored yet
+      store.setState({ restored: true, galleryLoaded: true });
+      await vi.waitFor(async () => expect(await images.get(id('f'))).toBeNull());
+      expect(await images.get(id('a'))).not.toBeNull();
+    });
+
+    it('a database from before the createdAt index is upgraded and its images can be collected', async () => {
+      const name = `modes-gc-v1-${++dbCount}`;
+      const v1 = await openDB(name, 1, { upgrade(d) { d.createObjectStore('images', { keyPath: 'id' }); d.createObjectStore('kv'); } });
+      await v1.put('images', { id: id('9'), width: 2, height: 2, data: pixels(9).data, createdAt: 1000 });
+      v1.close();
+      const images = await IdbImageStore.open(name);
+      expect(await images.get(id('9'))).not.toBeNull();
+      expect(await images.prune(new Set(), 2000)).toEqual([id('9')]);
+      expect(await images.get(id('9'))).toBeNull();
+      images.close();
+    });
   });
 });

@@ -50,11 +50,19 @@ export type ModeRunResult =
 
 const shortId = (id: string): string => id.replace(/^sha256-/, '').slice(0, 12);
 
+/**
+ * Unreferenced input images younger than this are kept: another tab may have stored one for a run
+ * whose result it has not recorded yet.
+ */
+export const INPUT_GC_GRACE_MS = 60 * 60 * 1000;
+
 /** The image modes of one editor. */
 export class ModesController {
   readonly store: StoreApi<ModesState>;
   private readonly cache = new Map<string, RgbaImage>();
   private saving: Promise<void> = Promise.resolve();
+  /** Ids being stored right now, not yet in the panel's state. */
+  private readonly pending = new Set<string>();
 
   constructor(
     private readonly host: ModesHost,
@@ -67,8 +75,51 @@ export class ModesController {
     });
   }
 
-  /** Restore the saved panel and load the pixels of the images it refers to. */
+  /**
+   * Restore the saved panel and load the pixels of the images it refers to; once the app has read
+   * the gallery back, delete the stored input images nothing refers to any more.
+   */
   async start(): Promise<void> {
+    await this.restorePanel();
+    void this.whenGalleryLoaded().then(() => this.collect()).catch((e: unknown) => {
+      console.warn('modes: could not clean up unused input images', e);
+    });
+  }
+
+  private whenGalleryLoaded(): Promise<void> {
+    return new Promise((resolve) => {
+      const loaded = (): boolean => {
+        const s = this.host.store.getState();
+        return s.restored && s.galleryLoaded;
+      };
+      if (loaded()) { resolve(); return; }
+      // `restored` without `galleryLoaded`: storage failed, so the gallery is not known and nothing is collected.
+      const stop = this.host.store.subscribe((s) => {
+        if (s.restored) { stop(); if (loaded()) resolve(); }
+      });
+    });
+  }
+
+  /**
+   * Delete stored input images that neither a gallery result nor the panel refers to, stored more
+   * than INPUT_GC_GRACE_MS before `now`. Runs only once the gallery is known; returns the ids removed.
+   */
+  async collect(now = Date.now()): Promise<string[]> {
+    const app = this.host.store.getState();
+    if (!app.galleryLoaded) return [];
+    const keep = new Set([...referencedImages(this.state), ...app.gallery.flatMap((g) => imageIdsOf(g.params)), ...this.pending]);
+    const removed = await this.images.prune(keep, now - INPUT_GC_GRACE_MS);
+    // An image chosen again while the prune ran (same pixels, same id) is written back.
+    const inUse = new Set([...referencedImages(this.state), ...this.pending]);
+    for (const id of removed) {
+      const img = this.cache.get(id);
+      if (inUse.has(id) && img) await this.images.put(id, img);
+      else this.cache.delete(id);
+    }
+    return removed.filter((id) => !inUse.has(id));
+  }
+
+  private async restorePanel(): Promise<void> {
     let saved: unknown = null;
     try {
       saved = await this.images.loadState();
@@ -170,6 +221,7 @@ export class ModesController {
       const { id, image } = await prepareInputImage(pixels);
       this.cache.set(id, image);
       let problem: Problem | null = null;
+      this.pending.add(id);
       try {
         await this.images.put(id, image);
       } catch (e) {
@@ -177,6 +229,7 @@ export class ModesController {
       }
       const ref: ImageRef = { id, width: image.width, height: image.height, source, name };
       this.store.setState({ ...withImage(this.state, ref), problem });
+      this.pending.delete(id);
       return true;
     } finally {
       this.store.setState({ busy: false });
