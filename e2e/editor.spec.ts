@@ -339,6 +339,58 @@ describe('editor without generation', () => {
     await ed.byId('fit-button').click();
   });
 
+  test('touch: one finger erases; a second finger turns the stroke into a pinch (stroke reverted) that zooms about the fingers and pans', async () => {
+    const { gradientPng } = await import('./support/png-fixtures.ts');
+    await ed.openFile('touch.png', 'image/png', gradientPng(128, 128)); // centred on the 128×128 frame
+    await expect.poll(() => ed.undoNames()).toEqual(['open image']);
+    const f = await ed.frame();
+    await ed.tool('eraser');
+    const before = await ed.pixels(f);
+    const z0 = await ed.zoom();
+    const P = { x: f.x + 64, y: f.y + 64 };
+    const C = await ed.client(P);
+    const a0 = await ed.client({ x: f.x + 24, y: f.y + 64 });
+    // One finger: an eraser stroke, applied as it goes.
+    await ed.touch('touchStart', [a0]);
+    const a1 = { x: a0.x + 12, y: a0.y };
+    await ed.touch('touchMove', [a1]);
+    expect(await ed.pixels(f)).not.toEqual(before);
+    // A second finger, placed so that the two are centred on P: the stroke is reverted and a pinch starts.
+    const mirror = (p: { x: number; y: number }, k: number) => ({ x: C.x + (p.x - C.x) * k, y: C.y + (p.y - C.y) * k });
+    await ed.touch('touchStart', [a1, mirror(a1, -1)]);
+    for (const k of [1.25, 1.5, 1.75, 2]) await ed.touch('touchMove', [mirror(a1, k), mirror(a1, -k)]);
+    await ed.touch('touchEnd', []);
+    expect(await ed.pixels(f)).toEqual(before);
+    expect(await ed.undoNames()).toEqual(['open image']);
+    expect((await ed.zoom()) / z0).toBeCloseTo(2, 1);
+    const c1 = await ed.client(P);
+    expect(Math.abs(c1.x - C.x)).toBeLessThan(1.5); // the point between the fingers stays under them
+    expect(Math.abs(c1.y - C.y)).toBeLessThan(1.5);
+    // Two fingers moving together pan.
+    const pair = [{ x: C.x - 40, y: C.y }, { x: C.x + 40, y: C.y }];
+    await ed.touch('touchStart', pair);
+    for (let i = 1; i <= 4; i++) await ed.touch('touchMove', pair.map((p) => ({ x: p.x + 7.5 * i, y: p.y + 5 * i })));
+    await ed.touch('touchEnd', []);
+    const c2 = await ed.client(P);
+    expect(c2.x - c1.x).toBeCloseTo(30, 0);
+    expect(c2.y - c1.y).toBeCloseTo(20, 0);
+    expect(await ed.frame()).toEqual(f);
+    // One finger again: an undoable eraser stroke.
+    const b0 = await ed.client({ x: f.x + 40, y: f.y + 40 });
+    await ed.touch('touchStart', [b0]);
+    for (let i = 1; i <= 4; i++) await ed.touch('touchMove', [{ x: b0.x + 10 * i, y: b0.y + 6 * i }]);
+    await ed.touch('touchEnd', []);
+    expect(await ed.undoNames()).toEqual(['open image', 'erase']);
+    expect(await ed.pixels(f)).not.toEqual(before);
+    await ed.screenshot('editor-touch.png');
+    await ed.byId('undo-button').click();
+    await ed.byId('undo-button').click();
+    expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toBeNull();
+    expect(await ed.undoNames()).toEqual([]);
+    await ed.tool('frame');
+    await ed.byId('fit-button').click();
+  });
+
   test('opening a non-image, a corrupt PNG and a 10000×10000 PNG', async () => {
     await ed.closeNotices();
     await ed.openFile('notes.txt', 'text/plain', Buffer.from('this is not an image'));

@@ -1,5 +1,5 @@
 /** Page object for the canvas editor: actions go through the UI; `window.__kandinsky` only reads state. */
-import type { BrowserContext, Download, Locator, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Download, Locator, Page } from 'playwright-core';
 import { artifactPath } from '../support/browser.ts';
 import { baseUrl } from '../support/base-url.ts';
 
@@ -13,6 +13,7 @@ export interface OpenOptions {
 }
 
 export class EditorPage {
+  private cdp: CDPSession | null = null;
   constructor(readonly page: Page) {}
 
   /** Open the editor in a fresh page of `context` with small test frames. */
@@ -119,7 +120,8 @@ export class EditorPage {
   }
 
   async closeNotices(): Promise<void> {
-    for (const b of await this.page.locator('[data-testid="notice"] button').all()) await b.click().catch(() => undefined);
+    // A notice may close by itself meanwhile: don't wait out the default 30 s for its button.
+    for (const b of await this.page.locator('[data-testid="notice"] button').all()) await b.click({ timeout: 1000 }).catch(() => undefined);
   }
 
   async screenshot(name: string): Promise<void> {
@@ -136,6 +138,20 @@ export class EditorPage {
   /** Open a file through the hidden file input. */
   async openFile(name: string, mimeType: string, buffer: Buffer): Promise<void> {
     await this.byId('open-image-input').setInputFiles({ name, mimeType, buffer });
+  }
+
+  /**
+   * A touch event through the DevTools protocol (Chromium turns it into pointer events of type
+   * "touch"): `fingers` are the client positions of every finger down after the event (ids by index).
+   */
+  async touch(type: 'touchStart' | 'touchMove' | 'touchEnd', fingers: readonly Pt[]): Promise<void> {
+    this.cdp ??= await this.page.context().newCDPSession(this.page);
+    await this.cdp.send('Input.dispatchTouchEvent', { type, touchPoints: fingers.map((p, i) => ({ x: p.x, y: p.y, id: i + 1 })) });
+  }
+
+  /** The zoom shown in the status bar, as a factor. */
+  async zoom(): Promise<number> {
+    return Number.parseFloat((await this.byId('zoom-level').textContent()) ?? 'NaN') / 100;
   }
 
   /** Wait until the autosave has written everything. */
