@@ -94,6 +94,8 @@ describe('image modes on wasm', () => {
     expect(params).toMatchObject({ mode: 'variations', seed: 22, width: 128, height: 128, steps: 3, model: 'tiny-random-kandinsky-2-2', ep: 'wasm' });
     expect(params.inputs).toEqual([{ kind: 'image', id: rows[0]?.id, weight: 1 }]);
     expect(json).toEqual(params);
+    expect(await ed.page.locator(`[data-testid="gallery-item"][data-id="${await mp.newestGalleryId()}"] [data-testid="gallery-label"]`).textContent())
+      .toBe('Variations of an image');
     await ed.byId('accept-result-button').click();
     expect(await ed.pixels(FRAME)).not.toEqual(before);
     expect((await ed.undoNames()).at(-1)).toBe('generate');
@@ -174,6 +176,8 @@ describe('image modes on wasm', () => {
     const { params } = await mp.galleryParameters(fusionGalleryId);
     expect(params).toMatchObject({ mode: 'fusion', seed: 31 });
     expect(params.inputs).toEqual([{ kind: 'image', id: wideId, weight: 0.6 }, { kind: 'text', prompt: 'in the style of Van Gogh', weight: 0.4 }]);
+    expect(await ed.page.locator(`[data-testid="gallery-item"][data-id="${fusionGalleryId}"] [data-testid="gallery-label"]`).textContent())
+      .toBe('Fusion: image ×0.6 · "in the style of Van Gogh" ×0.4');
     await shot('08-image-text-fusion-staged');
     await ed.byId('accept-result-button').click();
     fusionPixels = await ed.pixels(FRAME);

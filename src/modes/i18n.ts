@@ -50,6 +50,9 @@ const en = {
   errStore: 'The input image could not be stored ({message}); it is kept until the tab closes.',
   errBusy: 'Wait until the run finishes.',
   reused: 'The result\'s inputs are back: generate to re-run it.',
+  label_variations: 'Variations of an image',
+  label_fusion: 'Fusion',
+  label_image: 'image',
 } as const;
 
 /** Keys of the modes' messages. */
@@ -104,6 +107,9 @@ const ru: Record<ModesKey, string> = {
   errStore: 'Не удалось сохранить исходное изображение ({message}); оно доступно до закрытия вкладки.',
   errBusy: 'Дождитесь окончания генерации.',
   reused: 'Входы результата восстановлены: нажмите «Создать», чтобы повторить.',
+  label_variations: 'Вариации изображения',
+  label_fusion: 'Смешивание',
+  label_image: 'изображение',
 };
 
 const TABLES: Record<Language, Record<ModesKey, string>> = { en, ru };

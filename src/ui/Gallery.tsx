@@ -4,17 +4,19 @@ import { formatParameters } from '../editor/parameters.ts';
 import type { GalleryItem } from '../app/store.ts';
 import { useApp, useController, useT } from './hooks.ts';
 import { Icon } from './icons.tsx';
+import { resultLabel } from '../modes/label.ts';
 
-function Thumb({ item }: { item: GalleryItem }) {
+function Thumb({ item, alt }: { item: GalleryItem; alt: string }) {
   const url = useMemo(() => URL.createObjectURL(new Blob([item.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })), [item.png]);
   useEffect(() => () => URL.revokeObjectURL(url), [url]);
-  return <img src={url} alt={item.params.prompt} width={item.width} height={item.height} />;
+  return <img src={url} alt={alt} width={item.width} height={item.height} />;
 }
 
 export function Gallery() {
   const c = useController();
   const t = useT();
   const items = useApp((s) => s.gallery);
+  const language = useApp((s) => s.language);
   return (
     <section className="gallery" data-testid="gallery" aria-label={t('gallery')}>
       <h2>{t('gallery')} <span className="count">{items.length}</span></h2>
@@ -23,10 +25,10 @@ export function Gallery() {
         {[...items].reverse().map((item) => (
           <li key={item.id} data-testid="gallery-item" data-id={item.id} title={formatParameters(item.params)}>
             <button type="button" className="thumb" data-testid="gallery-reuse" onClick={() => c.reuse(item.id)} title={`${t('reuse')}\n\n${formatParameters(item.params)}`}>
-              <Thumb item={item} />
+              <Thumb item={item} alt={resultLabel(item.params, language)} />
             </button>
             <div className="meta">
-              <span className="prompt">{item.params.prompt || '—'}</span>
+              <span className="prompt" data-testid="gallery-label">{resultLabel(item.params, language)}</span>
               <span className="sub">{item.params.width}×{item.params.height} · {t('stepsValue', { steps: item.params.steps })} · {t('seedValue', { seed: item.params.seed })}</span>
             </div>
             <div className="item-actions">
