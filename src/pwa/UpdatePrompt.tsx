@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { registerSW } from 'virtual:pwa-register';
+import { useT } from '../ui/hooks.ts';
 import './pwa.css';
 
 /** sessionStorage flag: the isolation reload was tried in this tab (never loop where the browser cannot isolate). */
@@ -57,6 +58,7 @@ function activateUpdate(): void {
 
 /** A small toast when a new version is installed and waiting; "Reload" activates it. */
 export function UpdatePrompt() {
+  const t = useT();
   const [need, setNeed] = useState(needRefresh);
   useEffect(() => {
     register();
@@ -66,9 +68,9 @@ export function UpdatePrompt() {
   if (!need) return null;
   return (
     <div className="pwa-update" role="status" data-testid="pwa-update">
-      <span>A new version of Kandinsky Web is ready.</span>
-      <button type="button" className="primary" data-testid="pwa-reload-button" onClick={activateUpdate}>Reload</button>
-      <button type="button" onClick={() => setNeed(false)}>Later</button>
+      <span>{t('updateReady')}</span>
+      <button type="button" className="primary" data-testid="pwa-reload-button" onClick={activateUpdate}>{t('updateReload')}</button>
+      <button type="button" onClick={() => setNeed(false)}>{t('updateLater')}</button>
     </div>
   );
 }
