@@ -421,6 +421,34 @@ describe('editor without generation', () => {
     expect(await ed.byId('progress').count()).toBe(0);
   });
 
+  test('JPEG and WebP files (made by the browser\'s own encoders) open at their size with their colours', async () => {
+    for (const type of ['image/jpeg', 'image/webp'] as const) {
+      const names = await ed.undoNames();
+      await ed.page.evaluate(async (type) => {
+        const c = new OffscreenCanvas(80, 60);
+        const g = c.getContext('2d')!;
+        g.fillStyle = 'rgb(200, 40, 90)';
+        g.fillRect(0, 0, 80, 60);
+        const blob = await c.convertToBlob({ type, quality: 0.95 });
+        const dt = new DataTransfer();
+        dt.items.add(new File([blob], `photo.${type.split('/')[1]}`, { type }));
+        const target = document.querySelector('.canvas-wrap')!;
+        target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, type);
+      expect(await ed.notice('imageOpened')).toContain('80×60');
+      await expect.poll(() => ed.undoNames()).toEqual([...names, 'open image']);
+      const b = (await ed.page.evaluate(() => window.__kandinsky!.contentBounds()))!;
+      expect(b).toMatchObject({ width: 80, height: 60 });
+      const px = await ed.pixels({ x: b.x + 40, y: b.y + 30, width: 1, height: 1 });
+      // Lossy codecs: within a few levels of the colour drawn.
+      expect(Math.abs(px[0]! - 200) + Math.abs(px[1]! - 40) + Math.abs(px[2]! - 90)).toBeLessThan(12);
+      expect(px[3]).toBe(255);
+      await ed.byId('undo-button').click();
+      await ed.closeNotices();
+    }
+  });
+
   test('open by drop and by paste; switch the UI to Russian', async () => {
     const { gradientPng } = await import('./support/png-fixtures.ts');
     const b64 = gradientPng(64, 48).toString('base64');
