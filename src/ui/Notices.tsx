@@ -1,24 +1,34 @@
 /** Messages to the user: errors stay until closed, the rest fade after a few seconds. */
 import { useEffect } from 'react';
-import { dismiss } from '../app/store.ts';
+import { dismiss, type Notice } from '../app/store.ts';
 import { useApp, useController, useT } from './hooks.ts';
 
-export function Notices() {
+/** How long a message stays, from when it appeared (errors: until closed). */
+const LIFETIME_MS = { error: null, warning: 12_000, info: 5_000 } as const satisfies Record<Notice['kind'], number | null>;
+
+function NoticeItem({ n }: { n: Notice }) {
   const c = useController();
   const t = useT();
-  const notices = useApp((s) => s.notices);
+  // One timer per message, started when it appears: newer messages do not keep older ones alive.
   useEffect(() => {
-    const timers = notices.filter((n) => n.kind !== 'error').map((n) => setTimeout(() => dismiss(c.store, n.id), n.kind === 'warning' ? 12_000 : 5_000));
-    return () => { for (const x of timers) clearTimeout(x); };
-  }, [notices, c]);
+    const ms = LIFETIME_MS[n.kind];
+    if (ms === null) return undefined;
+    const timer = setTimeout(() => dismiss(c.store, n.id), ms);
+    return () => clearTimeout(timer);
+  }, [n.id, n.kind, c]);
+  return (
+    <div className={`notice ${n.kind}`} data-testid="notice" data-kind={n.kind} data-key={n.key} role={n.kind === 'error' ? 'alert' : 'status'}>
+      <span>{t(n.key, n.vars)}</span>
+      <button type="button" aria-label={t('close')} onClick={() => dismiss(c.store, n.id)}>×</button>
+    </div>
+  );
+}
+
+export function Notices() {
+  const notices = useApp((s) => s.notices);
   return (
     <div className="notices" aria-live="polite">
-      {notices.map((n) => (
-        <div key={n.id} className={`notice ${n.kind}`} data-testid="notice" data-kind={n.kind} data-key={n.key} role={n.kind === 'error' ? 'alert' : 'status'}>
-          <span>{t(n.key, n.vars)}</span>
-          <button type="button" aria-label={t('close')} onClick={() => dismiss(c.store, n.id)}>×</button>
-        </div>
-      ))}
+      {notices.map((n) => <NoticeItem key={n.id} n={n} />)}
     </div>
   );
 }
