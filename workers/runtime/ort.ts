@@ -228,7 +228,11 @@ class Runtime implements OrtRuntime {
         this.lostWaiters.delete(fail);
         reject(new Error(`GPU device lost: ${reason}`));
       };
-      if (this.lostReason !== null) { fail(this.lostReason); return; }
+      if (this.lostReason !== null) {
+        work.catch(() => undefined); // started already; its own failure, if any, is no news
+        fail(this.lostReason);
+        return;
+      }
       this.lostWaiters.add(fail);
       work.then(resolve, reject).finally(() => this.lostWaiters.delete(fail));
     });
