@@ -182,19 +182,26 @@ describe('createRuntime on the wasm EP', () => {
 });
 
 describe('external data', () => {
-  it('loads a graph whose weights live in a separate file in a subfolder', async () => {
+  /**
+   * The tiny image encoder re-saved with its weights in a separate file: `graphPath` and
+   * `weightsPath` are where the manifest puts them; `weightsBytes` may cut the stored weights short.
+   */
+  async function externalBundle(graphPath: string, weightsPath: string, weightsBytes?: number) {
     const dir = new URL('./testdata/external/', import.meta.url);
     const graph = new Uint8Array(readFileSync(new URL('image_encoder.onnx', dir)));
     const weights = new Uint8Array(readFileSync(new URL('image_encoder.onnx_data', dir)));
     const hash = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-    const bundle = await bundleWith((m) => {
+    return bundleWith((m) => {
       m.stages.image_encoder = {
         ...m.stages.image_encoder,
-        file: 'ext/image_encoder.onnx', bytes: graph.length, sha256: hash(graph),
-        external_data: [{ path: 'ext/image_encoder.onnx_data', bytes: weights.length, sha256: hash(weights) }],
+        file: graphPath, bytes: graph.length, sha256: hash(graph),
+        external_data: [{ path: weightsPath, bytes: weights.length, sha256: hash(weights) }],
       };
-    }, { 'ext/image_encoder.onnx': graph, 'ext/image_encoder.onnx_data': weights });
-    const rt = await runtimeFor(bundle);
+    }, { [graphPath]: graph, [weightsPath]: weights.subarray(0, weightsBytes ?? weights.length) });
+  }
+
+  it('loads a graph whose weights live in a separate file in a subfolder', async () => {
+    const rt = await runtimeFor(await externalBundle('ext/image_encoder.onnx', 'ext/image_encoder.onnx_data'));
     const g = golden('image_encoder');
     const out = await rt.run('image_encoder', { pixel_values: tensor(g.pixel_values) });
     const ref = tensor(g.image_embeds).data as Float32Array;
@@ -202,18 +209,7 @@ describe('external data', () => {
   });
 
   it('fails with INTEGRITY_MISMATCH when the weights file is truncated', async () => {
-    const dir = new URL('./testdata/external/', import.meta.url);
-    const graph = new Uint8Array(readFileSync(new URL('image_encoder.onnx', dir)));
-    const weights = new Uint8Array(readFileSync(new URL('image_encoder.onnx_data', dir)));
-    const hash = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-    const bundle = await bundleWith((m) => {
-      m.stages.image_encoder = {
-        ...m.stages.image_encoder,
-        file: 'image_encoder_ext.onnx', bytes: graph.length, sha256: hash(graph),
-        external_data: [{ path: 'image_encoder.onnx_data', bytes: weights.length, sha256: hash(weights) }],
-      };
-    }, { 'image_encoder_ext.onnx': graph, 'image_encoder.onnx_data': weights.subarray(0, 1000) });
-    const rt = await runtimeFor(bundle);
+    const rt = await runtimeFor(await externalBundle('image_encoder_ext.onnx', 'image_encoder.onnx_data', 1000));
     const e = await rejection(rt.run('image_encoder', { pixel_values: tensor(golden('image_encoder').pixel_values) }));
     expect(e.code).toBe(ErrorCode.Integrity);
     expect(e.details.file).toBe('image_encoder.onnx_data');
