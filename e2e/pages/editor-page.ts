@@ -2,6 +2,7 @@
 import type { BrowserContext, CDPSession, Download, Locator, Page } from 'playwright-core';
 import { artifactPath } from '../support/browser.ts';
 import { baseUrl } from '../support/base-url.ts';
+import { waitForModelReady } from '../support/model-status.ts';
 
 export interface Pt { readonly x: number; readonly y: number }
 export interface Box { readonly x: number; readonly y: number; readonly width: number; readonly height: number }
@@ -40,16 +41,7 @@ export class EditorPage {
 
   /** Wait until the model status says "ready". */
   async waitForModel(timeoutMs = 180_000): Promise<string> {
-    await this.page.waitForFunction(
-      () => {
-        const el = document.querySelector('[data-testid="model-status"]');
-        if (el?.textContent?.includes('error')) throw new Error(`model failed to load: ${el.textContent}`);
-        return el?.textContent?.includes('ready') ?? false;
-      },
-      undefined,
-      { timeout: timeoutMs, polling: 250 },
-    );
-    return (await this.byId('model-status').textContent()) ?? '';
+    return waitForModelReady(this.page, timeoutMs);
   }
 
   async fill(id: string, value: string): Promise<void> {

@@ -1,6 +1,7 @@
 /** Page object for the model manager (and the bits of the editor the offline test needs); all actions go through the UI. */
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { artifactPath } from '../support/browser.ts';
+import { waitForModelReady } from '../support/model-status.ts';
 
 /** What the progress panel shows. */
 export interface ProgressState {
@@ -35,16 +36,7 @@ export class ModelsPage {
 
   /** Wait until the editor's model status says "ready" (fails fast on "error"). */
   async waitForModel(timeoutMs = 120_000): Promise<string> {
-    await this.page.waitForFunction(
-      () => {
-        const el = document.querySelector('[data-testid="model-status"]');
-        if (el?.textContent?.includes('error')) throw new Error(`model failed to load: ${el.textContent}`);
-        return el?.textContent?.includes('ready') ?? false;
-      },
-      undefined,
-      { timeout: timeoutMs, polling: 200 },
-    );
-    return (await this.byId('model-status').textContent()) ?? '';
+    return waitForModelReady(this.page, timeoutMs, 200);
   }
 
   async openManager(): Promise<void> {
