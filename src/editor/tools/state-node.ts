@@ -47,7 +47,7 @@ type HandlerName = 'onPointerDown' | 'onPointerMove' | 'onPointerUp' | 'onKeyDow
 export type StateCtor = new (editor: Editor, parent: StateNode | null) => StateNode;
 
 /** One node of the tool state tree. */
-export abstract class StateNode implements StateHandlers {
+export abstract class StateNode {
   abstract readonly id: string;
   /** Child id entered with the node; none for leaves. */
   readonly initial: string | undefined = undefined;
@@ -103,12 +103,7 @@ export abstract class StateNode implements StateHandlers {
     // A handler that transitioned has already entered the new child; do not deliver twice.
     if (this.current && this.current === before) this.current.handle(name, info);
   }
-
-  onEnter?(info: unknown): void;
-  onExit?(): void;
-  onPointerDown?(info: PointerInfo): void;
-  onPointerMove?(info: PointerInfo): void;
-  onPointerUp?(info: PointerInfo): void;
-  onKeyDown?(info: KeyInfo): void;
-  onCancel?(): void;
 }
+
+// Every node has the optional handlers of StateHandlers (declaration merging: listed once, there).
+export interface StateNode extends StateHandlers {}
