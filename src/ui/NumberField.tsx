@@ -24,6 +24,10 @@ export function NumberField({ testId, label, value, min, max, step = 1, integer 
   // on blur would let Generate run with a value the user did not see.
   const [draft, setDraft] = useState<{ readonly text: string; readonly base: number } | null>(null);
   const text = draft !== null && draft.base === value ? draft.text : String(value);
+  // Drop a draft the value has moved away from, so that it cannot come back when the value returns.
+  useEffect(() => {
+    setDraft((d) => (d !== null && d.base !== value ? null : d));
+  }, [value]);
   const valid = (t: string): boolean => {
     const v = Number(t);
     return t.trim() !== '' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v));
