@@ -506,3 +506,34 @@ describe('editor without generation', () => {
     expect(await ed.page.evaluate(() => window.__kandinsky!.contentBounds())).toEqual(before);
   });
 });
+
+describe('a number field typed invalid', () => {
+  let ed: EditorPage;
+  beforeAll(async () => {
+    ed = await EditorPage.open(await newContext(browser), { ep: 'wasm' });
+    await ed.waitForModel();
+  });
+  afterAll(async () => { await ed?.page.context().close(); });
+
+  test('steps 0 or an empty guidance: the field says what is wrong, Generate refuses with the message and no run starts', async () => {
+    await ed.setParams({ prompt: 'a cat', seed: 1, ...RUN });
+    const galleryBefore = await ed.byId('gallery-item').count();
+    await ed.fill('steps-input', '0');
+    expect(await ed.byId('steps-input-error').textContent()).toBe('Enter a whole number from 1 to 1000.');
+    await ed.byId('generate-button').click();
+    expect(await ed.notice('errInvalidField')).toContain('Not started: Steps is invalid. Enter a whole number from 1 to 1000.');
+    // generate() starts a run synchronously when it does not refuse, so by now one would show.
+    expect(await ed.byId('progress').count()).toBe(0);
+    expect(await ed.byId('cancel-button').isDisabled()).toBe(true);
+    expect(await ed.byId('steps-input').inputValue()).toBe('0'); // kept after the click's blur, still red
+    await ed.closeNotices();
+    await ed.fill('steps-input', '3');
+    await ed.byId('steps-input-error').waitFor({ state: 'detached' });
+    await ed.fill('guidance-input', '');
+    await ed.page.keyboard.press('Control+Enter');
+    expect(await ed.notice('errInvalidField')).toContain('Guidance is invalid. Enter a number from 0 to 100.');
+    expect(await ed.byId('progress').count()).toBe(0);
+    expect(await ed.byId('gallery-item').count()).toBe(galleryBefore);
+    await ed.screenshot('editor-bad-invalid-field.png');
+  });
+});

@@ -22,7 +22,7 @@ import { decodeLatents, encodeImageLatents, latentSide, runDecoder, type Decoder
 import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
 import { prepareKeepMask } from './pipelines/mask.ts';
-import { normaliseRequest } from './pipelines/validate.ts';
+import { checkSizeOn, normaliseRequest } from './pipelines/validate.ts';
 import { MODE_STAGES } from './modes.ts';
 
 export { MODE_STAGES };
@@ -121,6 +121,7 @@ export class Engine {
       throw new EngineError(ErrorCode.StageMissing, 'This model has no image_encoder stage, so it cannot fuse images.', { file: 'image_encoder' });
     }
     this.checkSchedules(req.scheduler, req.steps, req.priorSteps);
+    checkSizeOn(this.runtime.epOf(req.mode === 'inpaint' ? 'unet_inpaint' : 'unet'), req.width, req.height);
     const isCancelled = hooks.isCancelled ?? (() => false);
     const runner = new CancellableRunner(this.runtime, isCancelled);
     const images: GeneratedImage[] = [];

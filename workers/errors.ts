@@ -18,6 +18,8 @@ export const ErrorCode = {
   DeviceLost: 'DEVICE_LOST',
   /** onnxruntime failed to create a session or run a graph. */
   Runtime: 'RUNTIME_ERROR',
+  /** onnxruntime could not allocate a stage's memory (wasm's 4 GiB, or the GPU's buffers): use a smaller size. */
+  OutOfMemory: 'OUT_OF_MEMORY',
   /** No model bundle is loaded. */
   NoModel: 'NO_MODEL',
   /** Storage quota exceeded. */

@@ -111,6 +111,12 @@ export const LIMITS = {
   maxGuidance: 100,
   maxImages: 4,
   maxPromptChars: 100_000,
+  /** Fusion conditions per request: each text is a whole prior run and each image up to 8192² RGBA
+   *  (diffusers' interpolate takes any number; the original demo fuses two to four). */
+  maxFusionConditions: 16,
+  /** Output pixels (width × height) on the CPU (wasm) path: the UNet's self-attention at 1024² exceeds
+   *  wasm32's 4 GiB memory (measured on the tiny bundle: 960² runs, 1024² fails; README). */
+  maxWasmPixels: 960 * 960,
 } as const;
 
 /** Engine stages reported in progress events. */

@@ -87,6 +87,9 @@ describe('EngineService on the tiny bundle (wasm, Node)', () => {
     ['negative seed', { seed: -1 }],
     ['five images', { numImages: 5 }],
     ['unknown scheduler', { scheduler: 'euler' }],
+    ['a null fusion condition', { mode: 'fusion', conditions: [{ kind: 'text', prompt: 'a', weight: 1 }, null] }],
+    ['17 fusion conditions', { mode: 'fusion', conditions: Array.from({ length: 17 }, () => ({ kind: 'text', prompt: 'a', weight: 1 })) }],
+    ['1024² on the CPU (wasm) path', { width: 1024, height: 1024 }],
   ])('rejects %s with BAD_REQUEST and keeps serving', async (_name, patch) => {
     const r = await service.generate('bad', { ...base, ...patch } as GenerateRequest);
     expectError(r, ErrorCode.BadRequest);

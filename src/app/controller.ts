@@ -211,6 +211,13 @@ export class AppController {
     const s = this.store.getState();
     if (s.run) { notify(this.store, 'warning', 'errRunning'); return; }
     if (s.staging) { notify(this.store, 'warning', 'errStaged'); return; }
+    // A field showing invalid text would otherwise run with its last valid value, unseen.
+    const invalid = Object.values(s.invalidFields)[0];
+    if (invalid) {
+      const rule = this.t(invalid.integer ? 'fieldWhole' : 'fieldNumber', { min: invalid.min, max: invalid.max });
+      notify(this.store, 'error', 'errInvalidField', { field: this.t(invalid.label), rule });
+      return;
+    }
     if (s.model.status !== 'ready') { notify(this.store, 'error', 'errNoModel'); return; }
     const info = s.model.info;
     const frame = this.editor.getFrame();

@@ -79,6 +79,14 @@ export interface Notice {
   readonly vars: Readonly<Record<string, string | number>>;
 }
 
+/** A number field whose typed text is no valid value: Generate refuses while one is, naming it. */
+export interface InvalidField {
+  readonly label: MessageKey;
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
 /** App settings (persisted; URL parameters may override them at start). */
 export interface Settings {
   readonly provider: ProviderPreference;
@@ -104,6 +112,8 @@ export interface AppState {
   readonly galleryLoaded: boolean;
   /** What generating in the frame would do now. */
   readonly frameMode: FrameMode;
+  /** Number fields (by test id) whose typed text is invalid; not persisted. */
+  readonly invalidFields: Readonly<Record<string, InvalidField>>;
 }
 
 /** What generating in the frame would do. */
@@ -125,6 +135,7 @@ export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppSta
     restored: false,
     galleryLoaded: false,
     frameMode: 'text2img',
+    invalidFields: {},
     ...initial,
   }));
 }
@@ -140,6 +151,15 @@ export function notify(store: StoreApi<AppState>, kind: Notice['kind'], key: Mes
 /** Remove a message. */
 export function dismiss(store: StoreApi<AppState>, id: number): void {
   store.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+/** Record that field `id` holds invalid text (`field`), or no longer does (null). */
+export function setFieldInvalid(store: StoreApi<AppState>, id: string, field: InvalidField | null): void {
+  store.setState((s) => {
+    if (field === null && !(id in s.invalidFields)) return s;
+    const { [id]: _old, ...rest } = s.invalidFields;
+    return { invalidFields: field === null ? rest : { ...rest, [id]: field } };
+  });
 }
 
 /** Update prompt parameters. */

@@ -196,7 +196,7 @@ export class Editor {
     // Keep the aspect/size controls in step when the size matches a preset.
     const longSide = Math.max(width, height);
     if (longSide % 64 !== 0) return;
-    // Several presets can round to the same size (9:16 and 2:3 at 512): take the closest ratio.
+    // Below 192 px several presets give the same size (see presetShortSides): take the closest ratio.
     const ratio = (a: AspectPreset): number => ASPECT_PRESETS[a][0] / ASPECT_PRESETS[a][1];
     const matching = ASPECT_NAMES.filter((a) => {
       const d = frameDimensions(a, longSide);

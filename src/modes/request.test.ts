@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommonParams, RgbaImage } from '../../workers/protocol.ts';
+import { LIMITS, type CommonParams, type RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { buildModeRequest, checkInputs, missingForImages, missingStages, type BuildContext } from './request.ts';
 import { INITIAL_MODES, withImage, withMode, withStrength, withText, withTextPrompt, withWeight, type ImageRef, type ModesState } from './state.ts';
@@ -50,6 +50,14 @@ describe('input checks', () => {
     expect(checkInputs(s, ctx()).problem).toBeNull();
     s = withWeight(withWeight(s, 0, 0), 1, 0);
     expect(checkInputs(s, ctx()).problem).toEqual({ key: 'errAllWeightsZero' });
+  });
+
+  it('refuses more fusion inputs than the engine takes (LIMITS.maxFusionConditions)', () => {
+    let s = mode('fusion');
+    for (let i = 0; i < LIMITS.maxFusionConditions; i++) s = withTextPrompt(withText(s), i, `text ${i}`);
+    expect(checkInputs(s, ctx()).problem).toBeNull();
+    s = withTextPrompt(withText(s), LIMITS.maxFusionConditions, 'one more');
+    expect(checkInputs(s, ctx()).problem).toEqual({ key: 'errTooManyConditions', vars: { n: 17, max: 16 } });
   });
 
   it('allows negative weights but flags them', () => {

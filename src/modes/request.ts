@@ -3,7 +3,7 @@
  * run, flags that only warn), and turns the mode state into the engine's GenerateRequest plus the
  * parameters a result records. Pure functions (no DOM, no stores).
  */
-import type { CommonParams, FusionCondition, GenerateRequest, RgbaImage } from '../../workers/protocol.ts';
+import { LIMITS, type CommonParams, type FusionCondition, type GenerateRequest, type RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { MODE_STAGES } from '../../workers/modes.ts';
 import type { ImageParameters, InputParameter } from '../editor/parameters.ts';
@@ -97,6 +97,7 @@ export function checkInputs(s: Pick<ModesState, 'mode' | 'single' | 'conditions'
       }
       case 'fusion': {
         if (s.conditions.length === 0) return { key: 'errNoConditions' };
+        if (s.conditions.length > LIMITS.maxFusionConditions) return { key: 'errTooManyConditions', vars: { n: s.conditions.length, max: LIMITS.maxFusionConditions } };
         if (ctx.stages && s.conditions.some((c) => c.kind === 'image') && missingForImages('fusion', ctx.stages).length > 0) return { key: 'noImageEncoder' };
         const empty = s.conditions.findIndex((c) => c.kind === 'text' && c.prompt.trim() === '');
         if (empty >= 0) return { key: 'errEmptyText', vars: { n: empty + 1 } };

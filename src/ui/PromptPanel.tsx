@@ -3,7 +3,8 @@ import { LIMITS, SCHEDULER_KINDS, type SchedulerKind } from '../../workers/proto
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { ASPECT_NAMES, type AspectPreset } from '../editor/frame.ts';
 import { STYLE_IDS, type StyleId } from '../app/presets.ts';
-import { setParams } from '../app/store.ts';
+import type { MessageKey } from '../app/i18n.ts';
+import { setFieldInvalid, setParams } from '../app/store.ts';
 import { NumberField } from './NumberField.tsx';
 import { ProgressView } from './ProgressView.tsx';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
@@ -22,6 +23,16 @@ export function PromptPanel() {
   const longSide = useEditor((s) => s.longSide);
   const set = (patch: Parameters<typeof setParams>[1]): void => setParams(c.store, patch);
   const sizes = c.frameSizes();
+  /** A number field whose invalid text blocks Generate (controller.generate names it). */
+  const numberField = (testId: string, label: MessageKey, value: number, min: number, max: number, onChange: (v: number) => void,
+    opts: { integer?: boolean; step?: number; disabled?: boolean } = {}) => {
+    const integer = opts.integer ?? true;
+    return (
+      <NumberField testId={testId} label={t(label)} value={value} min={min} max={max} integer={integer} step={opts.step ?? 1}
+        disabled={opts.disabled ?? false} rule={t(integer ? 'fieldWhole' : 'fieldNumber', { min, max })} onChange={onChange}
+        onInvalid={(bad) => setFieldInvalid(c.store, testId, bad ? { label, min, max, integer } : null)} />
+    );
+  };
   return (
     <aside className="panel">
       <div className="scroll">
@@ -62,8 +73,8 @@ export function PromptPanel() {
       </section>
 
       <section className="row2">
-        <NumberField testId="steps-input" label={t('steps')} value={p.steps} min={1} max={LIMITS.maxSteps} onChange={(v) => set({ steps: v })} />
-        <NumberField testId="guidance-input" label={t('guidance')} value={p.guidance} min={0} max={LIMITS.maxGuidance} step={0.5} integer={false} onChange={(v) => set({ guidance: v })} />
+        {numberField('steps-input', 'steps', p.steps, 1, LIMITS.maxSteps, (v) => set({ steps: v }))}
+        {numberField('guidance-input', 'guidance', p.guidance, 0, LIMITS.maxGuidance, (v) => set({ guidance: v }), { integer: false, step: 0.5 })}
         <label className="field">
           <span>{t('scheduler')}</span>
           <select data-testid="scheduler-select" value={p.scheduler} onChange={(e) => set({ scheduler: e.target.value as SchedulerKind })}>
@@ -80,7 +91,7 @@ export function PromptPanel() {
 
       <section>
         <div className="seed">
-          <NumberField testId="seed-input" label={t('seed')} value={p.seed} min={0} max={2 ** 32 - 1} disabled={p.randomSeed} onChange={(v) => set({ seed: v })} />
+          {numberField('seed-input', 'seed', p.seed, 0, 2 ** 32 - 1, (v) => set({ seed: v }), { disabled: p.randomSeed })}
           <label className="check">
             <input data-testid="random-seed-checkbox" type="checkbox" checked={p.randomSeed} onChange={(e) => set({ randomSeed: e.target.checked })} />
             {t('randomSeed')}
@@ -97,8 +108,9 @@ export function PromptPanel() {
       <details className="advanced">
         <summary>{t('advanced')}</summary>
         <div className="row2">
-          <NumberField testId="prior-steps-input" label={t('priorSteps')} value={p.priorSteps} min={1} max={LIMITS.maxPriorSteps} onChange={(v) => set({ priorSteps: v })} />
-          <NumberField testId="prior-guidance-input" label={t('priorGuidance')} value={p.priorGuidance} min={0} max={LIMITS.maxGuidance} step={0.5} integer={false} onChange={(v) => set({ priorGuidance: v })} />
+          {/* The prior needs two steps at least (UnCLIP's schedule divides by steps − 1; validate.ts). */}
+          {numberField('prior-steps-input', 'priorSteps', p.priorSteps, 2, LIMITS.maxPriorSteps, (v) => set({ priorSteps: v }))}
+          {numberField('prior-guidance-input', 'priorGuidance', p.priorGuidance, 0, LIMITS.maxGuidance, (v) => set({ priorGuidance: v }), { integer: false, step: 0.5 })}
         </div>
         <label className="field">
           <span>{t('provider')}</span>

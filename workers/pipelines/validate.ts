@@ -1,6 +1,7 @@
 /** Request validation and normalisation: every bad parameter becomes a clear BAD_REQUEST. */
 import { EngineError, ErrorCode } from '../errors.ts';
-import { DEFAULTS, LIMITS, MODES, SCHEDULER_KINDS, type GenerateRequest, type RgbaImage } from '../protocol.ts';
+import { DEFAULTS, LIMITS, MODES, SCHEDULER_KINDS, type FusionCondition, type GenerateRequest, type RgbaImage } from '../protocol.ts';
+import type { ExecutionProvider } from '../runtime/types.ts';
 
 /** A request after normalisation: sizes rounded up to 64, defaults filled in. */
 export type NormalisedRequest = GenerateRequest & { readonly warnings: readonly string[] };
@@ -9,22 +10,44 @@ function bad(message: string): EngineError {
   return new EngineError(ErrorCode.BadRequest, message);
 }
 
+/** A short, safe description of any value for a message: never throws (String() does on
+ *  `{"toString": 1}`, a valid JSON object) and never echoes a whole 100,000-character prompt. */
+function describe(v: unknown): string {
+  switch (typeof v) {
+    case 'string': return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}…` : JSON.stringify(v);
+    case 'number': case 'boolean': case 'bigint': case 'undefined': return String(v);
+    case 'symbol': return 'a symbol';
+    case 'function': return 'a function';
+    case 'object': return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
+  }
+}
+
+/** A missing field takes its default; null does not (it is a wrong type, named in the error). */
+function orDefault<T>(v: T | undefined, fallback: T): T {
+  return v === undefined ? fallback : v;
+}
+
+/** A plain object's fields, or undefined for anything else (null, arrays, primitives). */
+function record(v: unknown): Readonly<Record<string, unknown>> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
 function integerIn(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isInteger(v)) {
-    throw bad(`${name} must be a whole number from ${min} to ${max}; got ${String(v)}.`);
+    throw bad(`${name} must be a whole number from ${min} to ${max}; got ${describe(v)}.`);
   }
   if (v < min || v > max) throw bad(`${name} must be from ${min} to ${max}; got ${v}.`);
   return v;
 }
 
 function numberIn(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${name} must be a number from ${min} to ${max}; got ${String(v)}.`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${name} must be a number from ${min} to ${max}; got ${describe(v)}.`);
   if (v < min || v > max) throw bad(`${name} must be from ${min} to ${max}; got ${v}.`);
   return v;
 }
 
 function text(name: string, v: unknown): string {
-  if (typeof v !== 'string') throw bad(`${name} must be text; got ${typeof v}.`);
+  if (typeof v !== 'string') throw bad(`${name} must be text; got ${describe(v)}.`);
   if (v.length > LIMITS.maxPromptChars) throw bad(`${name} is ${v.length} characters long; the limit is ${LIMITS.maxPromptChars}.`);
   return v;
 }
@@ -38,47 +61,54 @@ export function normaliseSide(name: string, v: unknown, warnings: string[]): num
   return rounded;
 }
 
+/** Width and height of a pixel buffer: whole numbers from 1 to `max`, or BAD_REQUEST. */
+function pixelSize(name: string, w: unknown, h: unknown, max: number): { width: number; height: number } {
+  if (typeof w !== 'number' || typeof h !== 'number' || !Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) {
+    throw bad(`${name} must have a whole-number width and height of at least 1; got ${describe(w)}×${describe(h)}.`);
+  }
+  if (w > max || h > max) throw bad(`${name} is ${w}×${h}; the largest accepted input is ${max} per side.`);
+  return { width: w, height: h };
+}
+
 function checkImage(name: string, img: unknown): RgbaImage {
-  const i = img as Partial<RgbaImage> | null;
-  if (!i || typeof i !== 'object' || !(i.data instanceof Uint8ClampedArray || (i.data as unknown) instanceof Uint8Array)
-    || !Number.isInteger(i.width) || !Number.isInteger(i.height) || (i.width ?? 0) < 1 || (i.height ?? 0) < 1) {
-    throw bad(`${name} must be RGBA pixels {width, height, data}.`);
+  const i = record(img);
+  if (!i || !(i.data instanceof Uint8ClampedArray || i.data instanceof Uint8Array)) {
+    throw bad(`${name} must be RGBA pixels {width, height, data: Uint8ClampedArray}; got ${describe(img)}.`);
   }
-  if (i.data!.length !== i.width! * i.height! * 4) {
-    throw bad(`${name} has ${i.data!.length} bytes; ${i.width}×${i.height} RGBA needs ${i.width! * i.height! * 4}.`);
+  const { width, height } = pixelSize(name, i.width, i.height, 4 * LIMITS.maxSide);
+  if (i.data.length !== width * height * 4) {
+    throw bad(`${name} has ${i.data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`);
   }
-  if (i.width! > 4 * LIMITS.maxSide || i.height! > 4 * LIMITS.maxSide) {
-    throw bad(`${name} is ${i.width}×${i.height}; the largest accepted input is ${4 * LIMITS.maxSide} per side.`);
-  }
-  return i as RgbaImage;
+  return { width, height, data: i.data as Uint8ClampedArray };
 }
 
 /** Validate and normalise a request; throws EngineError(BAD_REQUEST) naming the bad field. */
 export function normaliseRequest(req: GenerateRequest): NormalisedRequest {
-  if (!req || typeof req !== 'object') throw bad('The request must be an object.');
-  if (!MODES.includes(req.mode)) throw bad(`mode must be one of ${MODES.join(', ')}; got ${String(req.mode)}.`);
+  // Total over any structured-clone value: the wire does not enforce the types.
+  if (!record(req)) throw bad(`The request must be an object; got ${describe(req)}.`);
+  if (!MODES.includes(req.mode)) throw bad(`mode must be one of ${MODES.join(', ')}; got ${describe(req.mode)}.`);
   const warnings: string[] = [];
-  const scheduler = req.scheduler ?? DEFAULTS.scheduler;
-  if (!SCHEDULER_KINDS.includes(scheduler)) throw bad(`scheduler must be one of ${SCHEDULER_KINDS.join(', ')}; got ${String(scheduler)}.`);
+  const scheduler = orDefault(req.scheduler, DEFAULTS.scheduler);
+  if (!SCHEDULER_KINDS.includes(scheduler)) throw bad(`scheduler must be one of ${SCHEDULER_KINDS.join(', ')}; got ${describe(scheduler)}.`);
   const common = {
-    width: normaliseSide('width', req.width ?? DEFAULTS.width, warnings),
-    height: normaliseSide('height', req.height ?? DEFAULTS.height, warnings),
-    steps: integerIn('steps', req.steps ?? DEFAULTS.steps, 1, LIMITS.maxSteps),
-    guidance: numberIn('guidance', req.guidance ?? DEFAULTS.guidance, 0, LIMITS.maxGuidance),
+    width: normaliseSide('width', orDefault(req.width, DEFAULTS.width), warnings),
+    height: normaliseSide('height', orDefault(req.height, DEFAULTS.height), warnings),
+    steps: integerIn('steps', orDefault(req.steps, DEFAULTS.steps), 1, LIMITS.maxSteps),
+    guidance: numberIn('guidance', orDefault(req.guidance, DEFAULTS.guidance), 0, LIMITS.maxGuidance),
     // UnCLIP's schedule divides by (steps - 1), so the prior needs two steps at least.
-    priorSteps: integerIn('priorSteps', req.priorSteps ?? DEFAULTS.priorSteps, 2, LIMITS.maxPriorSteps),
-    priorGuidance: numberIn('priorGuidance', req.priorGuidance ?? DEFAULTS.priorGuidance, 0, LIMITS.maxGuidance),
+    priorSteps: integerIn('priorSteps', orDefault(req.priorSteps, DEFAULTS.priorSteps), 2, LIMITS.maxPriorSteps),
+    priorGuidance: numberIn('priorGuidance', orDefault(req.priorGuidance, DEFAULTS.priorGuidance), 0, LIMITS.maxGuidance),
     scheduler,
-    seed: integerIn('seed', req.seed ?? DEFAULTS.seed, 0, 2 ** 32 - 1),
-    numImages: integerIn('numImages', req.numImages ?? DEFAULTS.numImages, 1, LIMITS.maxImages),
-    negativePrompt: text('negativePrompt', req.negativePrompt ?? DEFAULTS.negativePrompt),
+    seed: integerIn('seed', orDefault(req.seed, DEFAULTS.seed), 0, 2 ** 32 - 1),
+    numImages: integerIn('numImages', orDefault(req.numImages, DEFAULTS.numImages), 1, LIMITS.maxImages),
+    negativePrompt: text('negativePrompt', orDefault(req.negativePrompt, DEFAULTS.negativePrompt)),
   };
   switch (req.mode) {
     case 'text2img':
       return { ...common, mode: 'text2img', prompt: text('prompt', req.prompt), warnings };
     case 'img2img': {
       const image = checkImage('image', req.image);
-      const strength = numberIn('strength', req.strength ?? DEFAULTS.strength, 0, 1);
+      const strength = numberIn('strength', orDefault(req.strength, DEFAULTS.strength), 0, 1);
       if (Math.floor(common.steps * strength) < 1) {
         throw bad(`strength ${strength} with ${common.steps} steps re-runs no step (needs steps × strength ≥ 1).`);
       }
@@ -86,30 +116,56 @@ export function normaliseRequest(req: GenerateRequest): NormalisedRequest {
     }
     case 'inpaint': {
       const image = checkImage('image', req.image);
-      const m = req.mask as { width?: unknown; height?: unknown; data?: unknown } | null;
-      if (!m || !(m.data instanceof Uint8Array) || m.data.length !== (m.width as number) * (m.height as number)) {
-        throw bad('mask must be {width, height, data: Uint8Array} with one byte per pixel (255 = repaint).');
+      const m = record(req.mask);
+      const maskShape = 'mask must be {width, height, data: Uint8Array} with one byte per pixel (255 = repaint)';
+      if (!m || !(m.data instanceof Uint8Array)) throw bad(`${maskShape}; got ${describe(req.mask)}.`);
+      const maskSize = pixelSize('mask', m.width, m.height, 4 * LIMITS.maxSide);
+      if (m.data.length !== maskSize.width * maskSize.height) throw bad(`${maskShape}; got ${m.data.length} bytes for ${maskSize.width}×${maskSize.height}.`);
+      if (image.width !== common.width || image.height !== common.height || maskSize.width !== common.width || maskSize.height !== common.height) {
+        throw bad(`image (${image.width}×${image.height}) and mask (${maskSize.width}×${maskSize.height}) must both be ${common.width}×${common.height}, the output size.`);
       }
-      if (image.width !== common.width || image.height !== common.height || m.width !== common.width || m.height !== common.height) {
-        throw bad(`image (${image.width}×${image.height}) and mask (${String(m.width)}×${String(m.height)}) must both be ${common.width}×${common.height}, the output size.`);
-      }
-      return { ...common, mode: 'inpaint', prompt: text('prompt', req.prompt), image, mask: req.mask, warnings };
+      return { ...common, mode: 'inpaint', prompt: text('prompt', req.prompt), image, mask: { ...maskSize, data: m.data }, warnings };
     }
     case 'fusion': {
-      if (!Array.isArray(req.conditions) || req.conditions.length === 0) throw bad('fusion needs at least one text or image condition.');
-      const conditions = req.conditions.map((c, i) => {
-        const weight = numberIn(`conditions[${i}].weight`, c.weight, -100, 100);
-        if (weight < 0) warnings.push(`conditions[${i}] has a negative weight (${weight}): allowed, as in the reference, but unusual.`);
-        switch (c.kind) {
-          case 'text': return { kind: 'text' as const, prompt: text(`conditions[${i}].prompt`, c.prompt), weight };
-          case 'image': return { ...c, image: checkImage(`conditions[${i}].image`, c.image), weight };
-          default: throw bad(`conditions[${i}].kind must be 'text' or 'image'.`);
-        }
-      });
+      const given: readonly unknown[] | null = Array.isArray(req.conditions) ? req.conditions : null;
+      if (!given || given.length === 0) throw bad(`fusion needs at least one text or image condition; got ${describe(req.conditions)}.`);
+      if (given.length > LIMITS.maxFusionConditions) {
+        throw bad(`fusion takes at most ${LIMITS.maxFusionConditions} conditions; got ${given.length}.`);
+      }
+      // A for loop, not map: map skips holes in a sparse array.
+      const conditions: FusionCondition[] = [];
+      for (let i = 0; i < given.length; i++) conditions.push(fusionCondition(i, given[i], warnings));
       if (conditions.every((c) => c.weight === 0)) throw bad('All fusion weights are zero: give at least one condition a weight.');
       return { ...common, mode: 'fusion', conditions, warnings };
     }
     case 'variations':
       return { ...common, mode: 'variations', image: checkImage('image', req.image), warnings };
   }
+}
+
+/** One fusion condition, rebuilt from its checked fields (nothing else is carried). */
+function fusionCondition(i: number, value: unknown, warnings: string[]): FusionCondition {
+  const c = record(value);
+  if (!c) throw bad(`conditions[${i}] must be {kind: 'text', prompt, weight} or {kind: 'image', image, weight}; got ${describe(value)}.`);
+  const weight = numberIn(`conditions[${i}].weight`, c.weight, -100, 100);
+  if (weight < 0) warnings.push(`conditions[${i}] has a negative weight (${weight}): allowed, as in the reference, but unusual.`);
+  switch (c.kind) {
+    case 'text': return { kind: 'text', prompt: text(`conditions[${i}].prompt`, c.prompt), weight };
+    case 'image': {
+      const image = checkImage(`conditions[${i}].image`, c.image);
+      if (c.id === undefined) return { kind: 'image', image, weight };
+      if (typeof c.id !== 'string' || c.id.length > 256) throw bad(`conditions[${i}].id must be text of at most 256 characters; got ${describe(c.id)}.`);
+      return { kind: 'image', image, weight, id: c.id };
+    }
+    default: throw bad(`conditions[${i}].kind must be 'text' or 'image'; got ${describe(c.kind)}.`);
+  }
+}
+
+/** The CPU (wasm) path's size limit (LIMITS.maxWasmPixels), checked before anything runs: past it
+ *  the UNet's attention cannot be allocated in wasm's 4 GiB, and onnxruntime fails mid-run. */
+export function checkSizeOn(ep: ExecutionProvider, width: number, height: number): void {
+  if (ep !== 'wasm' || width * height <= LIMITS.maxWasmPixels) return;
+  const side = Math.floor(Math.sqrt(LIMITS.maxWasmPixels));
+  throw bad(`${width}×${height} is too large for the CPU (wasm) path, which supports up to ${LIMITS.maxWasmPixels.toLocaleString('en')} pixels `
+    + `(${side}×${side}; its memory is 4 GiB). Use WebGPU or a smaller size.`);
 }

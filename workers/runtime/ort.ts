@@ -164,6 +164,19 @@ function defaultWasmPaths(): string | undefined {
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const DEVICE_LOST = /device (is |was )?lost|GPUDevice.*lost|lost.*GPUDevice|DXGI_ERROR_DEVICE_REMOVED/i;
 const NEEDS_F16 = /requires f16|shader-f16|\bf16\b.*not support/i;
+/** onnxruntime's allocation failures: std::bad_alloc from the wasm heap, SafeInt's overflow when a
+ *  buffer's byte size passes 2^32 (as a 40,000-token attention matrix does), wasm memory growth refused. */
+const OUT_OF_MEMORY = /bad_alloc|SafeIntOnOverflow|out of memory|\bOOM\b|Cannot enlarge memory|Maximum memory size exceeded|Array buffer allocation failed/i;
+
+/** A readable OUT_OF_MEMORY for an allocation failure `raw` of `stage` on `ep`, or null if `raw` is something else. */
+export function outOfMemoryError(stage: StageName, file: string, ep: ExecutionProvider, inputs: string, raw: string): EngineError | null {
+  if (!OUT_OF_MEMORY.test(raw)) return null;
+  const where = ep === 'wasm'
+    ? 'the CPU (wasm) path, whose memory is at most 4 GiB; use a smaller size or WebGPU'
+    : 'the GPU; use a smaller size or close other GPU work';
+  const detail = raw.match(OUT_OF_MEMORY)?.[0] ?? raw;
+  return new EngineError(ErrorCode.OutOfMemory, `Stage ${stage} ran out of memory on ${where}. (${inputs}; onnxruntime: ${detail})`, { file, actual: inputs });
+}
 
 const describeFeed = (name: string, t: HostTensor): string => `${name} ${t.type}[${t.dims.join(',')}]`;
 const describeGraph = (entry: StageEntry): string =>
@@ -314,6 +327,8 @@ class Runtime implements OrtRuntime {
     const msg = message(e);
     if (e instanceof EngineError) return e;
     if (this.lostReason !== null || DEVICE_LOST.test(msg)) return this.deviceLost(msg);
+    const oom = outOfMemoryError(stage, entry.file, ep, `creating the session from "${entry.file}"`, msg);
+    if (oom) return oom;
     const float16 = stageDtype(this.bundle.manifest, stage) === 'float16';
     if (ep === 'webgpu' && !this.capabilities.shaderF16 && NEEDS_F16.test(msg)) {
       return new EngineError(
@@ -416,6 +431,8 @@ class Runtime implements OrtRuntime {
         const msg = message(e);
         if (this.lostReason !== null || DEVICE_LOST.test(msg)) throw this.deviceLost(msg);
         const inputs = Object.entries(feeds).map(([n, t]) => describeFeed(n, t)).join(', ');
+        const oom = outOfMemoryError(stage, entry.file, ep, inputs, msg);
+        if (oom) throw oom;
         throw new EngineError(
           ErrorCode.Runtime,
           `Stage ${stage} ("${entry.file}", ${ep}) failed: ${msg}. Inputs: ${inputs}; the manifest declares ${describeGraph(entry)}.`,

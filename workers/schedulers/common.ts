@@ -297,6 +297,22 @@ export function checkSchedule(timesteps: readonly number[], numTrain: number, wh
   }
 }
 
+/** True when `timesteps` are strictly descending integers inside 0..T−1 (what checkSchedule demands). */
+function isDistinctSchedule(timesteps: readonly number[], numTrain: number): boolean {
+  return timesteps.every((t, i) => Number.isInteger(t) && t >= 0 && t < numTrain && (i === 0 || t < timesteps[i - 1]!));
+}
+
+/** The configured spacing's schedule when it is n distinct training timesteps; otherwise n timesteps
+ *  spaced evenly over 0..last−1 (linspace spacing), which are distinct for every n ≤ last: at n = T
+ *  that is every training timestep, the original DDPM sampler. Only step counts near T get here:
+ *  leading spacing with steps_offset 1 puts t = T in the schedule at n = T (diffusers then indexes past
+ *  alphas_cumprod), and DPM-Solver's leading ratio last // (n + 1) does the same at n = T − 1 and is 0 at
+ *  n = T. Every step count that diffusers runs keeps its diffusers schedule. */
+export function fitSchedule(spaced: number[], n: number, last: number, numTrain: number): number[] {
+  if (isDistinctSchedule(spaced, numTrain)) return spaced;
+  return linspaceF64(0, last - 1, n).map(roundHalfEven).reverse();
+}
+
 /** Position of `t` in the schedule; throws if setTimesteps was not called or t is not in it. */
 export function stepIndex(timesteps: readonly number[], t: number, who: string): number {
   if (timesteps.length === 0) throw new Error(`${who}: call setTimesteps(n) before step().`);

@@ -5,7 +5,7 @@
  */
 import {
   BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, betasFromConfig, checkSchedule,
-  checkStepArgs, f32, noiseTables, spacedTimesteps, stepIndex, validateSteps,
+  checkStepArgs, f32, fitSchedule, noiseTables, spacedTimesteps, stepIndex, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
 import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
@@ -46,8 +46,10 @@ export class DDIMScheduler implements Scheduler {
   /** diffusers set_timesteps (leading: arange(n)·(T // n) + steps_offset, descending). */
   setTimesteps(n: number): void {
     validateSteps(n, this.numTrainTimesteps, NAME);
-    const ts = spacedTimesteps(this.spacing, n, this.numTrainTimesteps, this.stepsOffset);
-    checkSchedule(ts, this.numTrainTimesteps, NAME, n);
+    const T = this.numTrainTimesteps;
+    // At n = T the fallback is T−1..0, which step()'s t − T // n = t − 1 walks exactly.
+    const ts = fitSchedule(spacedTimesteps(this.spacing, n, T, this.stepsOffset), n, T, T);
+    checkSchedule(ts, T, NAME, n);
     this.schedule = ts;
   }
 

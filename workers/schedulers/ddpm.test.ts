@@ -41,8 +41,11 @@ describe('DDPMScheduler timesteps', () => {
   it('reject step counts that do not fit the training range', () => {
     const s = new DDPMScheduler(KANDINSKY);
     for (const n of [0, 1.5, Number.NaN, 1001]) expect(() => s.setTimesteps(n)).toThrow(RangeError);
-    // leading with steps_offset 1 and n = T would need t = 1000.
-    expect(() => s.setTimesteps(1000)).toThrow(/timesteps \[1000, 999.*use fewer steps/);
+    // leading with steps_offset 1 and n = T would need t = 1000: every training timestep instead.
+    s.setTimesteps(1000);
+    expect(s.timesteps).toEqual(Array.from({ length: 1000 }, (_, i) => 999 - i));
+    s.setTimesteps(999);
+    expect([s.timesteps[0], s.timesteps.at(-1)]).toEqual([999, 1]); // diffusers' own schedule still
     s.setTimesteps(500);
     expect(s.timesteps[0]).toBe(999);
     const noOffset = new DDPMScheduler({ ...KANDINSKY, steps_offset: 0 });

@@ -5,7 +5,7 @@
  */
 import {
   BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, betasFromConfig, checkSchedule,
-  checkStepArgs, drawNoise, f32, noiseTables, predictOriginal, spacedTimesteps, stepIndex, validateSteps,
+  checkStepArgs, drawNoise, f32, fitSchedule, noiseTables, predictOriginal, spacedTimesteps, stepIndex, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
 import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
@@ -48,11 +48,13 @@ export class DDPMScheduler implements Scheduler {
     return this.schedule;
   }
 
-  /** diffusers set_timesteps (leading: arange(n)·(T // n) + steps_offset, descending). */
+  /** diffusers set_timesteps (leading: arange(n)·(T // n) + steps_offset, descending); evenly spaced
+   *  where that leaves the training range (n = T with steps_offset 1: see fitSchedule). */
   setTimesteps(n: number): void {
     validateSteps(n, this.numTrainTimesteps, NAME);
-    const ts = spacedTimesteps(this.spacing, n, this.numTrainTimesteps, this.stepsOffset);
-    checkSchedule(ts, this.numTrainTimesteps, NAME, n);
+    const T = this.numTrainTimesteps;
+    const ts = fitSchedule(spacedTimesteps(this.spacing, n, T, this.stepsOffset), n, T, T);
+    checkSchedule(ts, T, NAME, n);
     this.schedule = ts;
   }
 

@@ -82,10 +82,14 @@ describe('DPMSolverMultistepScheduler timesteps', () => {
     expect(new DPMSolverMultistepScheduler({ ...cosine, lambda_min_clipped: '-Infinity' })).toBeDefined();
   });
 
-  it('reject step counts that leave no distinct timesteps', () => {
+  it('reject step counts beyond the training timesteps; those near it fall back to even spacing', () => {
     const s = new DPMSolverMultistepScheduler(KANDINSKY);
     for (const n of [0, 1.5, Number.NaN, 1001]) expect(() => s.setTimesteps(n)).toThrow(RangeError);
-    expect(() => s.setTimesteps(999)).toThrow(/use fewer steps/); // ratio 1000 // 1000 = 1, + offset 1: t = 1000
+    // ratio 1000 // 1000 = 1, + offset 1 would need t = 1000 (and 1000 // 1001 = 0 at n = 1000): evenly spaced instead.
+    s.setTimesteps(999);
+    expect([s.timesteps[0], s.timesteps.at(-1), new Set(s.timesteps).size]).toEqual([999, 0, 999]);
+    s.setTimesteps(1000);
+    expect([s.timesteps[0], s.timesteps.at(-1), new Set(s.timesteps).size]).toEqual([999, 0, 1000]);
     s.setTimesteps(499);
     expect(s.timesteps).toHaveLength(499);
   });

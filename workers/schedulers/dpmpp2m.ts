@@ -7,7 +7,7 @@
  */
 import {
   BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, betasFromConfig, checkSchedule, checkStepArgs,
-  f32, linspaceF64, noiseTables, roundHalfEven, stepIndex, trailingTimesteps, validateSteps,
+  f32, fitSchedule, linspaceF64, noiseTables, roundHalfEven, stepIndex, trailingTimesteps, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
 import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
@@ -112,6 +112,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
         throw new Error(`unreachable timestep spacing ${String(never)}`);
       }
     }
+    ts = fitSchedule(ts, n, last, T);
     checkSchedule(ts, T, NAME, n);
     const sigmas = new Float32Array(ts.length + 1);
     ts.forEach((t, i) => {

@@ -5,7 +5,8 @@ import {
   DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, SCHEDULER_CLASSES, UnCLIPScheduler, createScheduler,
   validateSteps,
 } from './index.ts';
-import { readGolden } from './test-support.ts';
+import { LIMITS } from '../protocol.ts';
+import { gaussian, readGolden } from './test-support.ts';
 import type { SchedulerConfig } from './types.ts';
 
 describe('createScheduler', () => {
@@ -36,6 +37,26 @@ describe('createScheduler', () => {
       const s = createScheduler(c);
       s.setTimesteps(10);
       expect(s.timesteps).toHaveLength(10);
+    }
+  });
+
+  it("every step count up to LIMITS.maxSteps (1000, the training timesteps) builds and runs with every scheduler of the manifest", () => {
+    const url = new URL('../../public/models/tiny-kandinsky-2-2/manifest.json', import.meta.url);
+    const m = JSON.parse(readFileSync(url, 'utf8')) as {
+      schedulers: Record<string, SchedulerConfig>; scheduler_alternatives: Record<string, SchedulerConfig>;
+    };
+    const all = Array.from({ length: LIMITS.maxSteps }, (_, i) => LIMITS.maxSteps - 1 - i);
+    for (const c of [...Object.values(m.schedulers), ...Object.values(m.scheduler_alternatives)]) {
+      const s = createScheduler(c);
+      for (let n = 1; n <= LIMITS.maxSteps; n++) {
+        s.setTimesteps(n);
+        expect(s.timesteps.length, `${c._class_name} ${n}`).toBe(n);
+      }
+      // n = T: every training timestep once (leading + steps_offset 1 would need t = 1000).
+      expect(s.timesteps, c._class_name).toEqual(all);
+      let sample = gaussian(16, 1);
+      for (const t of s.timesteps) sample = s.step({ modelOutput: gaussian(16, t + 2), t, sample, noise: () => gaussian(16, t + 5000) }).prevSample;
+      expect(sample.every(Number.isFinite), c._class_name).toBe(true);
     }
   });
 
