@@ -364,39 +364,56 @@ function checkBounds(c: Checker, m: BundleManifest): void {
   c.bounded(Object.keys(m.scheduler_alternatives ?? {}).length, 'scheduler_alternatives (count)', 'schedulerAlternatives');
 }
 
+/** A dim the manifest's own numbers fix: `stages[stage][kind][io][axis]` must be `want` (from `from`). */
+export interface DimRule {
+  readonly stage: StageName;
+  readonly kind: 'inputs' | 'outputs';
+  readonly io: string;
+  readonly axis: number;
+  readonly want: number;
+  readonly from: string;
+}
+
 /**
- * Fixed dims the stages declare must agree with the manifest's own numbers (SPEC §2's table): the
- * sequence length is text.max_length, embeddings are embedding_dim wide, latents have latent_channels,
- * the image encoder takes crop_size pixels. Symbolic dims ("batch", "height") are not checked.
+ * The dims SPEC §2's table ties to the manifest's numbers: the sequence length is text.max_length,
+ * embeddings are embedding_dim wide, latents have latent_channels, the image encoder takes crop_size
+ * pixels. Checked against the manifest's declared dims here and against the graph's when its session
+ * is created (runtime/ort.ts).
  */
-function checkDeclaredDims(c: Checker, m: BundleManifest): void {
+export function dimRules(m: BundleManifest): DimRule[] {
   const L = m.text.max_length;
   const D = m.embedding_dim;
   const C = m.movq.latent_channels;
   const S = m.image_processor.crop_size;
-  const rules: readonly (readonly [StageName, 'inputs' | 'outputs', string, number, number, string])[] = [
-    ['text_encoder', 'inputs', 'input_ids', 1, L, 'text.max_length'],
-    ['text_encoder', 'outputs', 'text_embeds', 1, D, 'embedding_dim'],
-    ['text_encoder', 'outputs', 'last_hidden_state', 1, L, 'text.max_length'],
-    ['image_encoder', 'inputs', 'pixel_values', 2, S, 'image_processor.crop_size'],
-    ['image_encoder', 'inputs', 'pixel_values', 3, S, 'image_processor.crop_size'],
-    ['image_encoder', 'outputs', 'image_embeds', 1, D, 'embedding_dim'],
-    ['prior', 'inputs', 'hidden_states', 1, D, 'embedding_dim'],
-    ['prior', 'inputs', 'proj_embedding', 1, D, 'embedding_dim'],
-    ['prior', 'inputs', 'encoder_hidden_states', 1, L, 'text.max_length'],
-    ['prior', 'inputs', 'attention_mask', 1, L, 'text.max_length'],
-    ['prior', 'outputs', 'predicted_image_embedding', 1, D, 'embedding_dim'],
-    ['unet', 'inputs', 'sample', 1, C, 'movq.latent_channels'],
-    ['unet', 'inputs', 'image_embeds', 1, D, 'embedding_dim'],
-    ['unet_inpaint', 'inputs', 'sample', 1, 2 * C + 1, '2 × movq.latent_channels + 1 (latents, masked-image latents, mask)'],
-    ['unet_inpaint', 'inputs', 'image_embeds', 1, D, 'embedding_dim'],
-    ['movq_encoder', 'outputs', 'latents', 1, C, 'movq.latent_channels'],
-    ['movq_decoder', 'inputs', 'latents', 1, C, 'movq.latent_channels'],
+  const rule = (stage: StageName, kind: DimRule['kind'], io: string, axis: number, want: number, from: string): DimRule =>
+    ({ stage, kind, io, axis, want, from });
+  return [
+    rule('text_encoder', 'inputs', 'input_ids', 1, L, 'text.max_length'),
+    rule('text_encoder', 'outputs', 'text_embeds', 1, D, 'embedding_dim'),
+    rule('text_encoder', 'outputs', 'last_hidden_state', 1, L, 'text.max_length'),
+    rule('image_encoder', 'inputs', 'pixel_values', 2, S, 'image_processor.crop_size'),
+    rule('image_encoder', 'inputs', 'pixel_values', 3, S, 'image_processor.crop_size'),
+    rule('image_encoder', 'outputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'hidden_states', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'proj_embedding', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'encoder_hidden_states', 1, L, 'text.max_length'),
+    rule('prior', 'inputs', 'attention_mask', 1, L, 'text.max_length'),
+    rule('prior', 'outputs', 'predicted_image_embedding', 1, D, 'embedding_dim'),
+    rule('unet', 'inputs', 'sample', 1, C, 'movq.latent_channels'),
+    rule('unet', 'inputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('unet_inpaint', 'inputs', 'sample', 1, 2 * C + 1, '2 × movq.latent_channels + 1 (latents, masked-image latents, mask)'),
+    rule('unet_inpaint', 'inputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('movq_encoder', 'outputs', 'latents', 1, C, 'movq.latent_channels'),
+    rule('movq_decoder', 'inputs', 'latents', 1, C, 'movq.latent_channels'),
   ];
-  for (const [stage, kind, io, axis, want, from] of rules) {
-    const d = m.stages[stage]?.[kind][io]?.[axis];
-    if (typeof d === 'number' && d !== want) {
-      c.fail(`stages.${stage}.${kind}.${io}[${axis}]`, `${want} (${from})`, d, 'The stage and the manifest disagree; re-export the bundle.');
+}
+
+/** Fixed dims the stages declare must agree with dimRules; symbolic dims ("batch", "height") are not checked. */
+function checkDeclaredDims(c: Checker, m: BundleManifest): void {
+  for (const r of dimRules(m)) {
+    const d = m.stages[r.stage]?.[r.kind][r.io]?.[r.axis];
+    if (typeof d === 'number' && d !== r.want) {
+      c.fail(`stages.${r.stage}.${r.kind}.${r.io}[${r.axis}]`, `${r.want} (${r.from})`, d, 'The stage and the manifest disagree; re-export the bundle.');
     }
   }
 }
