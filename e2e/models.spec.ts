@@ -302,6 +302,35 @@ describe('model manager and offline use (production build + service worker)', ()
     await ui.screenshot('models-deleted.png');
   });
 
+  test('a damaged state.json in storage: listed as damaged with the reason, Delete works, the built-in still loads', async () => {
+    // What a torn write or a foreign tool leaves: a record that is not valid, next to stored bytes.
+    await ui.page.evaluate(async () => {
+      const store = await (await navigator.storage.getDirectory()).getDirectoryHandle('kandinsky-web-models', { create: true });
+      const dir = await (await store.getDirectoryHandle('bundles', { create: true })).getDirectoryHandle('broken', { create: true });
+      const write = async (d: FileSystemDirectoryHandle, name: string, data: string | Uint8Array<ArrayBuffer>) => {
+        const w = await (await d.getFileHandle(name, { create: true })).createWritable();
+        await w.write(data);
+        await w.close();
+      };
+      await write(dir, 'state.json', '{"version":1,"id":"broken","files":[null]}');
+      await write(await dir.getDirectoryHandle('files', { create: true }), 'unet.onnx', new Uint8Array(100_000));
+    });
+    await ui.page.reload();
+    await ui.waitForModel();
+    await ui.openManager();
+    await ui.waitForItemStatus('broken', 'damaged');
+    await ui.waitForItemStatus('builtin', 'ready');
+    expect(await ui.byId('model-damage-broken').textContent()).toMatch(/damaged \(state\.json: "name" is not a string\)/);
+    expect(Number(await ui.item('broken').getAttribute('data-bytes'))).toBeGreaterThan(100_000);
+    await ui.screenshot('models-damaged.png');
+    await ui.remove('broken');
+    expect(await ui.notice()).toMatch(/Deleted broken: .*freed/);
+    // The built-in copy is untouched and the editor still loads a model after a reload.
+    await ui.waitForItemStatus('builtin', 'ready');
+    await ui.page.reload();
+    await ui.waitForModel();
+  });
+
   test('a new deployment shows "new version — reload"; Reload activates it', async () => {
     // Deploy again: any change to sw.js is a new version for the browser.
     appendFileSync(join(outDir, 'sw.js'), `\n// redeployed ${Date.now()}\n`);

@@ -9,7 +9,7 @@ import { ClipTokenizer } from './tokenizer/clip.ts';
 import { seededNoise, type NoiseSource } from './tensor/noise.ts';
 import { f32, type HostTensor } from './tensor/tensor.ts';
 import { nchwToRgba, resizeBicubicU8, rgbaToRgb, rgbToSigned } from './tensor/image.ts';
-import { createScheduler } from './schedulers/index.ts';
+import { StepCountError, createScheduler, decoderConfigFor } from './schedulers/index.ts';
 import type { SchedulerConfig } from './schedulers/types.ts';
 import { EngineError, ErrorCode } from './errors.ts';
 import type {
@@ -30,16 +30,7 @@ export { MODE_STAGES };
 /** The diffusers config for a decoder scheduler kind, from the manifest. */
 export function decoderSchedulerConfig(bundle: Bundle, kind: SchedulerKind): SchedulerConfig {
   const m = bundle.manifest;
-  const base = m.schedulers.decoder as SchedulerConfig;
-  const alt = (m.scheduler_alternatives ?? {}) as Record<string, SchedulerConfig | undefined>;
-  switch (kind) {
-    case 'ddpm':
-      return base._class_name === 'DDPMScheduler' ? base : { ...base, _class_name: 'DDPMScheduler', ...(alt.ddpm ?? {}) };
-    case 'ddim':
-      return alt.ddim ?? { ...base, _class_name: 'DDIMScheduler', set_alpha_to_one: false };
-    case 'dpmpp_2m':
-      return alt.dpmpp_2m ?? { ...base, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++', solver_order: 2 };
-  }
+  return decoderConfigFor(m.schedulers.decoder, m.scheduler_alternatives, kind);
 }
 
 /** An RgbaImage as packed RGB. */
@@ -143,13 +134,15 @@ export class Engine {
     return { runId, images, warnings: [...new Set(warnings)], timings };
   }
 
-  /** Build both schedules once up front, so a step count a scheduler cannot honour is a BAD_REQUEST. */
+  /** Build both schedules once up front, so a step count a scheduler cannot honour is a BAD_REQUEST.
+   *  Only StepCountError is the request's fault: the configs were checked with the manifest, so any other
+   *  error here (a plain RangeError included) is a bug and stays INTERNAL. */
   private checkSchedules(kind: SchedulerKind, steps: number, priorSteps: number): void {
     try {
       createScheduler(decoderSchedulerConfig(this.bundle, kind)).setTimesteps(steps);
       createScheduler(this.bundle.manifest.schedulers.prior as SchedulerConfig).setTimesteps(priorSteps);
     } catch (e) {
-      if (e instanceof RangeError) throw new EngineError(ErrorCode.BadRequest, e.message);
+      if (e instanceof StepCountError) throw new EngineError(ErrorCode.BadRequest, e.message);
       throw e;
     }
   }

@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineService } from './service.ts';
 import { ErrorCode } from './errors.ts';
 import type { GenerateRequest, Progress, Result, Text2ImgRequest } from './protocol.ts';
 import { TINY_BUNDLE_DIR, tinyBundleSource } from './testing/tiny-bundle.ts';
+import { DDPMScheduler } from './schedulers/index.ts';
 
 const base: Text2ImgRequest = {
   mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: 64, height: 64, steps: 3, guidance: 4,
@@ -159,6 +160,37 @@ describe('EngineService errors', () => {
     const r = await service.generate('i', { ...base, mode: 'inpaint', image, mask: { width: 64, height: 64, data: new Uint8Array(64 * 64) } });
     expectError(r, ErrorCode.StageMissing);
     if (!r.ok) expect(r.error.message).toMatch(/unet_inpaint/);
+  });
+
+  /** The tiny bundle with its manifest edited. */
+  const edited = async (edit: (m: Record<string, any>) => void) => {
+    const manifest = JSON.parse(readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8'));
+    edit(manifest);
+    return tinyBundleSource({ 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) });
+  };
+
+  it('refuses a decoder scheduler of 3e7 training timesteps at load (BAD_MANIFEST), not at generate', async () => {
+    const r = await new EngineService().load(await edited((m) => { m.schedulers.decoder.num_train_timesteps = 3e7; }), { provider: 'wasm' });
+    expectError(r, ErrorCode.BadManifest);
+    if (!r.ok) expect(r.error.message).toMatch(/schedulers\.decoder.*num_train_timesteps/);
+  });
+
+  it('a step count the schedule cannot honour is BAD_REQUEST; any other RangeError is INTERNAL', async () => {
+    const service = new EngineService();
+    value(await service.load(await edited((m) => {
+      for (const c of [m.schedulers.decoder, m.scheduler_alternatives.ddim, m.scheduler_alternatives.dpmpp_2m]) c.num_train_timesteps = 50;
+    }), { provider: 'wasm' }));
+    const tooMany = await service.generate('t', { ...base, steps: 60 });
+    expectError(tooMany, ErrorCode.BadRequest);
+    if (!tooMany.ok) expect(tooMany.error.message).toMatch(/from 1 to 50/);
+    // A RangeError from inside the engine (a bug) is not the user's bad request.
+    const bug = vi.spyOn(DDPMScheduler.prototype, 'setTimesteps').mockImplementation(() => { throw new RangeError('Invalid array length'); });
+    try {
+      expectError(await service.generate('b', base), ErrorCode.Internal);
+    } finally {
+      bug.mockRestore();
+    }
+    value(await service.generate('ok', base));
   });
 
   it('reports a corrupt manifest as BAD_MANIFEST', async () => {

@@ -112,8 +112,8 @@ export class ModelsPage {
     return this.byId(`model-item-${id}`);
   }
 
-  /** Wait for a stored bundle's status ("ready" or "incomplete"). */
-  async waitForItemStatus(id: string, status: 'ready' | 'incomplete', timeoutMs = 60_000): Promise<void> {
+  /** Wait for a stored bundle's status ("ready", "incomplete" or "damaged"). */
+  async waitForItemStatus(id: string, status: 'ready' | 'incomplete' | 'damaged', timeoutMs = 60_000): Promise<void> {
     await this.page.locator(`[data-testid="model-item-${id}"][data-status="${status}"]`).waitFor({ timeout: timeoutMs });
   }
 

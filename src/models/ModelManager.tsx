@@ -213,7 +213,7 @@ function BundleItem({ m, b }: { m: ModelManager; b: StoredBundle }) {
     const timer = setTimeout(() => setConfirming(false), 4000);
     return () => clearTimeout(timer);
   }, [confirming]);
-  const status = b.status === 'ready' ? (b.offline ? t('ready') : t('readyMemory')) : t('incomplete', { n: b.verifiedCount, m: b.fileCount });
+  const status = statusText(t, b);
   return (
     <li className={`mm-item ${active ? 'active' : ''}`} data-testid={`model-item-${b.id}`} data-source={b.source.kind} data-status={b.status} data-offline={b.offline} data-bytes={b.storedBytes}>
       <div className="mm-row">
@@ -221,20 +221,20 @@ function BundleItem({ m, b }: { m: ModelManager; b: StoredBundle }) {
         <span className={`mm-badge ${b.status}`}>{status}</span>
       </div>
       <div className="mm-muted">
-        {formatBytes(b.status === 'ready' ? b.storedBytes : b.bytes)} · {t(`source_${b.source.kind}`)}: <span className="mm-source">{b.source.label}</span>
+        {formatBytes(b.status === 'incomplete' ? b.bytes : b.storedBytes)}
+        {b.source.label !== '' && <> · {t(`source_${b.source.kind}`)}: <span className="mm-source">{b.source.label}</span></>}
       </div>
       {b.variant && <div className="mm-muted" data-testid={`model-variant-${b.id}`}>{t('variant', { id: b.variant.label, reason: b.variant.reason })}</div>}
-      <div className="mm-modes" aria-label={t('modes')}>
+      {b.damage !== null && <div className="mm-item-error" data-testid={`model-damage-${b.id}`}>{t('damagedWhy', { reason: b.damage })}</div>}
+      {b.status !== 'damaged' && <div className="mm-modes" aria-label={t('modes')}>
         {MODE_KEYS.map((k) => {
           const why = missingFor(k, b.stages);
           return <span key={k} className={`mm-mode ${b.modes[k] ? 'on' : 'off'}`} title={why ?? undefined}>{t(`mode_${k}`)}</span>;
         })}
-      </div>
+      </div>}
       {b.lastError && b.status !== 'ready' && <div className="mm-item-error">{b.lastError.code}: {b.lastError.message}</div>}
       <div className="mm-row mm-actions">
-        {b.status === 'ready'
-          ? <button type="button" data-testid={`model-activate-${b.id}`} disabled={active} onClick={() => void m.activate(b.id)}>{active ? t('inUse') : t('use')}</button>
-          : <button type="button" data-testid={`model-resume-${b.id}`} disabled={busy} onClick={() => void m.resume(b)}>{t('resume')}</button>}
+        <BundleAction m={m} b={b} active={active} busy={busy} />
         <span className="mm-grow" />
         <button
           type="button"
@@ -249,6 +249,38 @@ function BundleItem({ m, b }: { m: ModelManager; b: StoredBundle }) {
       </div>
     </li>
   );
+}
+
+/** The badge text of a listed bundle. */
+function statusText(t: ReturnType<typeof useTm>, b: StoredBundle): string {
+  switch (b.status) {
+    case 'ready': return b.offline ? t('ready') : t('readyMemory');
+    case 'incomplete': return t('incomplete', { n: b.verifiedCount, m: b.fileCount });
+    case 'damaged': return t('damaged');
+    default: {
+      const never: never = b.status;
+      return String(never);
+    }
+  }
+}
+
+/** Use (ready), Resume (incomplete) or Re-download (damaged, where its source is known). */
+function BundleAction({ m, b, active, busy }: { m: ModelManager; b: StoredBundle; active: boolean; busy: boolean }) {
+  const t = useTm();
+  switch (b.status) {
+    case 'ready':
+      return <button type="button" data-testid={`model-activate-${b.id}`} disabled={active} onClick={() => void m.activate(b.id)}>{active ? t('inUse') : t('use')}</button>;
+    case 'incomplete':
+      return <button type="button" data-testid={`model-resume-${b.id}`} disabled={busy} onClick={() => void m.resume(b)}>{t('resume')}</button>;
+    case 'damaged':
+      // A record too damaged to name its source can only be deleted.
+      return b.source.label === '' ? null
+        : <button type="button" data-testid={`model-redownload-${b.id}`} disabled={busy} onClick={() => void m.redownload(b)}>{t('redownload')}</button>;
+    default: {
+      const never: never = b.status;
+      return String(never);
+    }
+  }
 }
 
 function Usage({ m }: { m: ModelManager }) {

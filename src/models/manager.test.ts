@@ -24,15 +24,16 @@ afterAll(async () => {
 
 /** A manager over a real ModelStore (memory storage); the server's "models" mount plays the app's public/models. */
 function setup() {
+  const files = new MemoryFileStore();
   const store = new ModelStore({
-    store: new MemoryFileStore(), fetch, builtinUrl: `${server.url}models/tiny-kandinsky-2-2/`, baseHref: server.url,
+    store: files, fetch, builtinUrl: `${server.url}models/tiny-kandinsky-2-2/`, baseHref: server.url,
     gpu: async () => ({ webgpu: false, shaderF16: false, adapter: '' }), estimate: async () => ({ usage: 0, quota: 1e10 }),
     persist: async () => true, persisted: async () => true,
   });
   const manager = new ModelManager(store, server.url);
   const reloads: string[] = [];
   manager.attach({ reload: async () => { reloads.push((await manager.startSource()).name); } });
-  return { manager, reloads };
+  return { manager, reloads, files };
 }
 
 describe('ModelManager', () => {
@@ -82,6 +83,24 @@ describe('ModelManager', () => {
     expect(s.notice?.kind === 'info' && s.notice.text).toMatch(/freed/);
     expect(reloads).toHaveLength(2);
     await manager.settled();
+  });
+
+  test('a damaged URL bundle is listed with its reason; Re-download replaces it with a ready copy', async () => {
+    const { manager, files } = setup();
+    const added = await manager.addUrl(`${server.url}dmg/tiny/`);
+    for (const n of ['state.json', 'state.json.tmp']) await files.writeText(`bundles/${added!.id}/${n}`, '{"version":1,"id":"x"');
+    await manager.refresh();
+    const [damaged] = manager.store.getState().bundles;
+    expect(damaged).toMatchObject({ id: added!.id, status: 'damaged', source: { label: '' } });
+    // Not JSON: nothing to salvage, so only Delete is offered. With a readable source, Re-download works:
+    const rec = { version: 1, source: { kind: 'url', label: `${server.url}dmg/tiny/` }, files: 'oops' };
+    await files.writeText(`bundles/${added!.id}/state.json`, JSON.stringify(rec));
+    await manager.refresh();
+    const [salvaged] = manager.store.getState().bundles;
+    expect(salvaged).toMatchObject({ status: 'damaged', source: { kind: 'url', label: `${server.url}dmg/tiny/` } });
+    expect(salvaged!.damage).toMatch(/"id" is not a non-empty string/);
+    expect((await manager.redownload(salvaged!))?.status).toBe('ready');
+    expect(manager.store.getState().bundles.map((b) => [b.id, b.status])).toEqual([[added!.id, 'ready']]);
   });
 
   test('errors land in the notice with their code; a second add while one runs is refused', async () => {

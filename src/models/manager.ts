@@ -131,6 +131,14 @@ export class ModelManager {
     }
   }
 
+  /** Replace a damaged bundle: delete what is stored, then add it again from its source (URL or built-in). */
+  async redownload(bundle: StoredBundle): Promise<StoredBundle | null> {
+    await this.remove(bundle.id);
+    // The delete failed (its notice says why): keep the damaged entry rather than add a second copy.
+    if (this.store.getState().bundles.some((b) => b.id === bundle.id)) return null;
+    return this.resume(bundle);
+  }
+
   /** Pause the running download (stored bytes are kept). */
   cancel(): void {
     const id = this.store.getState().task?.bundleId ?? this.store.getState().progress?.bundleId;

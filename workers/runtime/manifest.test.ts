@@ -137,3 +137,80 @@ describe('parseManifest', () => {
     expect(parsed.stages.unet?.external_data).toEqual([{ path: 'unet.onnx_data', bytes: 10, sha256: 'a'.repeat(64) }]);
   });
 });
+
+describe('manifest bounds and scheduler configs (issue 13)', () => {
+  it('bounds text.max_length: 1e9 is refused before anything allocates it', () => {
+    const e = bad((m) => { m.text.max_length = 1e9; });
+    expect(e.code).toBe(ErrorCode.BadManifest);
+    expect(e.message).toMatch(/"text.max_length" should be an integer from 2 to 512 but is 1000000000/);
+  });
+
+  it('bounds image_processor.size and crop_size (1e6 used to end INTERNAL)', () => {
+    expect(bad((m) => { m.image_processor.size = 1e6; }).message).toMatch(/"image_processor.size" should be an integer from 1 to 1024/);
+    expect(bad((m) => { m.image_processor.crop_size = 1e6; }).message).toMatch(/"image_processor.crop_size" should be an integer from 1 to 1024/);
+    expect(bad((m) => { m.image_processor.crop_size = 256; }).message).toMatch(/"image_processor.crop_size" should be at most image_processor.size \(224\)/);
+  });
+
+  it('bounds embedding_dim, movq numbers, byte counts, dims and normalisation', () => {
+    const cases: [(m: Json) => void, RegExp][] = [
+      [(m) => { m.embedding_dim = 1e7; }, /"embedding_dim" should be an integer from 1 to 8192/],
+      [(m) => { m.movq.scale_factor = 1024; }, /"movq.scale_factor" should be an integer from 1 to 64/],
+      [(m) => { m.movq.scale_factor = 6; }, /"movq.scale_factor" should be a power of two/],
+      [(m) => { m.movq.latent_channels = 1e5; }, /"movq.latent_channels" should be an integer from 1 to 64/],
+      [(m) => { m.stages.unet.bytes = 2 ** 40; }, /"stages.unet.bytes" should be an integer from 1 to 2147483647/],
+      [(m) => { m.stages.unet.external_data = [{ path: 'w.bin', bytes: 2 ** 33, sha256: 'a'.repeat(64) }]; }, /"stages.unet.external_data\[0\].bytes" should be an integer from 1 to/],
+      [(m) => { m.stages.unet.inputs.sample = ['batch', 4, 1e9, 'width']; }, /"stages.unet.inputs.sample\[2\]" should be an integer from 0 to 1048576/],
+      [(m) => { m.stages.unet.inputs.sample = Array(20).fill(1); }, /"stages.unet.inputs.sample \(rank\)" should be an integer from 0 to 8/],
+      [(m) => { m.image_processor.mean[0] = 255; }, /"image_processor.mean\[0\]" should be a number from 0 to 1/],
+      [(m) => { m.image_processor.std[2] = 1e-300; }, /"image_processor.std\[2\]" should be a number from 0.001 to 1/],
+      [(m) => { m.name = 'x'.repeat(10_000); }, /"name \(length\)" should be an integer from 1 to 200/],
+    ];
+    for (const [edit, pattern] of cases) {
+      const e = bad(edit);
+      expect(e.code).toBe(ErrorCode.BadManifest);
+      expect(e.message).toMatch(pattern);
+    }
+  });
+
+  it("checks the stages' declared dims against the manifest's numbers", () => {
+    const e = bad((m) => { m.text.max_length = 64; });
+    expect(e.message).toMatch(/"stages.text_encoder.inputs.input_ids\[1\]" should be 64 \(text.max_length\) but is 77/);
+    expect(bad((m) => { m.embedding_dim = 64; }).message).toMatch(/"stages.text_encoder.outputs.text_embeds\[1\]" should be 64 \(embedding_dim\) but is 32/);
+    expect(bad((m) => { m.movq.latent_channels = 3; }).message).toMatch(/"stages.unet.inputs.sample\[1\]" should be 3 \(movq.latent_channels\)/);
+    // Symbolic dims are the graph's business (checked when its session is created).
+    const m = real();
+    m.text.max_length = 64;
+    for (const [stage, io, kind] of [['text_encoder', 'input_ids', 'inputs'], ['text_encoder', 'last_hidden_state', 'outputs'], ['prior', 'encoder_hidden_states', 'inputs'], ['prior', 'attention_mask', 'inputs']] as const) {
+      m.stages[stage][kind][io][1] = 'sequence';
+    }
+    expect(parseManifest(m, 'x').text.max_length).toBe(64);
+  });
+
+  it('bounds num_train_timesteps when the manifest is parsed (3e7 made a 64² image take 6 s)', () => {
+    const e = bad((m) => { m.schedulers.decoder.num_train_timesteps = 3e7; });
+    expect(e.code).toBe(ErrorCode.BadManifest);
+    expect(e.message).toMatch(/field "schedulers.decoder": DDPMScheduler config: num_train_timesteps is 30000000, expected an integer ≤ 10000/);
+    expect(e.details.expected).toBe('schedulers.decoder.num_train_timesteps: an integer ≤ 10000');
+  });
+
+  it('validates scheduler configs at parse time, before any download (unknown class, types, betas)', () => {
+    const cases: [(m: Json) => void, RegExp][] = [
+      [(m) => { m.schedulers.decoder._class_name = 'Foo'; }, /field "schedulers.decoder": Scheduler config: _class_name "Foo" is not supported/],
+      [(m) => { m.schedulers.prior.prediction_type = 'v_prediction'; }, /field "schedulers.prior": UnCLIPScheduler config: prediction_type is "v_prediction"/],
+      [(m) => { m.schedulers.prior.variance_type = 'learned_range'; }, /field "schedulers.prior": UnCLIPScheduler config: variance_type/],
+      [(m) => { m.schedulers.decoder.beta_end = 1.5; }, /field "schedulers.decoder": DDPMScheduler config: beta_end is 1.5, expected a number between 0 and 1/],
+      [(m) => { m.schedulers.decoder.steps_offset = 5000; }, /steps_offset is 5000, expected an integer ≤ 999/],
+      [(m) => { m.schedulers.decoder.clip_sample = true; m.schedulers.decoder.clip_sample_range = -1; }, /clip_sample_range is -1/],
+      [(m) => { m.scheduler_alternatives.ddim._class_name = 'Foo'; }, /field "scheduler_alternatives.ddim": Scheduler config: _class_name "Foo"/],
+      [(m) => { m.scheduler_alternatives.dpmpp_2m.solver_order = 3; }, /field "scheduler_alternatives.dpmpp_2m": DPMSolverMultistepScheduler config: solver_order is 3/],
+      [(m) => { m.scheduler_alternatives.ddim.num_train_timesteps = -4; }, /field "scheduler_alternatives.ddim": DDIMScheduler config: num_train_timesteps is -4/],
+      // No dpmpp_2m alternative: the decoder config re-classed must build too (use_karras_sigmas is DPM-only).
+      [(m) => { delete m.scheduler_alternatives.dpmpp_2m; m.schedulers.decoder.use_karras_sigmas = true; }, /field "schedulers.decoder \(as dpmpp_2m\)": DPMSolverMultistepScheduler config: use_karras_sigmas/],
+    ];
+    for (const [edit, pattern] of cases) {
+      const e = bad(edit);
+      expect(e.code).toBe(ErrorCode.BadManifest);
+      expect(e.message).toMatch(pattern);
+    }
+  });
+});

@@ -1,5 +1,7 @@
 /** The bundle manifest (SPEC §2, format version 1): types and a validating parser. */
 import { EngineError, ErrorCode } from '../errors.ts';
+import { SCHEDULER_KINDS } from '../protocol.ts';
+import { createScheduler, decoderConfigFor } from '../schedulers/index.ts';
 import type { SchedulerConfig } from '../schedulers/types.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
@@ -25,6 +27,39 @@ export const STAGE_IO = {
 
 export const TENSOR_DTYPES = ['float32', 'float16'] as const;
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];
+
+/**
+ * Bounds on every number a manifest carries (README "Manifest bounds"). Each is far outside what a real
+ * Kandinsky 2.x bundle holds (shown per line) and small enough that nothing the app derives from it
+ * (token buffers, image and latent tensors, noise tables) can exhaust memory or time.
+ */
+export const MANIFEST_BOUNDS = {
+  /** Tokens per prompt: 77 for CLIP (2.2) and XLM-R (2.1). */
+  maxLength: { min: 2, max: 512 },
+  /** CLIP embedding size D: 1280 (2.2), 768 (2.1), 32 in the tiny fixture. */
+  embeddingDim: { min: 1, max: 8192 },
+  /** CLIP image processor size and crop_size: 224. */
+  imageSize: { min: 1, max: 1024 },
+  /** CLIP normalisation of pixels in [0, 1]: mean about 0.41–0.48, std about 0.26–0.28. */
+  mean: { min: 0, max: 1 },
+  std: { min: 0.001, max: 1 },
+  /** MoVQ scale factor (a power of two): 8. */
+  scaleFactor: { min: 1, max: 64 },
+  /** MoVQ latent channels: 4. */
+  latentChannels: { min: 1, max: 64 },
+  /** One stage or external-data file: protobuf and the browser's typed arrays stop at 2 GiB (SPEC §5). */
+  fileBytes: { min: 1, max: 2 ** 31 - 1 },
+  /** External-data files of one stage: a 2.2 unet in 1 GiB chunks needs 5. */
+  externalFiles: { min: 0, max: 256 },
+  /** A fixed dimension a stage declares (1280 at most in real bundles) and the rank of its tensors (4). */
+  dim: { min: 0, max: 1 << 20 },
+  rank: { min: 0, max: 8 },
+  /** Entries of scheduler_alternatives: 2 (ddim, dpmpp_2m). */
+  schedulerAlternatives: { min: 0, max: 16 },
+  /** Characters of name, family and description (shown in the UI). */
+  nameLength: { min: 1, max: 200 },
+  descriptionLength: { min: 0, max: 4000 },
+} as const satisfies Record<string, { readonly min: number; readonly max: number }>;
 
 /** A symbolic or fixed dimension, as written in the manifest ("batch", 77). */
 export type Dim = string | number;
@@ -150,7 +185,28 @@ class Checker {
   scheduler(v: unknown, field: string): SchedulerConfig {
     const o = this.object(v, field);
     if (o._class_name !== undefined && typeof o._class_name !== 'string') this.fail(`${field}._class_name`, 'a string', o._class_name);
+    this.buildsScheduler(o as SchedulerConfig, field);
     return o as SchedulerConfig;
+  }
+
+  /** The scheduler modules' own config readers decide (one home for the rule): class, types, bounds. */
+  buildsScheduler(config: SchedulerConfig, field: string): void {
+    try {
+      createScheduler(config);
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e;
+      throw new EngineError(ErrorCode.BadManifest, `${this.source}: field "${field}": ${e.message}`, {
+        file: this.source,
+        expected: `${field}.${e.details.expected ?? 'a supported scheduler config'}`,
+        ...(e.details.actual === undefined ? {} : { actual: `${field}.${e.details.actual}` }),
+      });
+    }
+  }
+
+  /** An integer or number inside MANIFEST_BOUNDS[key]. */
+  bounded(v: number, field: string, key: keyof typeof MANIFEST_BOUNDS, what = 'an integer'): void {
+    const { min, max } = MANIFEST_BOUNDS[key];
+    if (!(v >= min && v <= max)) this.fail(field, `${what} from ${min} to ${max}`, v, 'Real bundles are well inside this range (README "Manifest bounds"); re-export the bundle.');
   }
 }
 
@@ -243,7 +299,7 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     for (const [k, v] of Object.entries(alt)) alternatives[k] = c.scheduler(v, `scheduler_alternatives.${k}`);
   }
 
-  return {
+  const parsed: BundleManifest = {
     format: BUNDLE_FORMAT,
     version: 1,
     name: c.string(m.name, 'name'),
@@ -268,6 +324,109 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     schedulers: { prior: c.scheduler(sch.prior, 'schedulers.prior'), decoder: c.scheduler(sch.decoder, 'schedulers.decoder') },
     ...(alternatives !== undefined ? { scheduler_alternatives: alternatives } : {}),
   };
+  checkBounds(c, parsed);
+  checkDeclaredDims(c, parsed);
+  checkDecoderKinds(c, parsed);
+  return parsed;
+}
+
+/** Every number of a type-checked manifest against MANIFEST_BOUNDS. */
+function checkBounds(c: Checker, m: BundleManifest): void {
+  c.bounded(m.name.length, 'name (length)', 'nameLength');
+  c.bounded(m.family.length, 'family (length)', 'nameLength');
+  c.bounded(m.description.length, 'description (length)', 'descriptionLength');
+  c.bounded(m.embedding_dim, 'embedding_dim', 'embeddingDim');
+  c.bounded(m.text.max_length, 'text.max_length', 'maxLength');
+  const ip = m.image_processor;
+  c.bounded(ip.size, 'image_processor.size', 'imageSize');
+  c.bounded(ip.crop_size, 'image_processor.crop_size', 'imageSize');
+  if (ip.crop_size > ip.size) c.fail('image_processor.crop_size', `at most image_processor.size (${ip.size}): CLIP crops the resized image`, ip.crop_size);
+  ip.mean.forEach((x, i) => c.bounded(x, `image_processor.mean[${i}]`, 'mean', 'a number'));
+  ip.std.forEach((x, i) => c.bounded(x, `image_processor.std[${i}]`, 'std', 'a number'));
+  c.bounded(m.movq.scale_factor, 'movq.scale_factor', 'scaleFactor');
+  if ((m.movq.scale_factor & (m.movq.scale_factor - 1)) !== 0) c.fail('movq.scale_factor', 'a power of two (MoVQ halves the size per level)', m.movq.scale_factor);
+  c.bounded(m.movq.latent_channels, 'movq.latent_channels', 'latentChannels');
+  for (const name of STAGE_NAMES) {
+    const s = m.stages[name];
+    if (!s) continue;
+    const f = `stages.${name}`;
+    c.bounded(s.bytes, `${f}.bytes`, 'fileBytes');
+    const external = s.external_data ?? [];
+    c.bounded(external.length, `${f}.external_data (count)`, 'externalFiles');
+    external.forEach((e, i) => c.bounded(e.bytes, `${f}.external_data[${i}].bytes`, 'fileBytes'));
+    for (const [kind, table] of [['inputs', s.inputs], ['outputs', s.outputs]] as const) {
+      for (const [io, dims] of Object.entries(table)) {
+        c.bounded(dims.length, `${f}.${kind}.${io} (rank)`, 'rank');
+        dims.forEach((d, i) => { if (typeof d === 'number') c.bounded(d, `${f}.${kind}.${io}[${i}]`, 'dim'); });
+      }
+    }
+  }
+  c.bounded(Object.keys(m.scheduler_alternatives ?? {}).length, 'scheduler_alternatives (count)', 'schedulerAlternatives');
+}
+
+/** A dim the manifest's own numbers fix: `stages[stage][kind][io][axis]` must be `want` (from `from`). */
+export interface DimRule {
+  readonly stage: StageName;
+  readonly kind: 'inputs' | 'outputs';
+  readonly io: string;
+  readonly axis: number;
+  readonly want: number;
+  readonly from: string;
+}
+
+/**
+ * The dims SPEC §2's table ties to the manifest's numbers: the sequence length is text.max_length,
+ * embeddings are embedding_dim wide, latents have latent_channels, the image encoder takes crop_size
+ * pixels. Checked against the manifest's declared dims here and against the graph's when its session
+ * is created (runtime/ort.ts).
+ */
+export function dimRules(m: BundleManifest): DimRule[] {
+  const L = m.text.max_length;
+  const D = m.embedding_dim;
+  const C = m.movq.latent_channels;
+  const S = m.image_processor.crop_size;
+  const rule = (stage: StageName, kind: DimRule['kind'], io: string, axis: number, want: number, from: string): DimRule =>
+    ({ stage, kind, io, axis, want, from });
+  return [
+    rule('text_encoder', 'inputs', 'input_ids', 1, L, 'text.max_length'),
+    rule('text_encoder', 'outputs', 'text_embeds', 1, D, 'embedding_dim'),
+    rule('text_encoder', 'outputs', 'last_hidden_state', 1, L, 'text.max_length'),
+    rule('image_encoder', 'inputs', 'pixel_values', 2, S, 'image_processor.crop_size'),
+    rule('image_encoder', 'inputs', 'pixel_values', 3, S, 'image_processor.crop_size'),
+    rule('image_encoder', 'outputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'hidden_states', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'proj_embedding', 1, D, 'embedding_dim'),
+    rule('prior', 'inputs', 'encoder_hidden_states', 1, L, 'text.max_length'),
+    rule('prior', 'inputs', 'attention_mask', 1, L, 'text.max_length'),
+    rule('prior', 'outputs', 'predicted_image_embedding', 1, D, 'embedding_dim'),
+    rule('unet', 'inputs', 'sample', 1, C, 'movq.latent_channels'),
+    rule('unet', 'inputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('unet_inpaint', 'inputs', 'sample', 1, 2 * C + 1, '2 × movq.latent_channels + 1 (latents, masked-image latents, mask)'),
+    rule('unet_inpaint', 'inputs', 'image_embeds', 1, D, 'embedding_dim'),
+    rule('movq_encoder', 'outputs', 'latents', 1, C, 'movq.latent_channels'),
+    rule('movq_decoder', 'inputs', 'latents', 1, C, 'movq.latent_channels'),
+  ];
+}
+
+/** Fixed dims the stages declare must agree with dimRules; symbolic dims ("batch", "height") are not checked. */
+function checkDeclaredDims(c: Checker, m: BundleManifest): void {
+  for (const r of dimRules(m)) {
+    const d = m.stages[r.stage]?.[r.kind][r.io]?.[r.axis];
+    if (typeof d === 'number' && d !== r.want) {
+      c.fail(`stages.${r.stage}.${r.kind}.${r.io}[${r.axis}]`, `${r.want} (${r.from})`, d, 'The stage and the manifest disagree; re-export the bundle.');
+    }
+  }
+}
+
+/** Every decoder scheduler kind the app offers must build from this manifest (derived configs included). */
+function checkDecoderKinds(c: Checker, m: BundleManifest): void {
+  for (const kind of SCHEDULER_KINDS) {
+    const config = decoderConfigFor(m.schedulers.decoder, m.scheduler_alternatives, kind);
+    // The decoder config and the alternatives were checked as they were parsed.
+    if (config !== m.schedulers.decoder && config !== m.scheduler_alternatives?.[kind]) {
+      c.buildsScheduler(config, `schedulers.decoder (as ${kind})`);
+    }
+  }
 }
 
 /** Parses manifest.json text; a syntax error becomes BAD_MANIFEST naming the source. */

@@ -159,6 +159,27 @@ describe('createRuntime on the wasm EP', () => {
     expect(e.message).toContain('movq_decoder graph "prior.onnx"');
   });
 
+  it("checks the graph's declared dims at session creation: text.max_length against input_ids", async () => {
+    const bundle = await bundleWith((m) => {
+      // A manifest that is consistent in itself (sequence dims left symbolic) but not with its graphs.
+      m.text.max_length = 64;
+      m.stages.text_encoder.inputs.input_ids = ['batch', 'sequence'];
+      m.stages.text_encoder.outputs.last_hidden_state = ['batch', 'sequence', 32];
+      m.stages.prior.inputs.encoder_hidden_states = ['batch', 'sequence', 32];
+      m.stages.prior.inputs.attention_mask = ['batch', 'sequence'];
+    });
+    const rt = await runtimeFor(bundle);
+    const e = await rejection(rt.run('text_encoder', { input_ids: i64(new BigInt64Array(64), [1, 64]) }));
+    expect(e.code).toBe(ErrorCode.StageMismatch);
+    expect(e.details).toEqual({ file: 'text_encoder.onnx', expected: 'input_ids[1] = 64 (text.max_length)', actual: 'input_ids[1] = 77' });
+
+    // A fixed dim the manifest declares that the graph contradicts (the manifest alone cannot tell).
+    const wide = await bundleWith((m) => { m.stages.unet.outputs.out_sample = ['batch', 6, 'height', 'width']; });
+    const e2 = await rejection((await runtimeFor(wide)).run('unet', {}));
+    expect(e2.code).toBe(ErrorCode.StageMismatch);
+    expect(e2.details).toEqual({ file: 'unet.onnx', expected: 'out_sample[1] = 6 (stages.unet.outputs.out_sample[1])', actual: 'out_sample[1] = 8' });
+  });
+
   it('raises STAGE_MISSING for a stage the bundle lacks', async () => {
     const rt = await runtimeFor(await bundleWith((m) => { delete m.stages.unet_inpaint; }));
     expect(rt.has('unet_inpaint')).toBe(false);

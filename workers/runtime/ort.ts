@@ -7,7 +7,7 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
-import { stageDtype, type StageEntry } from './manifest.ts';
+import { dimRules, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
@@ -182,6 +182,37 @@ const describeFeed = (name: string, t: HostTensor): string => `${name} ${t.type}
 const describeGraph = (entry: StageEntry): string =>
   Object.entries(entry.inputs).map(([n, d]) => `${n}[${d.join(',')}]`).join(', ');
 
+/**
+ * The graph's declared fixed dims against the manifest: each numeric dim the manifest gives for the
+ * stage, and each dim dimRules ties to a manifest number (text.max_length against input_ids' sequence
+ * length, embedding_dim against the embeddings, ...). STAGE_MISMATCH names the field, expected and actual.
+ */
+function declaredDimMismatch(stage: StageName, entry: StageEntry, manifest: BundleManifest, session: Session): EngineError | null {
+  const graph = new Map<string, readonly (number | string)[]>();
+  for (const meta of [...session.inputMetadata, ...session.outputMetadata]) if (meta.isTensor) graph.set(meta.name, meta.shape);
+  const wanted: { kind: 'inputs' | 'outputs'; io: string; axis: number; want: number; from: string }[] = [];
+  for (const kind of ['inputs', 'outputs'] as const) {
+    for (const [io, dims] of Object.entries(entry[kind])) {
+      dims.forEach((d, axis) => { if (typeof d === 'number') wanted.push({ kind, io, axis, want: d, from: `stages.${stage}.${kind}.${io}[${axis}]` }); });
+    }
+  }
+  for (const r of dimRules(manifest)) if (r.stage === stage) wanted.push(r);
+  for (const w of wanted) {
+    const shape = graph.get(w.io);
+    // ORT reports [] for an undeclared shape, and names for symbolic dims; only fixed dims can disagree.
+    const actual = shape && shape.length > w.axis ? shape[w.axis] : undefined;
+    if (typeof actual === 'number' && actual >= 0 && actual !== w.want) {
+      return new EngineError(
+        ErrorCode.StageMismatch,
+        `The ${stage} graph "${entry.file}" declares ${w.io}[${w.axis}] = ${actual}, but the manifest's ${w.from} is ${w.want}. `
+        + 'The bundle\'s files do not match its manifest; re-export the bundle.',
+        { file: entry.file, expected: `${w.io}[${w.axis}] = ${w.want} (${w.from})`, actual: `${w.io}[${w.axis}] = ${actual}` },
+      );
+    }
+  }
+  return null;
+}
+
 interface StageSession {
   readonly session: Session;
   readonly ep: ExecutionProvider;
@@ -317,6 +348,11 @@ class Runtime implements OrtRuntime {
         `The ${stage} graph "${entry.file}" has ${actual}, but the manifest says ${expected}. The bundle's files do not match its manifest; re-export the bundle.`,
         { file: entry.file, expected, actual },
       );
+    }
+    const mismatch = declaredDimMismatch(stage, entry, this.bundle.manifest, session);
+    if (mismatch) {
+      await session.release().catch(() => undefined);
+      throw mismatch;
     }
     const inputTypes = new Map<string, string>();
     for (const meta of session.inputMetadata) if (meta.isTensor) inputTypes.set(meta.name, meta.type);

@@ -39,6 +39,12 @@ export const PredictionType = {
 } as const;
 export type PredictionType = (typeof PredictionType)[keyof typeof PredictionType];
 
+/** Bounds on scheduler config numbers, checked when a manifest is parsed (README "Manifest bounds").
+ *  Every Kandinsky 2.x scheduler trains on 1000 timesteps; the noise tables are that long. */
+export const SCHEDULER_BOUNDS = {
+  maxTrainTimesteps: 10_000,
+} as const;
+
 /** Round to float32: mirrors one float32 operation of the reference. */
 export const f32 = Math.fround;
 
@@ -87,13 +93,38 @@ export class ConfigReader {
     return x;
   }
 
-  /** An integer ≥ min. */
-  integer(key: string, fallback: number, min: number): number {
+  /** An integer in min..max. */
+  integer(key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
     const x = this.number(key, fallback);
     if (!Number.isInteger(x) || x < min) {
       throw configError(this.className, key, `an integer ≥ ${min}`, x, 'Fix the scheduler config in the manifest.');
     }
+    if (x > max) throw configError(this.className, key, `an integer ≤ ${max}`, x, 'Fix the scheduler config in the manifest.');
     return x;
+  }
+
+  /** A finite number inside (lo, hi), both ends open. */
+  between(key: string, fallback: number, lo: number, hi: number): number {
+    const x = this.number(key, fallback);
+    if (!(x > lo && x < hi)) {
+      throw configError(this.className, key, `a number between ${lo} and ${hi} (exclusive)`, x, 'Fix the scheduler config in the manifest.');
+    }
+    return x;
+  }
+
+  /** num_train_timesteps, bounded by SCHEDULER_BOUNDS (every table is built at this length). */
+  trainTimesteps(): number {
+    return this.integer('num_train_timesteps', 1000, 1, SCHEDULER_BOUNDS.maxTrainTimesteps);
+  }
+
+  /** steps_offset: a shift inside the training range (diffusers' "leading" spacing adds it to every timestep). */
+  stepsOffset(numTrainTimesteps: number): number {
+    return this.integer('steps_offset', 0, 0, numTrainTimesteps - 1);
+  }
+
+  /** clip_sample_range when clip_sample is on (else Infinity): a positive finite bound on x̂_0. */
+  clipRange(): number {
+    return this.boolean('clip_sample', true) ? this.between('clip_sample_range', 1, 0, Infinity) : Infinity;
   }
 
   /** A boolean. */
@@ -196,8 +227,9 @@ export function betasFromConfig(
   const trained = reader.trainedBetas(numTrainTimesteps);
   if (trained) return trained;
   const schedule = reader.choice('beta_schedule', defaults.schedule, allowed);
-  const betaStart = reader.number('beta_start', defaults.betaStart);
-  const betaEnd = reader.number('beta_end', defaults.betaEnd);
+  // Betas are probabilities of a step's noise: outside (0, 1) the tables hold 1/0 or NaN (DDPM eq. 2).
+  const betaStart = reader.between('beta_start', defaults.betaStart, 0, 1);
+  const betaEnd = reader.between('beta_end', defaults.betaEnd, 0, 1);
   switch (schedule) {
     case BetaSchedule.Linear:
       return linspaceF32(betaStart, betaEnd, numTrainTimesteps);
@@ -270,13 +302,19 @@ export function trailingTimesteps(last: number, ratio: number): number[] {
   return Array.from({ length: count }, (_, i) => roundHalfEven(last + i * delta) - 1);
 }
 
-/** Check a step count: an integer in 1..max, else RangeError saying what is allowed. */
+/** A step count this schedule cannot honour: the caller's request is at fault (the engine reports BAD_REQUEST);
+ *  any other RangeError from a scheduler is a bug. */
+export class StepCountError extends RangeError {
+  override readonly name = 'StepCountError';
+}
+
+/** Check a step count: an integer in 1..max, else StepCountError saying what is allowed. */
 export function validateSteps(n: number, max: number, who = 'scheduler'): void {
   if (typeof n !== 'number' || !Number.isInteger(n)) {
-    throw new RangeError(`${who}: number of inference steps must be an integer from 1 to ${max}, got ${String(n)}.`);
+    throw new StepCountError(`${who}: number of inference steps must be an integer from 1 to ${max}, got ${String(n)}.`);
   }
   if (n < 1 || n > max) {
-    throw new RangeError(
+    throw new StepCountError(
       `${who}: number of inference steps must be from 1 to ${max} (the model's training timesteps), got ${n}.`,
     );
   }
@@ -289,7 +327,7 @@ export function checkSchedule(timesteps: readonly number[], numTrain: number, wh
     const t = timesteps[i]!;
     const prev = timesteps[i - 1];
     if (!Number.isInteger(t) || t < 0 || t >= numTrain || (prev !== undefined && t >= prev)) {
-      throw new RangeError(
+      throw new StepCountError(
         `${who}: ${n} inference steps give the timesteps [${timesteps.slice(0, 8).join(', ')}${timesteps.length > 8 ? ', ...' : ''}], `
         + `which are not distinct timesteps in 0..${numTrain - 1}; use fewer steps.`,
       );

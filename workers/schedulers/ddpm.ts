@@ -32,14 +32,14 @@ export class DDPMScheduler implements Scheduler {
 
   constructor(config: SchedulerConfig) {
     const r = new ConfigReader(NAME, config);
-    this.numTrainTimesteps = r.integer('num_train_timesteps', 1000, 1);
+    this.numTrainTimesteps = r.trainTimesteps();
     this.tables = noiseTables(betasFromConfig(r, this.numTrainTimesteps,
       { betaStart: 0.0001, betaEnd: 0.02, schedule: BetaSchedule.Linear }));
     this.varianceType = r.choice('variance_type', 'fixed_small', DDPM_VARIANCE_TYPES);
     this.prediction = r.choice('prediction_type', PredictionType.Epsilon, Object.values(PredictionType));
-    this.clipRange = r.boolean('clip_sample', true) ? r.number('clip_sample_range', 1) : Infinity;
+    this.clipRange = r.clipRange();
     this.spacing = r.choice('timestep_spacing', TimestepSpacing.Leading, Object.values(TimestepSpacing));
-    this.stepsOffset = r.integer('steps_offset', 0, 0);
+    this.stepsOffset = r.stepsOffset(this.numTrainTimesteps);
     r.requireDefault('thresholding', false);
     r.requireDefault('rescale_betas_zero_snr', false);
   }

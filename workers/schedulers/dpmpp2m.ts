@@ -61,7 +61,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
 
   constructor(config: SchedulerConfig) {
     const r = new ConfigReader(NAME, config);
-    this.numTrainTimesteps = r.integer('num_train_timesteps', 1000, 1);
+    this.numTrainTimesteps = r.trainTimesteps();
     this.tables = noiseTables(betasFromConfig(r, this.numTrainTimesteps,
       { betaStart: 0.0001, betaEnd: 0.02, schedule: BetaSchedule.Linear }));
     r.choice('algorithm_type', 'dpmsolver++', DPM_ALGORITHM_TYPES);
@@ -73,7 +73,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.finalSigmasType = r.choice('final_sigmas_type', 'zero', DPM_FINAL_SIGMAS_TYPES);
     this.lambdaMinClipped = r.number('lambda_min_clipped', -Infinity, true);
     this.spacing = r.choice('timestep_spacing', TimestepSpacing.Linspace, Object.values(TimestepSpacing));
-    this.stepsOffset = r.integer('steps_offset', 0, 0);
+    this.stepsOffset = r.stepsOffset(this.numTrainTimesteps);
     for (const flag of UNSUPPORTED_FLAGS) r.requireDefault(flag, false);
     // diffusers reads variance_type only to slice 3 "mean" channels off the output (DeepFloyd IF);
     // other values (e.g. 'fixed_small' carried over from a DDPM config) are ignored there, and here.

@@ -1,5 +1,6 @@
 /** The schedulers a bundle may name, built from their diffusers configs. */
 import { EngineError, ErrorCode } from '../errors.ts';
+import type { SchedulerKind } from '../protocol.ts';
 import { DDIMScheduler } from './ddim.ts';
 import { DDPMScheduler } from './ddpm.ts';
 import { DPMSolverMultistepScheduler } from './dpmpp2m.ts';
@@ -10,7 +11,7 @@ export { DDIMScheduler } from './ddim.ts';
 export { DDPMScheduler } from './ddpm.ts';
 export { DPMSolverMultistepScheduler } from './dpmpp2m.ts';
 export { UnCLIPScheduler } from './unclip.ts';
-export { validateSteps } from './common.ts';
+export { StepCountError, validateSteps } from './common.ts';
 export type { NoiseFn, Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 /** diffusers `_class_name`s we implement. */
@@ -47,6 +48,26 @@ export function createScheduler(config: SchedulerConfig): Scheduler {
     default: {
       const never: never = name;
       throw new Error(`unreachable scheduler class ${String(never)}`);
+    }
+  }
+}
+
+/** The diffusers config for a decoder scheduler kind: the manifest's alternative for it, else its decoder
+ *  config re-classed (one rule for the engine and for the manifest check, so both build the same scheduler). */
+export function decoderConfigFor(
+  decoder: SchedulerConfig, alternatives: Readonly<Record<string, SchedulerConfig>> | undefined, kind: SchedulerKind,
+): SchedulerConfig {
+  const alt = (alternatives ?? {}) as Readonly<Record<string, SchedulerConfig | undefined>>;
+  switch (kind) {
+    case 'ddpm':
+      return decoder._class_name === 'DDPMScheduler' ? decoder : { ...decoder, _class_name: 'DDPMScheduler', ...(alt.ddpm ?? {}) };
+    case 'ddim':
+      return alt.ddim ?? { ...decoder, _class_name: 'DDIMScheduler', set_alpha_to_one: false };
+    case 'dpmpp_2m':
+      return alt.dpmpp_2m ?? { ...decoder, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++', solver_order: 2 };
+    default: {
+      const never: never = kind;
+      throw new Error(`unreachable scheduler kind ${String(never)}`);
     }
   }
 }

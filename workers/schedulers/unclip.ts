@@ -29,10 +29,10 @@ export class UnCLIPScheduler implements Scheduler {
 
   constructor(config: SchedulerConfig) {
     const r = new ConfigReader(NAME, config);
-    this.numTrainTimesteps = r.integer('num_train_timesteps', 1000, 1);
+    this.numTrainTimesteps = r.trainTimesteps();
     r.choice('variance_type', 'fixed_small_log', UNCLIP_VARIANCE_TYPES);
     this.prediction = r.choice('prediction_type', PredictionType.Epsilon, UNCLIP_PREDICTION_TYPES);
-    this.clipRange = r.boolean('clip_sample', true) ? r.number('clip_sample_range', 1) : Infinity;
+    this.clipRange = r.clipRange();
     // diffusers' UnCLIP accepts only the cosine schedule (no beta_start/beta_end/trained_betas).
     r.choice('beta_schedule', BetaSchedule.SquaredCosCapV2, [BetaSchedule.SquaredCosCapV2]);
     this.tables = noiseTables(cosineBetas(this.numTrainTimesteps));

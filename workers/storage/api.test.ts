@@ -310,6 +310,74 @@ describe('ModelStore: local folder, delete, reconcile, active', () => {
   });
 });
 
+describe('a damaged state.json is quarantined (issue 13)', () => {
+  /** Damages one stored bundle's records in ways seen in the wild (a torn write, a foreign tool, an old build). */
+  const damages: [string, (files: MemoryFileStore, id: string) => Promise<void>, RegExp][] = [
+    ['not JSON', async (f, id) => {
+      await f.writeText(`bundles/${id}/state.json`, '{"version":1,"id":');
+      await f.writeText(`bundles/${id}/state.json.tmp`, '');
+    }, /state\.json is not JSON/],
+    ['a null file entry', async (f, id) => {
+      const rec = JSON.parse((await f.readText(`bundles/${id}/state.json`))!);
+      rec.files[0] = null;
+      for (const n of ['state.json', 'state.json.tmp']) await f.writeText(`bundles/${id}/${n}`, JSON.stringify(rec));
+    }, /"files\[0\]" is not an object/],
+    ['a null source', async (f, id) => {
+      const rec = JSON.parse((await f.readText(`bundles/${id}/state.json`))!);
+      rec.source = null;
+      for (const n of ['state.json', 'state.json.tmp']) await f.writeText(`bundles/${id}/${n}`, JSON.stringify(rec));
+    }, /"source" is not an object/],
+    ['no record at all', async (f, id) => {
+      await f.remove(`bundles/${id}/state.json`);
+      await f.remove(`bundles/${id}/state.json.tmp`);
+    }, /state\.json is missing/],
+  ];
+
+  test('each listed as damaged with the reason; the others list, open, add and delete; each deletes', async () => {
+    const { store, files } = makeStore();
+    const good = ok(await store.add({ kind: 'url', url: urlOf('dmg-good') }));
+    const broken: string[] = [];
+    for (let i = 0; i < damages.length; i++) broken.push(ok(await store.add({ kind: 'url', url: urlOf(`dmg-${i}`) })).id);
+    ok(await store.setActive(broken[0]!));
+    for (const [i, [, damage]] of damages.entries()) await damage(files, broken[i]!);
+
+    const listed = ok(await store.list());
+    expect(listed.map((b) => b.id).sort()).toEqual([good.id, ...broken].sort());
+    for (const [i, [what, , reason]] of damages.entries()) {
+      const q = listed.find((b) => b.id === broken[i])!;
+      expect(q, what).toMatchObject({ status: 'damaged', offline: false, stages: [] });
+      expect(q.damage, what).toMatch(reason);
+      expect(q.storedBytes, what).toBeGreaterThanOrEqual(totalStageBytes);
+      // It cannot be opened or stay active.
+      expect(err(await store.open(q.id)).code, what).toBe('INTEGRITY_MISMATCH');
+    }
+    expect(listed.find((b) => b.id === good.id)).toMatchObject({ status: 'ready', damage: null });
+    expect(ok(await store.active())).toBeNull();
+    ok(await store.open(good.id));
+    const another = ok(await store.add({ kind: 'url', url: urlOf('dmg-another') }));
+    expect(another.status).toBe('ready');
+    expect(ok(await store.usage()).bundleBytes).toBeGreaterThanOrEqual((damages.length + 2) * totalStageBytes);
+
+    for (const id of broken) {
+      const q = listed.find((b) => b.id === id)!;
+      expect(ok(await store.remove(id)).freedBytes).toBe(q.storedBytes);
+      expect(await files.list(`bundles/${id}`)).toEqual([]);
+    }
+    expect(ok(await store.list()).map((b) => b.id).sort()).toEqual([good.id, another.id].sort());
+  });
+
+  test('a damaged built-in copy is replaced by adding the built-in bundle again (Re-download)', async () => {
+    const { store, files } = makeStore({ builtinUrl: urlOf('dmg-builtin') });
+    const b = ok(await store.add({ kind: 'builtin' }));
+    await files.writeText(`bundles/${b.id}/state.json`, '[]');
+    await files.writeText(`bundles/${b.id}/state.json.tmp`, '[]');
+    const q = ok(await store.list())[0]!;
+    expect(q).toMatchObject({ id: 'builtin', status: 'damaged', source: { kind: 'builtin' } });
+    ok(await store.remove(q.id));
+    expect(ok(await store.add({ kind: 'builtin' }))).toMatchObject({ id: 'builtin', status: 'ready' });
+  });
+});
+
 async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {

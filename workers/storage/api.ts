@@ -17,8 +17,8 @@ import { checkSpace, type SpaceEstimate } from './quota.ts';
 import { RateMeter, etaSeconds } from './rate.ts';
 import { resolveSource, type ResolvedSource } from './sources.ts';
 import {
-  markReady, newRecord, parseRecord, pendingFiles, reconcile, summarise, withAbsent, withError, withValidator, withVerified,
-  type BundleRecord,
+  markReady, newRecord, parseRecord, pendingFiles, reconcile, salvage, summarise, summariseDamaged, withAbsent, withError,
+  withValidator, withVerified, type BundleRecord,
 } from './state.ts';
 import { transferFile } from './transfer.ts';
 import { detectGpu } from './variants.ts';
@@ -62,6 +62,13 @@ function slug(name: string): string {
 }
 
 const bundleDir = (id: string) => `bundles/${id}`;
+
+/** A bundle folder's record: intact, damaged (quarantined: listed with the reason, only delete and a new add
+ *  touch it) or absent. One bad folder never stops the others from being listed, added or deleted. */
+type StoredRecord =
+  | { readonly kind: 'ok'; readonly rec: BundleRecord }
+  | { readonly kind: 'damaged'; readonly reason: string; readonly text: string | null }
+  | { readonly kind: 'none' };
 const filePath = (id: string, path: string) => `bundles/${id}/files/${path}`;
 
 /** Tracks per-file and overall progress and sends throttled events. */
@@ -180,9 +187,14 @@ export class ModelStore implements ModelStoreApi {
       const store = await this.storeP;
       const out: StoredBundle[] = [];
       for (const id of await store.list('bundles')) {
-        const rec = await this.readRecord(id);
-        if (!rec) continue;
-        const { rec: checked, sizes } = await this.checked(rec);
+        const stored = await this.readStored(id);
+        if (stored.kind === 'none') continue;
+        if (stored.kind === 'damaged') {
+          const bytes = await this.dirBytes(bundleDir(id));
+          out.push(summariseDamaged(id, stored.reason, salvage(stored.text ?? '', id), store.kind, bytes, this.now()));
+          continue;
+        }
+        const { rec: checked, sizes } = await this.checked(stored.rec);
         out.push(summarise(checked, store.kind, sizes));
       }
       return out.sort((a, b) => b.addedAt - a.addedAt);
@@ -277,14 +289,11 @@ export class ModelStore implements ModelStoreApi {
   remove(bundleId: string): Promise<Result<RemoveResult>> {
     return settle(async () => {
       const store = await this.storeP;
-      const rec = await this.readRecord(bundleId);
-      if (!rec && (await store.list(bundleDir(bundleId))).length === 0) {
-        throw new EngineError(ErrorCode.BadRequest, `No stored model "${bundleId}".`);
-      }
+      const stored = await this.readStored(bundleId);
+      if (stored.kind === 'none') throw new EngineError(ErrorCode.BadRequest, `No stored model "${bundleId}".`);
       this.running.get(bundleId)?.abort();
       return withLock(this.locks, LOCK_PREFIX + bundleId, () => undefined, async () => {
-        const sizes = rec ? await this.sizes(rec) : new Map<string, number | null>();
-        const freedBytes = [...sizes.values()].reduce<number>((s, n) => s + (n ?? 0), 0);
+        const freedBytes = await this.storedBytes(bundleId, stored);
         await store.remove(bundleDir(bundleId));
         const active = await store.readText('active.json');
         if (active && active.includes(JSON.stringify(bundleId))) await store.remove('active.json');
@@ -308,10 +317,7 @@ export class ModelStore implements ModelStoreApi {
     const store = await this.storeP;
     const estimate = await this.estimate();
     let bundleBytes = 0;
-    for (const id of await store.list('bundles')) {
-      const rec = await this.readRecord(id);
-      if (rec) for (const n of (await this.sizes(rec)).values()) bundleBytes += n ?? 0;
-    }
+    for (const id of await store.list('bundles')) bundleBytes += await this.storedBytes(id, await this.readStored(id));
     const persisted = await (this.options.persisted ?? (async () => {
       try { return (await navigator.storage?.persisted?.()) ?? false; } catch { return false; }
     }))();
@@ -328,13 +334,58 @@ export class ModelStore implements ModelStoreApi {
   }
 
   private async readRecord(id: string): Promise<BundleRecord | null> {
+    const stored = await this.readStored(id);
+    return stored.kind === 'ok' ? stored.rec : null;
+  }
+
+  /** state.json, else its spare copy; a folder whose records are both unreadable or invalid is damaged. */
+  private async readStored(id: string): Promise<StoredRecord> {
     const store = await this.storeP;
+    let damaged: { reason: string; text: string | null } | null = null;
     for (const name of ['state.json', 'state.json.tmp']) {
-      const text = await store.readText(`${bundleDir(id)}/${name}`);
-      const rec = text === null ? null : parseRecord(text);
-      if (rec && rec.id === id) return rec;
+      let text: string | null;
+      try {
+        text = await store.readText(`${bundleDir(id)}/${name}`);
+      } catch (e) {
+        damaged ??= { reason: `${name} cannot be read (${e instanceof Error ? e.message : String(e)})`, text: null };
+        continue;
+      }
+      if (text === null) continue;
+      const read = parseRecord(text);
+      if (read.ok && read.record.id === id) return { kind: 'ok', rec: read.record };
+      damaged ??= { reason: read.ok ? `state.json belongs to another model ("${read.record.id.slice(0, 60)}")` : read.reason, text };
     }
-    return null;
+    if (damaged) return { kind: 'damaged', ...damaged };
+    // Files without any record: bytes nobody can verify, still worth listing so they can be deleted.
+    return (await store.list(bundleDir(id))).length > 0 ? { kind: 'damaged', reason: 'state.json is missing', text: null } : { kind: 'none' };
+  }
+
+  /** Bytes a bundle folder holds: its record's files, or everything under it when the record is damaged. */
+  private async storedBytes(id: string, stored: StoredRecord): Promise<number> {
+    switch (stored.kind) {
+      case 'none':
+        return 0;
+      case 'ok':
+        return [...(await this.sizes(stored.rec)).values()].reduce<number>((s, n) => s + (n ?? 0), 0);
+      case 'damaged':
+        return this.dirBytes(bundleDir(id));
+      default: {
+        const never: never = stored;
+        throw new Error(`unreachable record ${String(never)}`);
+      }
+    }
+  }
+
+  /** Total size of the files under a folder (a path with no size is a folder: its files are counted). */
+  private async dirBytes(dir: string): Promise<number> {
+    const store = await this.storeP;
+    let total = 0;
+    for (const name of await store.list(dir)) {
+      const path = `${dir}/${name}`;
+      const size = await store.size(path);
+      total += size ?? (await this.dirBytes(path));
+    }
+    return total;
   }
 
   private async saveRecord(rec: BundleRecord): Promise<void> {
@@ -361,8 +412,12 @@ export class ModelStore implements ModelStoreApi {
   }
 
   private async openRecord(id: string): Promise<BundleRecord> {
-    const rec = await this.readRecord(id);
-    if (!rec) throw new EngineError(ErrorCode.NoModel, `No stored model "${id}": add it in the model manager first.`);
+    const stored = await this.readStored(id);
+    if (stored.kind === 'damaged') {
+      throw new EngineError(ErrorCode.Integrity, `The stored model "${id}" is damaged (${stored.reason}): delete it or download it again in the model manager.`, { file: 'state.json' });
+    }
+    if (stored.kind === 'none') throw new EngineError(ErrorCode.NoModel, `No stored model "${id}": add it in the model manager first.`);
+    const rec = stored.rec;
     const { rec: checked } = await this.checked(rec);
     if (checked.status !== 'ready') {
       throw new EngineError(ErrorCode.NoModel, `${rec.name} is not completely downloaded and verified yet: press Download to finish it.`);

@@ -95,6 +95,8 @@ export interface AddProgress {
 /** Stored state of a bundle: only `ready` bundles can be opened. */
 export const BUNDLE_STATUSES = ['incomplete', 'ready'] as const;
 export type BundleStatus = (typeof BUNDLE_STATUSES)[number];
+/** How a bundle is listed: its stored status, or 'damaged' when its state.json fails validation (quarantined). */
+export type ListedStatus = BundleStatus | 'damaged';
 
 /** Which generation modes a bundle supports; `imageFusion` needs `image_encoder` on top of `fusion`. */
 export type BundleModes = Readonly<Record<Mode, boolean>> & { readonly imageFusion: boolean };
@@ -107,7 +109,7 @@ export interface StoredBundle {
   readonly family: string;
   readonly source: { readonly kind: SourceKind; readonly label: string };
   readonly variant: VariantChoice | null;
-  readonly status: BundleStatus;
+  readonly status: ListedStatus;
   /** True when ready and kept in persistent storage (usable with the network off). */
   readonly offline: boolean;
   readonly backend: StorageBackend;
@@ -123,6 +125,8 @@ export interface StoredBundle {
   readonly updatedAt: number;
   /** Why the last add failed, if it did. */
   readonly lastError: EngineErrorData | null;
+  /** Why state.json was refused (status 'damaged': only Delete and Re-download work); null when intact. */
+  readonly damage: string | null;
 }
 
 /** Storage figures for the "space used" line. */

@@ -92,10 +92,10 @@ describe('bundle state transitions', () => {
     expect(summarise(ready, 'memory', new Map()).offline).toBe(false);
   });
 
-  test('state.json round-trips; garbage parses as null', () => {
+  test('state.json round-trips; anything else is refused with the reason', () => {
     const r = record();
-    expect(parseRecord(JSON.stringify(r))).toEqual(r);
-    expect(parseRecord('{"version":2}')).toBeNull();
-    expect(parseRecord('not json')).toBeNull();
+    expect(parseRecord(JSON.stringify(r))).toEqual({ ok: true, record: r });
+    expect(parseRecord('{"version":2}')).toEqual({ ok: false, reason: 'state.json: "version" is not 1' });
+    expect(parseRecord('not json')).toEqual({ ok: false, reason: 'state.json is not JSON' });
   });
 });

@@ -4,10 +4,13 @@
  * here keeps it, and `reconcile` drops a bundle back to 'incomplete' when storage lost a file.
  */
 import { EngineError, ErrorCode, type EngineErrorData } from '../errors.ts';
-import type { StageName } from '../runtime/types.ts';
-import type { BundleStatus, SourceKind, StorageBackend, StoredBundle, VariantChoice } from './protocol.ts';
+import { STAGE_NAMES, type StageName } from '../runtime/types.ts';
+import { BUNDLE_STATUSES, SOURCE_KINDS, type BundleStatus, type SourceKind, type StorageBackend, type StoredBundle, type VariantChoice } from './protocol.ts';
 import type { Validator } from './resume.ts';
 import { modesOf } from './modes.ts';
+
+/** Id of the stored copy of the built-in bundle (api.ts BUILTIN_ID). */
+const BUILTIN_RECORD_ID = 'builtin';
 
 /** Version of state.json this code writes. */
 export const STATE_VERSION = 1;
@@ -203,16 +206,129 @@ export function summarise(rec: BundleRecord, backend: StorageBackend, stored: Re
     addedAt: rec.addedAt,
     updatedAt: rec.updatedAt,
     lastError: rec.lastError,
+    damage: null,
   };
 }
 
-/** Parse state.json; null when it is not a record this code wrote. */
-export function parseRecord(text: string): BundleRecord | null {
+/** What a state.json holds: a record, or why it is not one (the bundle is then quarantined as damaged). */
+export type RecordRead =
+  | { readonly ok: true; readonly record: BundleRecord }
+  | { readonly ok: false; readonly reason: string };
+
+/** A field of state.json that is not what this code writes. */
+class Damage extends Error {}
+
+function need(ok: boolean, field: string, expected: string): void {
+  if (!ok) throw new Damage(`"${field}" is not ${expected}`);
+}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const orNull = (v: unknown, test: (x: unknown) => boolean): boolean => v === null || test(v);
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isHex64 = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v);
+
+function checkFile(f: unknown, at: string): void {
+  need(isObject(f), at, 'an object');
+  const o = f as Record<string, unknown>;
+  need(typeof o.path === 'string' && o.path !== '', `${at}.path`, 'a non-empty string');
+  need(orNull(o.bytes, isCount), `${at}.bytes`, 'null or a byte count');
+  need(orNull(o.sha256, isHex64), `${at}.sha256`, 'null or a sha256 digest');
+  for (const k of ['optional', 'absent', 'verified'] as const) need(typeof o[k] === 'boolean', `${at}.${k}`, 'true or false');
+  need(orNull(o.storedBytes, isCount), `${at}.storedBytes`, 'null or a byte count');
+  need(orNull(o.storedSha256, isHex64), `${at}.storedSha256`, 'null or a sha256 digest');
+  need(orNull(o.validator, (v) => isObject(v) && orNull(v.etag, isString) && orNull(v.lastModified, isString)), `${at}.validator`, 'null or {etag, lastModified}');
+  need(!o.verified || isCount(o.storedBytes), `${at}.storedBytes`, 'a byte count for a verified file');
+}
+
+function checkVariant(v: unknown): void {
+  if (v === null) return;
+  need(isObject(v), 'variant', 'null or an object');
+  const o = v as Record<string, unknown>;
+  for (const k of ['id', 'label', 'reason'] as const) need(isString(o[k]), `variant.${k}`, 'a string');
+  need(Array.isArray(o.options), 'variant.options', 'an array');
+  (o.options as unknown[]).forEach((x, i) => {
+    need(isObject(x) && isString(x.id) && isString(x.label) && typeof x.usable === 'boolean' && isString(x.why), `variant.options[${i}]`, 'a variant option');
+  });
+}
+
+/** Every field of a record, as this code writes it (STATE_VERSION); throws Damage naming the first bad one. */
+function checkRecord(o: unknown): BundleRecord {
+  need(isObject(o), '(root)', 'an object');
+  const r = o as Record<string, unknown>;
+  need(r.version === STATE_VERSION, 'version', String(STATE_VERSION));
+  need(typeof r.id === 'string' && r.id !== '', 'id', 'a non-empty string');
+  for (const k of ['name', 'description', 'family'] as const) need(isString(r[k]), k, 'a string');
+  need(isObject(r.source), 'source', 'an object');
+  const src = r.source as Record<string, unknown>;
+  need((SOURCE_KINDS as readonly unknown[]).includes(src.kind), 'source.kind', `one of ${SOURCE_KINDS.join(', ')}`);
+  need(isString(src.label) && isString(src.key), 'source.label/key', 'strings');
+  need(orNull(src.baseUrl, isString), 'source.baseUrl', 'null or a string');
+  checkVariant(r.variant);
+  need(isHex64(r.manifestSha256), 'manifestSha256', 'a sha256 digest');
+  need(Array.isArray(r.stages) && r.stages.every((x) => (STAGE_NAMES as readonly unknown[]).includes(x)), 'stages', 'a list of stage names');
+  need((BUNDLE_STATUSES as readonly unknown[]).includes(r.status), 'status', `one of ${BUNDLE_STATUSES.join(', ')}`);
+  need(Array.isArray(r.files), 'files', 'an array');
+  const files = r.files as unknown[];
+  files.forEach((f, i) => checkFile(f, `files[${i}]`));
+  need(new Set(files.map((f) => (f as FileRecord).path)).size === files.length, 'files', 'a list of distinct paths');
+  need(r.status !== 'ready' || files.every((f) => (f as FileRecord).verified || (f as FileRecord).absent), 'status', '"ready" while files are unverified');
+  need(Number.isFinite(r.addedAt) && Number.isFinite(r.updatedAt), 'addedAt/updatedAt', 'times');
+  need(orNull(r.lastError, (e) => isObject(e) && isString(e.code) && isString(e.message)), 'lastError', 'null or an error');
+  return o as BundleRecord;
+}
+
+/** Parse and check state.json: the record, or why it is damaged (not JSON, another version, a bad field). */
+export function parseRecord(text: string): RecordRead {
+  let json: unknown;
   try {
-    const o = JSON.parse(text) as Partial<BundleRecord>;
-    if (o.version !== STATE_VERSION || typeof o.id !== 'string' || !Array.isArray(o.files) || typeof o.source !== 'object') return null;
-    return o as BundleRecord;
+    json = JSON.parse(text);
   } catch {
-    return null;
+    return { ok: false, reason: 'state.json is not JSON' };
   }
+  try {
+    return { ok: true, record: checkRecord(json) };
+  } catch (e) {
+    if (e instanceof Damage) return { ok: false, reason: `state.json: ${e.message}` };
+    throw e;
+  }
+}
+
+/** What a damaged record still tells: its name and source, where those fields are intact (for the list and Re-download). */
+export function salvage(text: string, id: string): { name: string; source: { kind: SourceKind; label: string } | null } {
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { /* nothing to salvage */ }
+  const o = isObject(json) ? json : {};
+  const name = typeof o.name === 'string' && o.name !== '' ? o.name.slice(0, 200) : id;
+  const src = isObject(o.source) ? o.source : {};
+  if (id === BUILTIN_RECORD_ID) return { name, source: { kind: 'builtin', label: typeof src.label === 'string' ? src.label : 'built-in' } };
+  const kind = (SOURCE_KINDS as readonly unknown[]).includes(src.kind) ? (src.kind as SourceKind) : null;
+  return { name, source: kind !== null && typeof src.label === 'string' && src.label !== '' ? { kind, label: src.label } : null };
+}
+
+/** The UI's view of a quarantined bundle: listed as damaged with the reason; only Delete and Re-download work. */
+export function summariseDamaged(
+  id: string, reason: string, salvaged: ReturnType<typeof salvage>, backend: StorageBackend, storedBytes: number, now: number,
+): StoredBundle {
+  return {
+    id,
+    name: salvaged.name,
+    description: '',
+    family: '',
+    // Without a readable source only Delete is offered (a folder has to be picked again anyway).
+    source: salvaged.source ?? { kind: 'folder', label: '' },
+    variant: null,
+    status: 'damaged',
+    damage: reason,
+    offline: false,
+    backend,
+    bytes: storedBytes,
+    storedBytes,
+    fileCount: 0,
+    verifiedCount: 0,
+    stages: [],
+    modes: modesOf([]),
+    addedAt: now,
+    updatedAt: now,
+    lastError: null,
+  };
 }

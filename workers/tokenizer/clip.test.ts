@@ -88,4 +88,48 @@ describe('ClipTokenizer', () => {
     expect(e.code).toBe(ErrorCode.BadManifest);
     expect(e.message).toMatch(/pad_token/);
   });
+
+  describe('tokenizer patterns (issue 13)', () => {
+    /** A copy of the real tokenizer.json with one edit. */
+    const edited = (edit: (t: Record<string, any>) => void): Record<string, any> => {
+      const real = tokenizerJson as Record<string, any>;
+      // Deep copies of the parts with patterns only: the vocabulary is large and stays shared.
+      const t = { ...real, normalizer: structuredClone(real.normalizer), pre_tokenizer: structuredClone(real.pre_tokenizer), decoder: structuredClone(real.decoder) };
+      edit(t);
+      return t;
+    };
+    const refusal = (json: unknown): EngineError => {
+      try {
+        ClipTokenizer.fromJson(json, tokenizerConfig);
+      } catch (e) {
+        expect(e).toBeInstanceOf(EngineError);
+        return e as EngineError;
+      }
+      throw new Error('the tokenizer was accepted');
+    };
+
+    it('refuses a pathological split regex such as (a+)+$ when the tokenizer is loaded', () => {
+      const e = refusal(edited((t) => { t.pre_tokenizer.pretokenizers[0].pattern = { Regex: '(a+)+$' }; }));
+      expect(e.code).toBe(ErrorCode.BadManifest);
+      expect(e.message).toMatch(/tokenizer\.json: pre_tokenizer\.pretokenizers\[0\]\.pattern uses the regex "\(a\+\)\+\$"/);
+      expect(e.details).toMatchObject({ file: 'tokenizer.json', actual: '"(a+)+$"' });
+    });
+
+    it('refuses unknown normalizer and decoder regexes, and a Regex that is not a string', () => {
+      expect(refusal(edited((t) => { t.normalizer.normalizers[1].pattern = { Regex: '(\\s*)*x' }; })).message)
+        .toMatch(/normalizer\.normalizers\[1\]\.pattern uses the regex/);
+      expect(refusal(edited((t) => { t.decoder = { type: 'Replace', pattern: { Regex: '(.*)*' }, content: '' }; })).message)
+        .toMatch(/decoder\.pattern uses the regex/);
+      // A CLIP pattern is safe where CLIP puts it, not as another component's pattern.
+      expect(refusal(edited((t) => { t.normalizer.normalizers[1].pattern = { Regex: t.pre_tokenizer.pretokenizers[0].pattern.Regex }; })).code)
+        .toBe(ErrorCode.BadManifest);
+      expect(refusal(edited((t) => { t.pre_tokenizer.pretokenizers[0].pattern = { Regex: 7 }; })).code).toBe(ErrorCode.BadManifest);
+    });
+
+    it('accepts the real CLIP patterns and literal String patterns', () => {
+      const literal = ClipTokenizer.fromJson(edited((t) => { t.normalizer.normalizers[1].pattern = { String: '  ' }; }), tokenizerConfig);
+      expect(literal.encode('a cat').inputIds[0]).toBe(BigInt(START));
+      expect(tok.encode('a cat').inputIds[0]).toBe(BigInt(START));
+    });
+  });
 });

@@ -1,6 +1,7 @@
 /** CLIP BPE tokenisation with the bundle's tokenizer.json (SPEC §3: pad and truncate to 77). */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineError, ErrorCode } from '../errors.ts';
+import { checkTokenizerPatterns } from './patterns.ts';
 
 /** One prompt, ready for the text encoder and the prior. */
 export interface ClipEncoding {
@@ -44,6 +45,8 @@ export class ClipTokenizer {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new RangeError(`ClipTokenizer: maxLength must be an integer >= 2, got ${maxLength}`);
     }
+    // Before the library compiles anything: a pathological split regex would freeze the worker on encode.
+    checkTokenizerPatterns(tokenizerJson);
     const cfg = typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
     let tokenizer: Tokenizer;
     try {
