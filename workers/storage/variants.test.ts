@@ -123,7 +123,17 @@ const entry = fc.record({
   requires: mostly(fc.array(fc.constantFrom('webgpu', 'shader-f16', 'x'), { maxLength: 3 })),
   bytes: mostly(fc.oneof({ arbitrary: fc.nat(), weight: 4 }, { arbitrary: fc.double(), weight: 1 })),
 }, { requiredKeys: ['id', 'path'] });
+/** Well-formed documents whose only doubt is each folder path. */
+const pathDocuments = fc.record({
+  format: fc.constant('kandinsky-onnx-variants'),
+  version: fc.constant(1),
+  variants: fc.uniqueArray(fc.record({
+    id: fc.stringMatching(/^[a-z0-9]{1,4}$/),
+    path: fc.oneof(tricky, fc.constantFrom('fp16/', 'fp32', 'a/b/', 'a b/', '...', '~x/', 'é/')),
+  }), { minLength: 1, maxLength: 3, selector: (v) => v.id }),
+});
 const documents = fc.oneof(
+  pathDocuments,
   fc.record({
     format: fc.oneof(fc.constant('kandinsky-onnx-variants'), fc.jsonValue({ maxDepth: 1 })),
     version: fc.oneof(fc.constant(1), fc.jsonValue({ maxDepth: 1 })),
@@ -162,6 +172,6 @@ describe('parseVariants (property-based, seeded)', () => {
       }),
       { seed: 13, numRuns: 10_000 },
     );
-    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeGreaterThan(1000);
   });
 });
