@@ -1,8 +1,9 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { ortWasm } from './scripts/vite-plugin-ort-wasm.ts';
 import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
+import { CONTENT_SECURITY_POLICY, META_CONTENT_SECURITY_POLICY } from './src/pwa/csp.ts';
 
 /** Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
  *  `credentialless` keeps cross-origin model downloads (CORS) working. On static hosts the
@@ -43,8 +44,16 @@ const pwa = VitePWA({
   devOptions: { enabled: false },
 });
 
+/** The built index.html carries the Content-Security-Policy as a meta tag, for hosts that set no headers
+ *  (src/pwa/csp.ts). Build only: the dev server's React refresh preamble is an inline script. */
+const cspMeta: Plugin = {
+  name: 'kandinsky:csp-meta',
+  apply: 'build',
+  transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+};
+
 export default defineConfig({
-  plugins: [react(), ortWasm(), pwa],
+  plugins: [react(), ortWasm(), pwa, cspMeta],
   worker: { format: 'es' },
   optimizeDeps: {
     exclude: ['onnxruntime-web'],
@@ -53,6 +62,6 @@ export default defineConfig({
     include: ['comlink', '@huggingface/tokenizers', 'hash-wasm', 'idb', 'zustand', 'zustand/vanilla', 'react', 'react-dom/client'],
   },
   server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  preview: { headers: { ...isolationHeaders, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
 });

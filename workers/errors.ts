@@ -26,6 +26,8 @@ export const ErrorCode = {
   Quota: 'QUOTA_EXCEEDED',
   /** Network failure (404, CORS, offline). */
   Network: 'NETWORK_ERROR',
+  /** A download was redirected to another origin than the one the bundle was added from. */
+  CrossOriginRedirect: 'CROSS_ORIGIN_REDIRECT',
   /** The platform cannot do this (no WebGPU, no shader-f16, ...). */
   Unsupported: 'UNSUPPORTED',
   /** A bug: anything not mapped above. */

@@ -2,12 +2,13 @@
 /**
  * The service worker (vite-plugin-pwa, injectManifest): precaches the app shell and onnxruntime-web's
  * self-hosted wasm/mjs files (never the models: they live in OPFS, see workers/storage), serves the
- * app offline, adds cross-origin isolation headers for static hosts, and waits for the page's
+ * app offline, adds cross-origin isolation and Content-Security-Policy headers for static hosts, and waits for the page's
  * "reload" before a new version takes over.
  */
 import { clientsClaim } from 'workbox-core';
 import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { withContentSecurityPolicy } from './csp.ts';
 import { withIsolationHeaders } from './isolation.ts';
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | { url: string; revision: string | null })[] };
@@ -19,8 +20,9 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
   if ((event.data as { type?: unknown } | null)?.type === SKIP_WAITING) void self.skipWaiting();
 });
 
-// Every response the precache serves gets COOP/COEP, so the page is isolated even where the host sets no headers.
-addPlugins([{ handlerWillRespond: async ({ response }) => withIsolationHeaders(response) }]);
+// Every response the precache serves gets COOP/COEP, so the page is isolated even where the host sets no headers,
+// and the Content-Security-Policy, which the app's workers (whose scripts are served from here) run under too.
+addPlugins([{ handlerWillRespond: async ({ response }) => withContentSecurityPolicy(withIsolationHeaders(response)) }]);
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 

@@ -180,3 +180,98 @@ describe('loadBundle from a URL', () => {
     expect(seen[0]).toBe(`${base}/manifest.json`);
   });
 });
+
+describe('loadBundle from a URL: paths stay inside the bundle folder (issue 13)', () => {
+  const base = 'https://models.example/k/tiny/';
+  const manifestText = new TextDecoder().decode(bundleFiles().get('manifest.json'));
+
+  /** An in-memory host for the bundle at `base`; every other URL (another origin, data:) "works" too, and is logged. */
+  function host(edit: (m: Record<string, any>) => void): { fetch: typeof fetch; outside: string[] } {
+    const files = bundleFiles();
+    const m = JSON.parse(manifestText) as Record<string, any>;
+    edit(m);
+    files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+    const outside: string[] = [];
+    const serve: typeof fetch = async (input) => {
+      const url = String(input);
+      const inside = url.startsWith(base) ? files.get(decodeURIComponent(url.slice(base.length))) : undefined;
+      if (!url.startsWith(base)) outside.push(url);
+      const name = url.split(/[/\\]/).at(-1) ?? '';
+      const body = inside ?? files.get(name) ?? files.get(`tokenizer/${name}`) ?? files.get('prior_stats.json')!;
+      return new Response(body.slice());
+    };
+    return { fetch: serve, outside };
+  }
+
+  it.each<[string, (m: Record<string, any>) => void]>([
+    ['stages.unet.file', (m) => { m.stages.unet.file = '\t/\t/evil.example/unet.onnx'; }],
+    ['stages.unet.file', (m) => { m.stages.unet.file = 'ht\ttps:\t/\t/evil.example/unet.onnx'; }],
+    ['stages.unet.file', (m) => { m.stages.unet.file = 'da\tta:application/octet-stream;base64,AAAA'; }],
+    ['stages.unet.file', (m) => { m.stages.unet.file = './unet.onnx'; }],
+    ['stages.unet.external_data[0].path', (m) => {
+      m.stages.unet.external_data = [{ path: ' \t/\t/evil.example/unet.onnx_data', bytes: 1, sha256: 'a'.repeat(64) }];
+    }],
+    ['text.tokenizer', (m) => { m.text.tokenizer = '%2e%2e/%2e%2e/tokenizer/tokenizer.json'; }],
+    ['text.tokenizer', (m) => { m.text.tokenizer = '  //evil.example/tokenizer/tokenizer.json'; }],
+    ['stages.prior.stats', (m) => { m.stages.prior.stats = 'da\nta:application/json,{"clip_mean":[],"clip_std":[]}'; }],
+    ['stages.prior.stats', (m) => { m.stages.prior.stats = '\\\\evil.example\\prior_stats.json'; }],
+  ])('%s that would leave the folder: BAD_MANIFEST naming it, nothing fetched outside (%#)', async (field, edit) => {
+    const { fetch: serve, outside } = host(edit);
+    const e = await rejection(loadBundle({ kind: 'url', baseUrl: base }, { fetch: serve, verify: true }));
+    expect(e.code).toBe(ErrorCode.BadManifest);
+    expect(e.message).toContain(`"${field}"`);
+    expect(outside).toEqual([]);
+  });
+
+  it('the unedited bundle loads through the same host', async () => {
+    const { fetch: serve, outside } = host(() => undefined);
+    await expect(loadBundle({ kind: 'url', baseUrl: base }, { fetch: serve, verify: true })).resolves.toBeDefined();
+    expect(outside).toEqual([]);
+  });
+});
+
+describe('loadBundle from a URL: a redirect to another origin is refused (issue 13)', () => {
+  let target: Server;
+  let redirector: Server;
+  let from = '';
+  const files = bundleFiles();
+
+  beforeAll(async () => {
+    target = createServer((req, res) => {
+      const body = files.get(decodeURIComponent((req.url ?? '/').replace(/^\/[^/]+\//, '')));
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const to = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    // manifest.json is served here; every other file is redirected: /same/ within this origin, /other/ to the target's.
+    redirector = createServer((req, res) => {
+      const url = req.url ?? '/';
+      const path = url.replace(/^\/[^/]+\//, '');
+      if (path === 'manifest.json') {
+        res.writeHead(200).end(files.get('manifest.json'));
+      } else if (url.startsWith('/same/')) {
+        const body = files.get(decodeURIComponent(path));
+        res.writeHead(body ? 200 : 404).end(body);
+      } else {
+        res.writeHead(302, { location: `${to}/b/${path}` }).end();
+      }
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    from = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await Promise.all([target, redirector].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  });
+
+  it('CROSS_ORIGIN_REDIRECT naming both origins, not a loaded bundle', async () => {
+    const e = await rejection(loadBundle({ kind: 'url', baseUrl: `${from}/other/` }));
+    expect(e.code).toBe(ErrorCode.CrossOriginRedirect);
+    expect(e.message).toMatch(/redirected to another origin \(http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(e.details).toMatchObject({ expected: from });
+  });
+
+  it('a bundle served by its own origin still loads', async () => {
+    await expect(loadBundle({ kind: 'url', baseUrl: `${from}/same/` })).resolves.toBeDefined();
+  });
+});

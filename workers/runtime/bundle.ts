@@ -6,6 +6,7 @@
 import { createSHA256 } from 'hash-wasm';
 import { EngineError, ErrorCode } from '../errors.ts';
 import type { BundleSourceData } from '../protocol.ts';
+import { checkSameOrigin, folderUrl, resolveBundlePath } from './bundle-path.ts';
 import { parseManifestText, type BundleManifest, type FileEntry } from './manifest.ts';
 import { STAGE_NAMES } from './types.ts';
 
@@ -64,7 +65,9 @@ async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<
 
 function urlSource(baseUrl: string, fetchImpl: typeof fetch): FileSource {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const urlOf = (path: string): string => new URL(path, new URL(base, globalThis.location?.href ?? undefined)).href;
+  const folder = folderUrl(new URL(base, globalThis.location?.href ?? undefined));
+  // Manifest paths were checked when it was parsed; resolving by the same rule keeps every fetch inside the folder.
+  const urlOf = (path: string): string => resolveBundlePath(folder, path, path).href;
   const get = async (path: string, allowMissing: boolean): Promise<Response | null> => {
     const url = urlOf(path);
     let res: Response;
@@ -76,6 +79,12 @@ function urlSource(baseUrl: string, fetchImpl: typeof fetch): FileSource {
         `Could not fetch ${url}: ${e instanceof Error ? e.message : String(e)}. Check the connection, and that the server allows cross-origin requests (CORS).`,
         { file: path },
       );
+    }
+    try {
+      checkSameOrigin(url, res, `The bundle file "${path}"`);
+    } catch (e) {
+      await res.body?.cancel().catch(() => undefined);
+      throw e;
     }
     if (res.status === 404 || res.status === 410) {
       if (allowMissing) return null;

@@ -3,6 +3,7 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { SCHEDULER_KINDS } from '../protocol.ts';
 import { createScheduler, decoderConfigFor } from '../schedulers/index.ts';
 import type { SchedulerConfig } from '../schedulers/types.ts';
+import { checkBundlePath } from './bundle-path.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
 export const BUNDLE_FORMAT = 'kandinsky-onnx-bundle';
@@ -151,13 +152,9 @@ class Checker {
     return [this.number(v[0], `${field}[0]`, positive), this.number(v[1], `${field}[1]`, positive), this.number(v[2], `${field}[2]`, positive)];
   }
 
-  /** A path inside the bundle: relative, no '..' segments, no backslashes. */
+  /** A path inside the bundle folder (the one rule of bundle-path.ts). */
   path(v: unknown, field: string): string {
-    const p = this.string(v, field);
-    if (p.startsWith('/') || p.includes('\\') || p.split('/').some((seg) => seg === '..' || seg === '') || /^[a-z][a-z0-9+.-]*:/i.test(p)) {
-      this.fail(field, 'a relative path inside the bundle (no "..", no leading "/")', p);
-    }
-    return p;
+    return checkBundlePath(this.string(v, field), field, this.source);
   }
 
   sha256(v: unknown, field: string): string {

@@ -3,6 +3,7 @@
  * the variant chosen for this device, and where each file's bytes come from.
  */
 import { EngineError, ErrorCode } from '../errors.ts';
+import { checkSameOrigin, resolveBundlePath } from '../runtime/bundle-path.ts';
 import type { AddRequest, FolderFile, GpuFacts, SourceKind, VariantChoice } from './protocol.ts';
 import { readManifest, type ManifestFacts } from './manifest-files.ts';
 import { blobSource, httpSource, type ByteSource } from './transfer.ts';
@@ -33,7 +34,13 @@ export interface ResolveContext {
   readonly baseHref: string;
 }
 
-/** Turn user input into an absolute http(s) URL. Throws BAD_REQUEST with a hint otherwise. */
+/** Hosts that may serve models over plain http: this computer only (`URL.hostname` spells IPv6 in brackets). */
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Turn user input into an absolute URL: https, or http for this computer or the app's own origin
+ * (a model next to an app served over http is no weaker than the app). Throws BAD_REQUEST with a hint otherwise.
+ */
 export function normaliseUrl(input: string, baseHref: string): URL {
   const text = input.trim();
   if (text === '') throw new EngineError(ErrorCode.BadRequest, 'Enter the URL of a model folder (holding manifest.json or variants.json).');
@@ -44,7 +51,13 @@ export function normaliseUrl(input: string, baseHref: string): URL {
     throw new EngineError(ErrorCode.BadRequest, `"${text}" is not a URL. Enter the address of a model folder, like https://host/models/kandinsky-2-2/.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new EngineError(ErrorCode.BadRequest, `Only http(s) URLs can be downloaded, not ${url.protocol}. For files on this computer, use "Local folder".`);
+    throw new EngineError(ErrorCode.BadRequest, `Only https URLs can be downloaded, not ${url.protocol}. For files on this computer, use "Local folder".`);
+  }
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname) && url.origin !== new URL(baseHref).origin) {
+    throw new EngineError(
+      ErrorCode.BadRequest,
+      `${url.origin} is plain http: models are downloaded over https only (http only from this computer: localhost, 127.0.0.1, [::1]). Use the https:// address of the host.`,
+    );
   }
   url.hash = '';
   return url;
@@ -60,6 +73,12 @@ async function getText(fetchFn: typeof fetch, url: string): Promise<{ status: nu
       `Could not reach ${url}: you may be offline, or the host does not allow this site to read it (CORS: it must send Access-Control-Allow-Origin).`,
       { file: url },
     );
+  }
+  try {
+    checkSameOrigin(url, response, 'Reading the model');
+  } catch (e) {
+    await response.body?.cancel().catch(() => undefined);
+    throw e;
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -105,7 +124,7 @@ async function resolveUrl(input: URL, kind: SourceKind, label: string, ctx: Reso
     const file = parseVariants(parseJson(variants.text, 'variants.json', variantsUrl));
     const { entry, choice } = chooseVariant(file, await ctx.gpu(), forced);
     variant = choice;
-    folder = new URL(entry.path, folder);
+    folder = resolveBundlePath(folder, entry.path, `variants[${file.variants.indexOf(entry)}].path`, 'folder');
     manifestUrl = new URL('manifest.json', folder).href;
     manifest = await getText(ctx.fetch, manifestUrl);
   }
@@ -125,7 +144,7 @@ async function resolveUrl(input: URL, kind: SourceKind, label: string, ctx: Reso
     manifestText: manifest.text,
     manifest: facts,
     variant,
-    bytesOf: (p, optional) => httpSource(new URL(p.split('/').map(encodeURIComponent).join('/'), base).href, optional, ctx.fetch),
+    bytesOf: (p, optional) => httpSource(resolveBundlePath(base, p, p).href, optional, ctx.fetch),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { IHasher } from 'hash-wasm';
 import { EngineError, ErrorCode } from '../errors.ts';
+import { checkSameOrigin } from '../runtime/bundle-path.ts';
 import type { FileStore } from './files.ts';
 import { formatBytes } from './format.ts';
 import { hashBlobInto, sha256Hasher } from './hash.ts';
@@ -183,8 +184,9 @@ async function pump(
 /** An HTTP source: Range + If-Range on resume; 404 of an optional file means absent. */
 export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch): ByteSource {
   const get = async (plan: RequestPlan, signal: AbortSignal): Promise<Response> => {
+    let response: Response;
     try {
-      return await fetchFn(url, { headers: plan.headers, signal, cache: 'no-store', credentials: 'omit' });
+      response = await fetchFn(url, { headers: plan.headers, signal, cache: 'no-store', credentials: 'omit' });
     } catch (e) {
       if (signal.aborted) throw e;
       throw new EngineError(
@@ -194,6 +196,13 @@ export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch
         { file: url },
       );
     }
+    try {
+      checkSameOrigin(url, response, 'Downloading the model');
+    } catch (e) {
+      await response.body?.cancel().catch(() => undefined);
+      throw e;
+    }
+    return response;
   };
   return {
     where: url,

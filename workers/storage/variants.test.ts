@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { toErrorData } from '../errors.ts';
+import { EngineError, toErrorData } from '../errors.ts';
+import { isUnder, resolveBundlePath } from '../runtime/bundle-path.ts';
 import { chooseVariant, parseVariants } from './variants.ts';
 
 const file = parseVariants({
@@ -85,5 +87,91 @@ describe('chooseVariant', () => {
     let err: unknown;
     try { chooseVariant(file, plainGpu, 'int4'); } catch (e) { err = e; }
     expect(toErrorData(err).code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('parseVariants: folder paths that would leave the source (issue 13)', () => {
+  test.each([
+    ['\\\\evil.example\\m\\'],
+    ['\t/\t/evil.example/m/'],
+    ['%2e%2e/%2E%2e/m/'],
+    ['  //evil.example/m/'],
+    [' fp16/'],
+    ['data:text/plain,x/'],
+    ['./fp16/'],
+    ['fp16//'],
+  ])('%j: BAD_MANIFEST naming variants[0].path', (path) => {
+    let err: unknown;
+    try { parseVariants({ format: 'kandinsky-onnx-variants', version: 1, variants: [{ id: 'a', path }] }); } catch (e) { err = e; }
+    expect(toErrorData(err)).toMatchObject({ code: 'BAD_MANIFEST', expected: 'variants[0].path' });
+    expect(toErrorData(err).message).toMatch(/variants\[0\]\.path must be a relative folder/);
+  });
+});
+
+/** Values a hostile or broken variants.json may hold: JSON, with paths and ids built from characters URLs care about. */
+const tricky = fc.string({ unit: fc.constantFrom('.', '/', '\\', '%', '2', 'e', 'f', '5', 'c', ':', ' ', '\t', '\n', 'a', '#', '?', '\uD800'), maxLength: 10 });
+/** Mostly well-formed fields (so whole documents get accepted and their paths judged), sometimes anything. */
+const mostly = <T,>(good: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: fc.jsonValue({ maxDepth: 1 }), weight: 1 });
+const entry = fc.record({
+  id: mostly(fc.stringMatching(/^[a-z0-9._-]{1,6}$/)),
+  path: fc.oneof(
+    { arbitrary: tricky, weight: 3 },
+    { arbitrary: fc.constantFrom('fp16/', 'fp32', 'a/b/', 'a b/', '...', '../x/', 'https://evil.example/'), weight: 3 },
+    { arbitrary: fc.jsonValue({ maxDepth: 1 }), weight: 1 },
+  ),
+  label: mostly(fc.string({ maxLength: 8 })),
+  requires: mostly(fc.array(fc.constantFrom('webgpu', 'shader-f16', 'x'), { maxLength: 3 })),
+  bytes: mostly(fc.oneof({ arbitrary: fc.nat(), weight: 4 }, { arbitrary: fc.double(), weight: 1 })),
+}, { requiredKeys: ['id', 'path'] });
+/** Well-formed documents whose only doubt is each folder path. */
+const pathDocuments = fc.record({
+  format: fc.constant('kandinsky-onnx-variants'),
+  version: fc.constant(1),
+  variants: fc.uniqueArray(fc.record({
+    id: fc.stringMatching(/^[a-z0-9]{1,4}$/),
+    path: fc.oneof(tricky, fc.constantFrom('fp16/', 'fp32', 'a/b/', 'a b/', '...', '~x/', 'é/')),
+  }), { minLength: 1, maxLength: 3, selector: (v) => v.id }),
+});
+const documents = fc.oneof(
+  pathDocuments,
+  fc.record({
+    format: fc.oneof(fc.constant('kandinsky-onnx-variants'), fc.jsonValue({ maxDepth: 1 })),
+    version: fc.oneof(fc.constant(1), fc.jsonValue({ maxDepth: 1 })),
+    name: fc.jsonValue({ maxDepth: 1 }),
+    variants: fc.oneof({ arbitrary: fc.array(entry, { minLength: 1, maxLength: 3 }), weight: 4 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 }),
+  }, { requiredKeys: ['variants'] }),
+  fc.jsonValue({ maxDepth: 3 }),
+);
+
+describe('parseVariants (property-based, seeded)', () => {
+  test('never crashes or throws untyped; every accepted folder resolves inside the source', () => {
+    const source = new URL('https://models.example/k/');
+    let accepted = 0;
+    fc.assert(
+      fc.property(documents, fc.boolean(), (doc, makeValid) => {
+        // Half the time force the envelope valid, so the entries themselves are what is judged.
+        const input = makeValid && typeof doc === 'object' && doc !== null && !Array.isArray(doc)
+          ? { ...doc, format: 'kandinsky-onnx-variants', version: 1 } : doc;
+        let parsed: ReturnType<typeof parseVariants>;
+        try {
+          parsed = parseVariants(input);
+        } catch (e) {
+          expect(e).toBeInstanceOf(EngineError);
+          expect((e as EngineError).code).toBe('BAD_MANIFEST');
+          return;
+        }
+        accepted++;
+        for (const [i, v] of parsed.variants.entries()) {
+          const url = resolveBundlePath(source, v.path, `variants[${i}].path`, 'folder');
+          expect(isUnder(url, source)).toBe(true);
+          const plain = new URL(v.path, source);
+          expect(plain.origin).toBe(source.origin);
+          expect(plain.pathname.startsWith(source.pathname)).toBe(true);
+        }
+        expect(() => chooseVariant(parsed, noGpu)).not.toThrow(TypeError);
+      }),
+      { seed: 13, numRuns: 10_000 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
   });
 });

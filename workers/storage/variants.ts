@@ -4,6 +4,7 @@
  * offline use"); we pick the first, in the file's order of preference, whose requirements this device meets.
  */
 import { EngineError, ErrorCode } from '../errors.ts';
+import { bundlePathProblem } from '../runtime/bundle-path.ts';
 import { VARIANT_REQUIREMENTS, type GpuFacts, type VariantChoice, type VariantOption, type VariantRequirement } from './protocol.ts';
 
 /** `format` of a variants.json. */
@@ -29,8 +30,8 @@ export interface VariantsFile {
   readonly variants: readonly VariantEntry[];
 }
 
-function bad(message: string): EngineError {
-  return new EngineError(ErrorCode.BadManifest, `variants.json: ${message}`, { file: 'variants.json' });
+function bad(message: string, field?: string): EngineError {
+  return new EngineError(ErrorCode.BadManifest, `variants.json: ${message}`, { file: 'variants.json', ...(field !== undefined ? { expected: field } : {}) });
 }
 
 /** Parse and check a variants.json document (already JSON-parsed). Throws BAD_MANIFEST with the reason. */
@@ -49,17 +50,18 @@ export function parseVariants(json: unknown): VariantsFile {
     if (typeof e.id !== 'string' || !/^[A-Za-z0-9._-]+$/.test(e.id)) throw bad(`variants[${i}].id must be a string of letters, digits, ".", "_" or "-".`);
     if (seen.has(e.id)) throw bad(`variant id "${e.id}" appears twice.`);
     seen.add(e.id);
-    if (typeof e.path !== 'string' || e.path === '' || /^[a-z][a-z0-9+.-]*:/i.test(e.path) || e.path.startsWith('/')
-      || e.path.split('/').some((s) => s === '..' || s === '.')) {
-      throw bad(`variants[${i}].path must be a relative folder inside the source (like "fp16/"), found ${JSON.stringify(e.path)}.`);
+    const problem = typeof e.path === 'string' ? bundlePathProblem(e.path, 'folder') : 'it is not a string';
+    if (problem !== null) {
+      throw bad(`variants[${i}].path must be a relative folder inside the source (like "fp16/"), but ${problem}: found ${JSON.stringify(e.path)}.`, `variants[${i}].path`);
     }
+    const path = e.path as string;
     const requires = e.requires ?? [];
     if (!Array.isArray(requires) || requires.some((r) => typeof r !== 'string')) throw bad(`variants[${i}].requires must be an array of strings.`);
     const bytes = e.bytes === undefined ? null : e.bytes;
     if (bytes !== null && (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0)) throw bad(`variants[${i}].bytes must be a size in bytes.`);
     return {
       id: e.id,
-      path: e.path.endsWith('/') ? e.path : `${e.path}/`,
+      path: path.endsWith('/') ? path : `${path}/`,
       label: typeof e.label === 'string' && e.label !== '' ? e.label : e.id,
       requires: requires as string[],
       bytes,
