@@ -83,20 +83,27 @@ export function isUnder(url: URL, folder: URL): boolean {
     && url.pathname.length > folder.pathname.length && url.search === '' && url.hash === '';
 }
 
+/** The origin a response came from when fetch followed a redirect to another origin; null otherwise. */
+export function redirectedOrigin(requested: string, response: Response): string | null {
+  if (!response.redirected || response.url === '') return null;
+  let to: URL;
+  try {
+    to = new URL(response.url);
+  } catch {
+    return null;
+  }
+  return to.origin === new URL(requested).origin ? null : to.origin;
+}
+
 /**
  * The download rule: a response must come from the origin it was asked of. fetch follows redirects
  * silently, so a host (or whoever controls one hop) could otherwise serve the bundle from anywhere.
  */
 export function checkSameOrigin(requested: string, response: Response, what: string): void {
-  if (!response.redirected || response.url === '') return;
+  const other = redirectedOrigin(requested, response);
+  if (other === null) return;
   const from = new URL(requested);
-  let to: URL;
-  try {
-    to = new URL(response.url);
-  } catch {
-    return;
-  }
-  if (to.origin === from.origin) return;
+  const to = new URL(response.url);
   throw new EngineError(
     ErrorCode.CrossOriginRedirect,
     `${what}: ${requested} was redirected to another origin (${to.origin}). Bundles are only downloaded from the origin you added; `

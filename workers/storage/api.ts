@@ -483,11 +483,14 @@ export class ModelStore implements ModelStoreApi {
       tracker.setPhase('transferring', `${transferring} ${rec.name} (${formatBytes(needed)} to go)…`);
       // A damaged file does not stop the others (the retry then fetches only it); other errors do.
       let damaged: unknown = null;
+      // Origins that served pinned files after a cross-origin redirect (e.g. a CDN): reported, never silent.
+      const servedFrom = new Set<string>();
       for (const f of pendingFiles(rec)) {
         if (signal.aborted) throw new EngineError(ErrorCode.Cancelled, 'Download paused. Press Download to resume.');
         current = f.path;
         let resumedFrom = 0;
-        const result = await transferFile(resolved.bytesOf(f.path, f.optional), f, store, filePath(id, f.path), signal, {
+        const source = resolved.bytesOf(f.path, f.optional, f.sha256 !== null);
+        const result = await transferFile(source, f, store, filePath(id, f.path), signal, {
           onChecking: (checked, of) => tracker.update(f.path, { status: 'checking', loaded: checked, resumedFrom: of }),
           onStart: async (start, total, validator) => {
             resumedFrom = start;
@@ -502,6 +505,8 @@ export class ModelStore implements ModelStoreApi {
           tracker.update(f.path, { status: 'failed', loaded: 0 }, true);
           return null;
         });
+        const other = source.servedFrom?.() ?? null;
+        if (other !== null) servedFrom.add(other);
         if (result === null) {
           current = null;
           continue;
@@ -519,7 +524,9 @@ export class ModelStore implements ModelStoreApi {
       if (damaged !== null) throw damaged;
       rec = markReady(rec, this.now());
       await this.saveRecord(rec);
-      tracker.setPhase('ready', `${rec.name} is stored and verified${store.kind === 'memory' ? ' (in memory only: it is gone after a reload)' : ''}.`);
+      const elsewhere = servedFrom.size === 0 ? ''
+        : ` Some files were served from ${[...servedFrom].join(', ')} after a redirect; each matched its SHA-256 in the manifest.`;
+      tracker.setPhase('ready', `${rec.name} is stored and verified${store.kind === 'memory' ? ' (in memory only: it is gone after a reload)' : ''}.${elsewhere}`);
       return summarise(rec, store.kind, await this.sizes(rec));
     } catch (e) {
       const err = toErrorData(e);

@@ -133,6 +133,11 @@ describe('ModelStore: manifest paths and redirects (issue 13)', () => {
         res.writeHead(200).end(JSON.stringify(m));
       } else if (mount === 'files' && path === 'manifest.json') {
         res.writeHead(200).end(tinyManifest);
+      } else if (mount === 'cdn' && !path.endsWith('.onnx')) {
+        // /cdn/: as Hugging Face's resolve/ URLs, only the large (hashed) files go to another origin.
+        const body = tiny(path);
+        if (body) res.writeHead(200, { 'content-length': body.length }).end(body);
+        else res.writeHead(404).end();
       } else {
         res.writeHead(302, { location: `${to}/b/${path}` }).end();
       }
@@ -156,6 +161,14 @@ describe('ModelStore: manifest paths and redirects (issue 13)', () => {
     expect(e.message).toContain(`redirected to another origin (${to})`);
     const listed = await store.list();
     expect(listed.ok && listed.value.map((b) => [b.status, b.lastError?.code])).toEqual([['incomplete', 'CROSS_ORIGIN_REDIRECT']]);
+  });
+
+  it('stage files pinned by SHA-256 may come from a CDN after a redirect: verified, ready, and the origin is reported', async () => {
+    const store = makeStore();
+    const messages: string[] = [];
+    const added = await store.add({ kind: 'url', url: `${from}/cdn/` }, (p) => { messages.push(p.message); });
+    expect(added.ok && added.value.status).toBe('ready');
+    expect(messages.at(-1)).toContain(`served from ${to} after a redirect; each matched its SHA-256`);
   });
 
   it('manifest.json redirected to another origin: CROSS_ORIGIN_REDIRECT before anything is stored', async () => {

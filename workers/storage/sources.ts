@@ -20,8 +20,8 @@ export interface ResolvedSource {
   readonly manifestText: string;
   readonly manifest: ManifestFacts;
   readonly variant: VariantChoice | null;
-  /** Where the bytes of one manifest file come from. */
-  bytesOf(path: string, optional: boolean): ByteSource;
+  /** Where the bytes of one manifest file come from; `pinned` when the manifest gives its SHA-256. */
+  bytesOf(path: string, optional: boolean, pinned: boolean): ByteSource;
 }
 
 /** What resolution needs from the outside world. */
@@ -144,7 +144,7 @@ async function resolveUrl(input: URL, kind: SourceKind, label: string, ctx: Reso
     manifestText: manifest.text,
     manifest: facts,
     variant,
-    bytesOf: (p, optional) => httpSource(resolveBundlePath(base, p, p).href, optional, ctx.fetch),
+    bytesOf: (p, optional, pinned) => httpSource(resolveBundlePath(base, p, p).href, optional, ctx.fetch, pinned),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { IHasher } from 'hash-wasm';
 import { EngineError, ErrorCode } from '../errors.ts';
-import { checkSameOrigin } from '../runtime/bundle-path.ts';
+import { checkSameOrigin, redirectedOrigin } from '../runtime/bundle-path.ts';
 import type { FileStore } from './files.ts';
 import { formatBytes } from './format.ts';
 import { hashBlobInto, sha256Hasher } from './hash.ts';
@@ -23,6 +23,8 @@ export interface ByteSource {
   /** For messages: the URL or "the picked folder". */
   readonly where: string;
   open(plan: RequestPlan, signal: AbortSignal): Promise<OpenedBody>;
+  /** The other origin that served the bytes after a redirect (pinned files only), or null. */
+  servedFrom?(): string | null;
 }
 
 /** Progress hooks of one transfer. */
@@ -181,8 +183,14 @@ async function pump(
   return { kind: 'verified', bytes: at, sha256: digest };
 }
 
-/** An HTTP source: Range + If-Range on resume; 404 of an optional file means absent. */
-export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch): ByteSource {
+/**
+ * An HTTP source: Range + If-Range on resume; 404 of an optional file means absent. A `pinned` file
+ * (the manifest gives its SHA-256, which the transfer checks) may be served from another origin after
+ * a redirect, as Hugging Face's `resolve/` URLs redirect LFS files to a CDN; the origin is reported
+ * through `servedFrom`. Unpinned files (tokenizer, stats) must come from the origin asked of.
+ */
+export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch, pinned = false): ByteSource {
+  let servedFrom: string | null = null;
   const get = async (plan: RequestPlan, signal: AbortSignal): Promise<Response> => {
     let response: Response;
     try {
@@ -196,6 +204,11 @@ export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch
         { file: url },
       );
     }
+    const other = redirectedOrigin(url, response);
+    if (other !== null && pinned) {
+      servedFrom = other;
+      return response;
+    }
     try {
       checkSameOrigin(url, response, 'Downloading the model');
     } catch (e) {
@@ -206,6 +219,7 @@ export function httpSource(url: string, optional: boolean, fetchFn: typeof fetch
   };
   return {
     where: url,
+    servedFrom: () => servedFrom,
     async open(plan, signal) {
       let response = await get(plan, signal);
       let action = interpretResponse(plan, response.status, response.headers);
