@@ -154,7 +154,8 @@ function readMeta(v: Record<string, unknown>, r: Repairer): Omit<SessionMeta, 'h
     version: 1,
     frame: r.field(v, 'frame', isRect, META_DEFAULTS.frame, w),
     aspect: r.field(v, 'aspect', (x): x is SessionMeta['aspect'] => isOneOf(x, ASPECT_NAMES), META_DEFAULTS.aspect, w),
-    longSide: r.field(v, 'longSide', (x): x is number => isInt(x, 1, MAX_SIDE), META_DEFAULTS.longSide, w),
+    // The frame presets need a multiple of 64 (frame.ts frameDimensions).
+    longSide: r.field(v, 'longSide', (x): x is number => isInt(x, 64, MAX_SIDE) && x % 64 === 0, META_DEFAULTS.longSide, w),
     camera: r.field(v, 'camera', isCamera, META_DEFAULTS.camera, w),
     brush: r.field(v, 'brush', isBrush, META_DEFAULTS.brush, w),
     tool: r.field(v, 'tool', (x): x is SessionMeta['tool'] => isOneOf(x, TOOL_IDS), META_DEFAULTS.tool, w),
