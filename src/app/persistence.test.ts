@@ -5,7 +5,7 @@ import { TILE_SIZE } from '../editor/tiled-layer.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import { AppController } from './controller.ts';
 import { EngineClient } from './engine-client.ts';
-import { Autosave, classifyStorageError, Persistence, recordToStep, restoreSession, stepToRecord } from './persistence.ts';
+import { Autosave, classifyStorageError, Persistence, quarantineToJson, recordToStep, restoreSession, stepToRecord } from './persistence.ts';
 import { createAppStore, setParams, type GalleryItem } from './store.ts';
 
 let dbCount = 0;
@@ -263,6 +263,12 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const again = await p.loadSession();
     expect(again.problems).toEqual([]);
     p.close();
+    // The download offered by the notice: the record as found, typed arrays as base64.
+    const exported = JSON.parse(quarantineToJson(kept!)) as { meta: { params: unknown }; tiles: { key: string; data: { type: string; base64: string } }[] };
+    expect(exported.meta.params).toBe('garbage');
+    expect(exported.tiles.map((t) => [t.key, t.data.type, Buffer.from(t.data.base64, 'base64').length])).toEqual([
+      ['image/0,0', 'Uint8ClampedArray', TILE_SIZE * TILE_SIZE * 4], ['image/1,0', 'Uint8ClampedArray', 1000],
+    ]);
     // Autosave is on: an edit is saved and found after a reload, with the gallery.
     stage(c, [1, 2, 3, 255]);
     c.accept();
