@@ -2,14 +2,15 @@
 import type { CDPSession, Page } from 'playwright-core';
 
 /**
- * Set the origin's quota to what it uses now, then wait until IndexedDB refuses a write. Chromium's
+ * Set the origin's quota below what it uses now (so a compaction that shrinks the usage cannot make room),
+ * then wait until IndexedDB refuses a write. Chromium's
  * IndexedDB keeps a space allowance from its last quota query that decays over 30 s
  * (BucketContext::kBucketSpaceCacheTimeLimit), so an override takes effect for it within 30 s;
  * the probe writes go to a database of their own. Returns the error name IndexedDB gave.
  */
 export async function fillQuota(cdp: CDPSession, page: Page, origin: string, timeoutMs = 60_000): Promise<string> {
   const used = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: used });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: Math.floor(used / 2) });
   const probe = (): Promise<string | false> => page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const q = indexedDB.open('e2e-quota-probe', 1);

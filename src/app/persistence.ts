@@ -105,14 +105,18 @@ export type StorageFailure = (typeof STORAGE_FAILURES)[number];
 
 /** Classify a storage error: quota exceeded, storage blocked by the browser, or anything else; with a non-empty detail. */
 export function classifyStorageError(e: unknown): { readonly reason: StorageFailure; readonly detail: string } {
-  const name = typeof e === 'object' && e !== null && 'name' in e && typeof e.name === 'string' ? e.name : '';
-  const message = (e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e)) && typeof (e as { message: unknown }).message === 'string'
-    ? (e as { message: string }).message.trim() : typeof e === 'string' ? e : '';
+  const field = (k: 'name' | 'message'): string => {
+    const v = typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[k] : undefined;
+    return typeof v === 'string' ? v.trim() : '';
+  };
+  const name = field('name');
+  const message = typeof e === 'string' ? e : field('message');
+  // Chromium's quota error has an empty message: the name is the reason then.
   const detail = [name, message].filter((x) => x !== '' && x !== 'Error').join(': ') || 'unknown error';
   // Chromium and Firefox name it QuotaExceededError; older Firefox used NS_ERROR_DOM_QUOTA_REACHED.
-  if (name === 'QuotaExceededError' || /quota/i.test(message) || name === 'NS_ERROR_DOM_QUOTA_REACHED') return { reason: 'quota', detail };
-  // IndexedDB refused outright: private windows, blocked site data, or no indexedDB at all.
-  if (name === 'SecurityError' || name === 'NotAllowedError' || (typeof indexedDB === 'undefined')) return { reason: 'blocked', detail };
+  if (name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || /quota/i.test(message)) return { reason: 'quota', detail };
+  // IndexedDB refused outright: private windows, blocked site data.
+  if (name === 'SecurityError' || name === 'NotAllowedError') return { reason: 'blocked', detail };
   return { reason: 'failed', detail };
 }
 
@@ -161,8 +165,14 @@ export class Persistence {
     const ops: Promise<unknown>[] = [];
     if (w.quarantine) ops.push(tx.objectStore('quarantine').put(w.quarantine));
     if (w.replace) ops.push(ts.clear(), ss.clear());
-    for (const [key, data] of w.tiles) ops.push(data ? ts.put({ key, data }) : w.replace ? Promise.resolve() : ts.delete(key));
-    for (const [id, rec] of w.steps) ops.push(rec ? ss.put(rec) : w.replace ? Promise.resolve() : ss.delete(id));
+    for (const [key, data] of w.tiles) {
+      if (data) ops.push(ts.put({ key, data }));
+      else if (!w.replace) ops.push(ts.delete(key));
+    }
+    for (const [id, rec] of w.steps) {
+      if (rec) ops.push(ss.put(rec));
+      else if (!w.replace) ops.push(ss.delete(id));
+    }
     ops.push(tx.objectStore('kv').put(w.meta, 'session'));
     const gs = tx.objectStore('gallery');
     for (const [id, item] of w.gallery ?? []) ops.push(item ? gs.put(item) : gs.delete(id));
