@@ -4,7 +4,7 @@
  * was wrong comes back so the caller can keep the original record for export.
  * Pure functions: no IndexedDB here (the property tests feed arbitrary values).
  */
-import { SCHEDULER_KINDS } from '../../workers/protocol.ts';
+import { LIMITS, SCHEDULER_KINDS } from '../../workers/protocol.ts';
 import { EXECUTION_PROVIDERS } from '../../workers/runtime/types.ts';
 import { BRUSH_LIMITS } from '../editor/brush.ts';
 import { LAYER_IDS } from '../editor/document.ts';
@@ -120,12 +120,12 @@ function readParams(v: unknown, r: Repairer): GenParams {
     style: r.field(v, 'style', (x): x is GenParams['style'] => isOneOf(x, STYLE_IDS), d.style, w),
     randomSeed: r.field(v, 'randomSeed', (x): x is boolean => typeof x === 'boolean', d.randomSeed, w),
     seed: r.field(v, 'seed', isSeed, d.seed, w),
-    steps: r.field(v, 'steps', (x): x is number => isInt(x, 1, 1000), d.steps, w),
-    guidance: r.field(v, 'guidance', (x): x is number => isNum(x, 0, 100), d.guidance, w),
-    priorSteps: r.field(v, 'priorSteps', (x): x is number => isInt(x, 1, 1000), d.priorSteps, w),
-    priorGuidance: r.field(v, 'priorGuidance', (x): x is number => isNum(x, 0, 100), d.priorGuidance, w),
+    steps: r.field(v, 'steps', (x): x is number => isInt(x, 1, LIMITS.maxSteps), d.steps, w),
+    guidance: r.field(v, 'guidance', (x): x is number => isNum(x, 0, LIMITS.maxGuidance), d.guidance, w),
+    priorSteps: r.field(v, 'priorSteps', (x): x is number => isInt(x, 1, LIMITS.maxPriorSteps), d.priorSteps, w),
+    priorGuidance: r.field(v, 'priorGuidance', (x): x is number => isNum(x, 0, LIMITS.maxGuidance), d.priorGuidance, w),
     scheduler: r.field(v, 'scheduler', (x): x is GenParams['scheduler'] => isOneOf(x, SCHEDULER_KINDS), d.scheduler, w),
-    numImages: r.field(v, 'numImages', (x): x is number => isInt(x, 1, 16), d.numImages, w),
+    numImages: r.field(v, 'numImages', (x): x is number => isInt(x, 1, LIMITS.maxImages), d.numImages, w),
   };
 }
 
