@@ -238,7 +238,7 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const name = freshName();
     (await Persistence.open(name)).close();
     const tile = new Uint8ClampedArray(TILE_SIZE * TILE_SIZE * 4).fill(77);
-    const db = await openDB(name, 2);
+    const db = await openDB(name, 1);
     await db.put('kv', { version: 1, frame: { x: 0, y: 0, width: 64, height: 64 }, aspect: '1:1', longSide: 64, tool: 'pan', params: 'garbage' }, 'session');
     await db.put('tiles', { key: 'image/0,0', data: tile });
     await db.put('tiles', { key: 'image/1,0', data: tile.subarray(0, 1000) }); // truncated
@@ -283,7 +283,7 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
   it('an unreadable session setting does not stop the gallery from loading or the autosave from starting', async () => {
     const name = freshName();
     (await Persistence.open(name)).close();
-    const db = await openDB(name, 2);
+    const db = await openDB(name, 1);
     await db.put('kv', 42 as never, 'session');
     await db.put('steps', { id: 'x', tiles: null } as never);
     await db.put('gallery', { id: 'ok', createdAt: 1, params: PARAMS, width: 64, height: 64, png: new Uint8Array([1]) });

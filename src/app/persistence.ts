@@ -2,7 +2,7 @@
  * Autosave to IndexedDB: document tiles, undo history, session settings and the gallery,
  * written incrementally (only changed tiles and steps) shortly after each change, and at once on
  * Accept, at the end of a run and when the page is hidden. Records are checked on load
- * (session-record.ts); a damaged one is repaired and its original kept in the `quarantine` store.
+ * (session-record.ts); a damaged one is repaired and its original kept under its own `quarantine/…` key.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { StoreApi } from 'zustand/vanilla';
@@ -40,10 +40,13 @@ export interface StepRecord {
 interface Schema extends DBSchema {
   tiles: { key: string; value: { key: string; data: Uint8ClampedArray } };
   steps: { key: number; value: StepRecord };
-  kv: { key: string; value: SessionMeta };
+  /** `session` → SessionMeta; `quarantine/<id>` → QuarantineRecord (in kv, so the database needs no upgrade). */
+  kv: { key: string; value: SessionMeta | QuarantineRecord };
   gallery: { key: string; value: GalleryItem; indexes: { createdAt: number } };
-  quarantine: { key: string; value: QuarantineRecord };
 }
+
+/** Key prefix of quarantined session records in the `kv` store. */
+const QUARANTINE_PREFIX = 'quarantine/';
 
 /** Default database name. */
 export const DB_NAME = 'kandinsky-web';
@@ -75,7 +78,7 @@ export function collectMeta(editor: Editor, app: AppState): SessionMeta {
   };
 }
 
-/** A damaged session record as it was found, kept intact for export (store `quarantine`). */
+/** A damaged session record as it was found, kept intact for export (kv key `quarantine/<id>`). */
 export interface QuarantineRecord {
   readonly id: string;
   readonly foundAt: number;
@@ -126,15 +129,12 @@ export class Persistence {
 
   /** Open (and create or upgrade) the database. */
   static async open(name: string = DB_NAME): Promise<Persistence> {
-    const db = await openDB<Schema>(name, 2, {
-      upgrade(d, oldVersion) {
-        if (oldVersion < 1) {
-          d.createObjectStore('tiles', { keyPath: 'key' });
-          d.createObjectStore('steps', { keyPath: 'id' });
-          d.createObjectStore('kv');
-          d.createObjectStore('gallery', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
-        }
-        if (oldVersion < 2) d.createObjectStore('quarantine', { keyPath: 'id' });
+    const db = await openDB<Schema>(name, 1, {
+      upgrade(d) {
+        d.createObjectStore('tiles', { keyPath: 'key' });
+        d.createObjectStore('steps', { keyPath: 'id' });
+        d.createObjectStore('kv');
+        d.createObjectStore('gallery', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
       },
     });
     return new Persistence(db);
@@ -159,11 +159,11 @@ export class Persistence {
 
   /** Write one autosave batch in one transaction; resolves only once it has committed. */
   async saveSession(w: SessionWrite): Promise<void> {
-    const tx = this.db.transaction(['tiles', 'steps', 'kv', 'gallery', 'quarantine'], 'readwrite');
+    const tx = this.db.transaction(['tiles', 'steps', 'kv', 'gallery'], 'readwrite');
     const ts = tx.objectStore('tiles');
     const ss = tx.objectStore('steps');
     const ops: Promise<unknown>[] = [];
-    if (w.quarantine) ops.push(tx.objectStore('quarantine').put(w.quarantine));
+    if (w.quarantine) ops.push(tx.objectStore('kv').put(w.quarantine, QUARANTINE_PREFIX + w.quarantine.id));
     if (w.replace) ops.push(ts.clear(), ss.clear());
     for (const [key, data] of w.tiles) {
       if (data) ops.push(ts.put({ key, data }));
@@ -188,7 +188,7 @@ export class Persistence {
 
   /** Damaged session records kept from earlier loads, oldest first. */
   async loadQuarantine(): Promise<QuarantineRecord[]> {
-    return this.db.getAll('quarantine');
+    return await this.db.getAll('kv', IDBKeyRange.bound(QUARANTINE_PREFIX, `${QUARANTINE_PREFIX}\uffff`)) as QuarantineRecord[];
   }
 
   close(): void {
