@@ -15,9 +15,9 @@ import { resizeNearest } from '../editor/raster.ts';
 import { EngineClient } from './engine-client.ts';
 import { decodeImageFile, decodePng, download, encodePng, MAX_IMAGE_SIDE } from './files.ts';
 import { translate, type Language, type MessageKey } from './i18n.ts';
-import { Autosave, Persistence, restoreSession } from './persistence.ts';
+import { Autosave, classifyStorageError, Persistence, quarantineToJson, restoreSession, type QuarantineRecord, type SaveOutcome } from './persistence.ts';
 import { applyStyle, STYLE_IDS, type StyleId } from './presets.ts';
-import { createAppStore, notify, setParams, type AppState, type FrameMode, type GalleryItem, type StagedResult } from './store.ts';
+import { clearSlot, createAppStore, notify, setParams, type AppState, type FrameMode, type GalleryItem, type StagedResult } from './store.ts';
 
 /** The built-in model, served from public/. */
 export const BUILTIN_MODEL = { name: 'tiny-kandinsky-2-2', path: 'models/tiny-kandinsky-2-2/' } as const;
@@ -95,20 +95,7 @@ export class AppController {
   async start(): Promise<void> {
     const dbName = this.options.dbName === undefined ? undefined : this.options.dbName;
     if (dbName === null) this.store.setState({ galleryLoaded: true }); // nothing stored: the gallery in memory is all there is
-    if (dbName !== null) {
-      try {
-        this.persistence = await Persistence.open(dbName);
-        const restored = restoreSession(await this.persistence.loadSession(), this.editor, this.store);
-        const gallery = await this.persistence.loadGallery();
-        this.store.setState({ gallery, galleryLoaded: true });
-        this.sessionRestored = restored;
-        if (restored) notify(this.store, 'info', 'restored');
-        this.autosave = new Autosave(this.persistence, this.editor, this.store, (e) => this.storageFailed(e));
-        this.autosave.start();
-      } catch (e) {
-        this.storageFailed(e);
-      }
-    }
+    if (dbName !== null) await this.startStorage(dbName);
     const settings = this.store.getState().settings;
     this.store.setState({
       restored: true,
@@ -290,6 +277,7 @@ export class AppController {
     }
     if (results.length === 0) { this.editor.setLocked(false); return; }
     this.store.setState({ staging: { rect: frame, results, index: 0 } });
+    void this.flush(); // the results' gallery items and the run's seed
   }
 
   /** Stop the running generation; the canvas stays as it was. */
@@ -308,6 +296,8 @@ export class AppController {
     this.editor.setLocked(false);
     this.editor.applyGeneration(staging.rect, chosen.composite, 'generate');
     this.store.setState({ staging: null, lastParams: chosen.params });
+    // Write now, not after the quiet period: a tab closed or killed right after Accept keeps the result.
+    void this.flush();
   }
 
   /** Drop the staged results (they stay in the gallery). */
@@ -331,11 +321,7 @@ export class AppController {
     const id = `g-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const item: GalleryItem = { id, createdAt: Date.now(), params, width: image.width, height: image.height, png: await encodePng(image, params) };
     this.store.setState((s) => ({ gallery: [...s.gallery, item] }));
-    try {
-      await this.persistence?.putGalleryItem(item);
-    } catch (e) {
-      this.storageFailed(e);
-    }
+    this.autosave?.putGalleryItem(item);
     return id;
   }
 
@@ -371,11 +357,8 @@ export class AppController {
 
   async removeGalleryItem(id: string): Promise<void> {
     this.store.setState((s) => ({ gallery: s.gallery.filter((g) => g.id !== id) }));
-    try {
-      await this.persistence?.deleteGalleryItem(id);
-    } catch (e) {
-      this.storageFailed(e);
-    }
+    this.autosave?.deleteGalleryItem(id);
+    await this.flush();
   }
 
   // ---- files ----------------------------------------------------------------------------
@@ -428,7 +411,64 @@ export class AppController {
     await this.autosave?.flush();
   }
 
+  /**
+   * Open storage, then restore the session, load the gallery and start autosaving, each on its own:
+   * a damaged session record must not keep the gallery hidden or the autosave off.
+   */
+  private async startStorage(dbName: string | undefined): Promise<void> {
+    let persistence: Persistence;
+    try {
+      persistence = await Persistence.open(dbName);
+    } catch (e) {
+      // No storage at all: the gallery in memory is all there is.
+      this.store.setState({ galleryLoaded: true });
+      this.storageFailed(e);
+      return;
+    }
+    this.persistence = persistence;
+    let quarantine: QuarantineRecord | null = null;
+    try {
+      const loaded = await persistence.loadSession();
+      this.sessionRestored = restoreSession(loaded.session, this.editor, this.store);
+      if (loaded.problems.length > 0) {
+        quarantine = { id: `session-${new Date().toISOString()}`, foundAt: Date.now(), problems: loaded.problems, ...loaded.raw };
+        const record = quarantine;
+        notify(this.store, 'error', 'sessionDamaged', { count: loaded.problems.length, first: loaded.problems[0] ?? '' }, {
+          slot: 'session', action: { label: 'downloadDamaged', run: () => this.downloadDamagedSession(record) },
+        });
+      } else if (this.sessionRestored) {
+        notify(this.store, 'info', 'restored');
+      }
+    } catch (e) {
+      this.storageFailed(e);
+    }
+    try {
+      const { items, skipped } = await persistence.loadGallery();
+      this.store.setState((s) => ({ gallery: [...items, ...s.gallery.filter((g) => !items.some((i) => i.id === g.id))], galleryLoaded: true }));
+      if (skipped > 0) notify(this.store, 'warning', 'gallerySkipped', { count: skipped });
+    } catch (e) {
+      this.storageFailed(e);
+    }
+    this.autosave = new Autosave(persistence, this.editor, this.store, { onOutcome: (o) => this.saveOutcome(o) });
+    // A repaired session is written back whole, with the damaged original kept beside it for export.
+    if (quarantine) this.autosave.rewriteAll(quarantine);
+    this.autosave.start();
+  }
+
+  /** Download a damaged session record as JSON (typed arrays as base64). */
+  downloadDamagedSession(record: QuarantineRecord): void {
+    download(new TextEncoder().encode(quarantineToJson(record)), `kandinsky-damaged-session-${record.foundAt}.json`, 'application/json');
+  }
+
+  private saveOutcome(o: SaveOutcome): void {
+    if (o.ok) clearSlot(this.store, 'storage');
+    else this.storageFailed(o.error);
+  }
+
+  /** One storage notice at a time, with the reason; it goes away when a write succeeds again. */
   private storageFailed(e: unknown): void {
-    notify(this.store, 'error', 'storageError', { message: e instanceof Error ? e.message : String(e) });
+    const { reason, detail } = classifyStorageError(e);
+    const key = ({ quota: 'storageQuota', blocked: 'storageBlocked', failed: 'storageError' } as const satisfies Record<typeof reason, MessageKey>)[reason];
+    notify(this.store, 'error', key, { message: detail }, { slot: 'storage' });
   }
 }

@@ -1,14 +1,17 @@
 /**
  * Autosave to IndexedDB: document tiles, undo history, session settings and the gallery,
- * written incrementally (only changed tiles and steps) shortly after each change.
+ * written incrementally (only changed tiles and steps) shortly after each change, and at once on
+ * Accept, at the end of a run and when the page is hidden. Records are checked on load
+ * (session-record.ts); a damaged one is repaired and its original kept under its own `quarantine/…` key.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { StoreApi } from 'zustand/vanilla';
-import { TOOL_IDS, type Editor, type EditorState } from '../editor/editor.ts';
+import type { Editor, EditorState } from '../editor/editor.ts';
 import type { HistoryStep } from '../editor/history.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import type { AppState, GalleryItem, GenParams, Settings } from './store.ts';
 import type { Language } from './i18n.ts';
+import { readGalleryRecords, readSessionRecord, type RawSession, type ReadSession, type SavedSession } from './session-record.ts';
 
 /** Session state besides pixels and history. */
 export interface SessionMeta {
@@ -37,9 +40,13 @@ export interface StepRecord {
 interface Schema extends DBSchema {
   tiles: { key: string; value: { key: string; data: Uint8ClampedArray } };
   steps: { key: number; value: StepRecord };
-  kv: { key: string; value: SessionMeta };
+  /** `session` → SessionMeta; `quarantine/<id>` → QuarantineRecord (in kv, so the database needs no upgrade). */
+  kv: { key: string; value: SessionMeta | QuarantineRecord };
   gallery: { key: string; value: GalleryItem; indexes: { createdAt: number } };
 }
+
+/** Key prefix of quarantined session records in the `kv` store. */
+const QUARANTINE_PREFIX = 'quarantine/';
 
 /** Default database name. */
 export const DB_NAME = 'kandinsky-web';
@@ -71,11 +78,49 @@ export function collectMeta(editor: Editor, app: AppState): SessionMeta {
   };
 }
 
-/** What a saved session holds. */
-export interface SavedSession {
-  readonly meta: SessionMeta | null;
-  readonly tiles: readonly { key: string; data: Uint8ClampedArray }[];
-  readonly steps: readonly StepRecord[];
+/** A damaged session record as it was found, kept intact for export (kv key `quarantine/<id>`). */
+export interface QuarantineRecord {
+  readonly id: string;
+  readonly foundAt: number;
+  /** What was wrong, one line each (from `readSessionRecord`). */
+  readonly problems: readonly string[];
+  readonly meta: unknown;
+  readonly tiles: readonly unknown[];
+  readonly steps: readonly unknown[];
+}
+
+/** One autosave write: changed tiles (null = deleted), steps (null = dropped), the meta and gallery changes. */
+export interface SessionWrite {
+  readonly tiles: ReadonlyMap<string, Uint8ClampedArray | null>;
+  readonly steps: ReadonlyMap<number, StepRecord | null>;
+  readonly meta: SessionMeta;
+  /** Gallery items to put (an item) or delete (null). */
+  readonly gallery?: ReadonlyMap<string, GalleryItem | null>;
+  /** Clear the stored tiles and steps first: `tiles` and `steps` are the whole session (after a repair). */
+  readonly replace?: boolean;
+  /** The damaged record to keep, written in the same transaction as its repair. */
+  readonly quarantine?: QuarantineRecord | null;
+}
+
+/** Why storage failed, as the user is told. */
+export const STORAGE_FAILURES = ['quota', 'blocked', 'failed'] as const;
+export type StorageFailure = (typeof STORAGE_FAILURES)[number];
+
+/** Classify a storage error: quota exceeded, storage blocked by the browser, or anything else; with a non-empty detail. */
+export function classifyStorageError(e: unknown): { readonly reason: StorageFailure; readonly detail: string } {
+  const field = (k: 'name' | 'message'): string => {
+    const v = typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[k] : undefined;
+    return typeof v === 'string' ? v.trim() : '';
+  };
+  const name = field('name');
+  const message = typeof e === 'string' ? e : field('message');
+  // Chromium's quota error has an empty message: the name is the reason then.
+  const detail = [name, message].filter((x) => x !== '' && x !== 'Error').join(': ') || 'unknown error';
+  // Chromium and Firefox name it QuotaExceededError; older Firefox used NS_ERROR_DOM_QUOTA_REACHED.
+  if (name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || /quota/i.test(message)) return { reason: 'quota', detail };
+  // IndexedDB refused outright: private windows, blocked site data.
+  if (name === 'SecurityError' || name === 'NotAllowedError') return { reason: 'blocked', detail };
+  return { reason: 'failed', detail };
 }
 
 /** Thin typed access to the database. */
@@ -95,43 +140,55 @@ export class Persistence {
     return new Persistence(db);
   }
 
-  /** Read the whole saved session. */
-  async loadSession(): Promise<SavedSession> {
+  /** Read the session's three stores as stored, unchecked (see `loadSession`). */
+  async loadRawSession(): Promise<RawSession> {
     const tx = this.db.transaction(['tiles', 'steps', 'kv'], 'readonly');
     const [meta, tiles, steps] = await Promise.all([
-      tx.objectStore('kv').get('session'), tx.objectStore('tiles').getAll(), tx.objectStore('steps').getAll(),
+      tx.objectStore('kv').get('session') as Promise<unknown>, tx.objectStore('tiles').getAll() as Promise<unknown[]>,
+      tx.objectStore('steps').getAll() as Promise<unknown[]>,
     ]);
     await tx.done;
     return { meta: meta ?? null, tiles, steps };
   }
 
-  /** Write changed tiles (null = deleted), changed steps (null = dropped) and the meta in one transaction. */
-  async saveSession(
-    tiles: ReadonlyMap<string, Uint8ClampedArray | null>,
-    steps: ReadonlyMap<number, StepRecord | null>,
-    meta: SessionMeta,
-  ): Promise<void> {
-    const tx = this.db.transaction(['tiles', 'steps', 'kv'], 'readwrite');
+  /** Read and check the saved session: what can be restored, what was repaired, and the record as found. */
+  async loadSession(): Promise<ReadSession & { readonly raw: RawSession }> {
+    const raw = await this.loadRawSession();
+    return { ...readSessionRecord(raw), raw };
+  }
+
+  /** Write one autosave batch in one transaction; resolves only once it has committed. */
+  async saveSession(w: SessionWrite): Promise<void> {
+    const tx = this.db.transaction(['tiles', 'steps', 'kv', 'gallery'], 'readwrite');
     const ts = tx.objectStore('tiles');
     const ss = tx.objectStore('steps');
     const ops: Promise<unknown>[] = [];
-    for (const [key, data] of tiles) ops.push(data ? ts.put({ key, data }) : ts.delete(key));
-    for (const [id, rec] of steps) ops.push(rec ? ss.put(rec) : ss.delete(id));
-    ops.push(tx.objectStore('kv').put(meta, 'session'));
+    if (w.quarantine) ops.push(tx.objectStore('kv').put(w.quarantine, QUARANTINE_PREFIX + w.quarantine.id));
+    if (w.replace) ops.push(ts.clear(), ss.clear());
+    for (const [key, data] of w.tiles) {
+      if (data) ops.push(ts.put({ key, data }));
+      else if (!w.replace) ops.push(ts.delete(key));
+    }
+    for (const [id, rec] of w.steps) {
+      if (rec) ops.push(ss.put(rec));
+      else if (!w.replace) ops.push(ss.delete(id));
+    }
+    ops.push(tx.objectStore('kv').put(w.meta, 'session'));
+    const gs = tx.objectStore('gallery');
+    for (const [id, item] of w.gallery ?? []) ops.push(item ? gs.put(item) : gs.delete(id));
+    // Ask for the commit now rather than when the task ends: a page killed right after stands a better chance.
+    tx.commit();
     await Promise.all([...ops, tx.done]);
   }
 
-  /** All gallery items, oldest first. */
-  async loadGallery(): Promise<GalleryItem[]> {
-    return this.db.getAllFromIndex('gallery', 'createdAt');
+  /** All well-formed gallery items, oldest first, and how many stored items were not readable (left in storage). */
+  async loadGallery(): Promise<{ readonly items: GalleryItem[]; readonly skipped: number }> {
+    return readGalleryRecords(await this.db.getAllFromIndex('gallery', 'createdAt') as unknown[]);
   }
 
-  async putGalleryItem(item: GalleryItem): Promise<void> {
-    await this.db.put('gallery', item);
-  }
-
-  async deleteGalleryItem(id: string): Promise<void> {
-    await this.db.delete('gallery', id);
+  /** Damaged session records kept from earlier loads, oldest first. */
+  async loadQuarantine(): Promise<QuarantineRecord[]> {
+    return await this.db.getAll('kv', IDBKeyRange.bound(QUARANTINE_PREFIX, `${QUARANTINE_PREFIX}\uffff`)) as QuarantineRecord[];
   }
 
   close(): void {
@@ -139,46 +196,91 @@ export class Persistence {
   }
 }
 
-/** Put a saved session back into the editor and app stores. Returns false when nothing was saved. */
-export function restoreSession(saved: SavedSession, editor: Editor, app: StoreApi<AppState>): boolean {
-  if (!saved.meta && saved.tiles.length === 0) return false;
+/** A damaged record as JSON (typed arrays as base64) for the "download damaged session" action. */
+export function quarantineToJson(rec: QuarantineRecord): string {
+  return JSON.stringify(rec, (_key, v: unknown) => {
+    if (ArrayBuffer.isView(v)) {
+      const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      let bin = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return { type: v.constructor.name, base64: btoa(bin) };
+    }
+    return v;
+  }, 1);
+}
+
+/** Put a checked session back into the editor and app stores. Returns false when nothing was saved. */
+export function restoreSession(saved: SavedSession | null, editor: Editor, app: StoreApi<AppState>): boolean {
+  if (!saved) return false;
   for (const t of saved.tiles) editor.doc.swapTile(t.key, t.data);
   const meta = saved.meta;
-  // A session written by another version keeps its pixels; its settings are left at the defaults.
-  if (!meta || meta.version !== 1) return true;
+  if (!meta) return true;
   const byId = new Map(saved.steps.map((r) => [r.id, r]));
   const pick = (ids: readonly number[]): HistoryStep[] =>
     ids.map((id) => byId.get(id)).filter((r): r is StepRecord => r !== undefined).map(recordToStep);
   editor.doc.history.restore({ nextId: meta.history.nextId, undo: pick(meta.history.undo), redo: pick(meta.history.redo) });
-  editor.store.setState({
-    frame: meta.frame, aspect: meta.aspect, longSide: meta.longSide, camera: meta.camera, brush: meta.brush,
-  });
-  if ((TOOL_IDS as readonly string[]).includes(meta.tool)) editor.setTool(meta.tool);
+  editor.setFrameSize(meta.aspect, meta.longSide);
+  editor.setFrame(meta.frame);
+  editor.setCamera(meta.camera);
+  editor.setBrush(meta.brush);
+  editor.setTool(meta.tool);
   app.setState({
     params: meta.params, lastSeed: meta.lastSeed, lastParams: meta.lastParams, language: meta.language, settings: meta.settings,
   });
   return true;
 }
 
-/** Watches the editor and app stores and writes changes after a short quiet period. */
+/** What the autosave reports after each write. */
+export type SaveOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly error: unknown; readonly retryInMs: number };
+
+/** Autosave timing: the quiet period after a change, and the retry backoff after a failed write. */
+export interface AutosaveOptions {
+  readonly onOutcome?: (outcome: SaveOutcome) => void;
+  readonly delayMs?: number;
+  /** First retry delay; it doubles per failure up to `retryMaxMs`. */
+  readonly retryFirstMs?: number;
+  readonly retryMaxMs?: number;
+}
+
+/** Default autosave timing: 300 ms quiet period; retries after 1 s, 2 s, 4 s … at most 30 s. */
+export const AUTOSAVE_TIMING = { delayMs: 300, retryFirstMs: 1000, retryMaxMs: 30_000 } as const;
+
+/**
+ * Watches the editor and app stores and writes changes after a short quiet period.
+ * Nothing is marked clean before its transaction has committed: a failed write leaves every change
+ * pending and retries with backoff, and a later write carries it.
+ */
 export class Autosave {
-  private readonly dirtyTiles = new Set<string>();
+  /** Changed tiles and steps, each with the change counter of its latest change (cleared only if unchanged since the write). */
+  private readonly dirtyTiles = new Map<string, number>();
+  private readonly dirtySteps = new Map<number, number>();
+  private readonly dirtyGallery = new Map<string, { readonly item: GalleryItem | null; readonly seq: number }>();
+  private seq = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
+  /** Write the whole session (clearing what is stored) next, keeping this damaged record. */
+  private rewrite: { readonly quarantine: QuarantineRecord | null } | null = null;
   private saving: Promise<void> = Promise.resolve();
   private readonly unsubscribers: (() => void)[] = [];
+  private stopped = false;
+  private readonly timing: Required<Omit<AutosaveOptions, 'onOutcome'>>;
 
   constructor(
     private readonly persistence: Persistence,
     private readonly editor: Editor,
     private readonly app: StoreApi<AppState>,
-    private readonly onError: (e: unknown) => void = () => {},
-    private readonly delayMs = 300,
-  ) {}
+    private readonly options: AutosaveOptions = {},
+  ) {
+    this.timing = { ...AUTOSAVE_TIMING, ...options };
+  }
 
   /** Start watching (call after the session was restored). */
   start(): void {
     this.unsubscribers.push(
-      this.editor.doc.onTileChange((key) => { this.dirtyTiles.add(key); this.schedule(); }),
+      this.editor.doc.onTileChange((key) => { this.dirtyTiles.set(key, ++this.seq); this.schedule(); }),
       this.editor.doc.history.subscribe(() => this.schedule()),
       this.editor.store.subscribe((s, prev) => { if (s.frame !== prev.frame || s.camera !== prev.camera || s.tool !== prev.tool || s.brush !== prev.brush || s.aspect !== prev.aspect || s.longSide !== prev.longSide) this.schedule(); }),
       this.app.subscribe((s, prev) => { if (s.params !== prev.params || s.language !== prev.language || s.settings !== prev.settings || s.lastParams !== prev.lastParams || s.lastSeed !== prev.lastSeed) this.schedule(); }),
@@ -187,41 +289,100 @@ export class Autosave {
 
   stop(): void {
     for (const u of this.unsubscribers.splice(0)) u();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.clearTimers();
     this.stopped = true;
   }
 
-  private stopped = false;
-
-  private schedule(): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.delayMs);
+  /** The next write replaces the stored session with the editor's whole state (after a repair), keeping `quarantine`. */
+  rewriteAll(quarantine: QuarantineRecord | null): void {
+    this.rewrite = { quarantine };
+    this.schedule();
   }
 
-  /** Write everything pending now (waits for a gesture in progress to finish). */
+  /** Store a gallery item (kept pending and retried until a write commits). */
+  putGalleryItem(item: GalleryItem): void {
+    this.dirtyGallery.set(item.id, { item, seq: ++this.seq });
+    this.schedule();
+  }
+
+  /** Delete a gallery item (kept pending and retried until a write commits). */
+  deleteGalleryItem(id: string): void {
+    this.dirtyGallery.set(id, { item: null, seq: ++this.seq });
+    this.schedule();
+  }
+
+  /** True while changes wait for a write that has not committed yet. */
+  get pending(): boolean {
+    return this.dirtyTiles.size > 0 || this.dirtySteps.size > 0 || this.dirtyGallery.size > 0 || this.rewrite !== null;
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = null;
+    this.retryTimer = null;
+  }
+
+  private schedule(): void {
+    // While a retry is waiting, it will carry this change too: storage that just failed is not hammered.
+    if (this.stopped || this.retryTimer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.timing.delayMs);
+  }
+
+  /** Write everything pending now (waits for a gesture in progress to finish); resolves after the attempt, failed or not. */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    this.saving = this.saving.then(() => this.write()).catch((e: unknown) => this.onError(e));
+    if (this.stopped) return this.saving;
+    this.clearTimers();
+    this.saving = this.saving.then(() => this.write());
     return this.saving;
   }
 
   private async write(): Promise<void> {
+    if (this.stopped) return;
     if (!this.editor.state.toolPath.endsWith('.idle')) {
       // A stroke or drag is in progress: its step is still open. Save when it ends.
       this.schedule();
       return;
     }
+    const history = this.editor.doc.history;
+    for (const id of history.takeDirty()) this.dirtySteps.set(id, ++this.seq);
+    const rewrite = this.rewrite;
+    const tileSnap = [...this.dirtyTiles];
+    const stepSnap = [...this.dirtySteps];
+    const gallerySnap = [...this.dirtyGallery];
     const tiles = new Map<string, Uint8ClampedArray | null>();
-    // IndexedDB clones values when put() is called (synchronously below), so live tiles are safe to pass.
-    for (const key of this.dirtyTiles) tiles.set(key, this.editor.doc.getTile(key) ?? null);
-    this.dirtyTiles.clear();
     const steps = new Map<number, StepRecord | null>();
-    for (const id of this.editor.doc.history.takeDirty()) {
-      const step = this.editor.doc.history.step(id);
-      steps.set(id, step ? stepToRecord(step) : null);
+    // IndexedDB clones values when put() is called (synchronously in saveSession), so live tiles are safe to pass.
+    if (rewrite) {
+      for (const [key, data] of this.editor.doc.allTiles()) tiles.set(key, data);
+      const snap = history.snapshot();
+      for (const step of [...snap.undo, ...snap.redo]) steps.set(step.id, stepToRecord(step));
+    } else {
+      for (const [key] of tileSnap) tiles.set(key, this.editor.doc.getTile(key) ?? null);
+      for (const [id] of stepSnap) {
+        const step = history.step(id);
+        steps.set(id, step ? stepToRecord(step) : null);
+      }
     }
-    await this.persistence.saveSession(tiles, steps, collectMeta(this.editor, this.app.getState()));
+    const gallery = new Map(gallerySnap.map(([id, g]) => [id, g.item]));
+    try {
+      await this.persistence.saveSession({
+        tiles, steps, meta: collectMeta(this.editor, this.app.getState()), gallery, replace: rewrite !== null, quarantine: rewrite?.quarantine ?? null,
+      });
+    } catch (error) {
+      this.failures++;
+      const retryInMs = Math.min(this.timing.retryFirstMs * 2 ** (this.failures - 1), this.timing.retryMaxMs);
+      if (!this.stopped) this.retryTimer = setTimeout(() => { this.retryTimer = null; void this.flush(); }, retryInMs);
+      this.options.onOutcome?.({ ok: false, error, retryInMs });
+      return;
+    }
+    // Committed: clear what was written, unless it changed again while the write was in flight.
+    for (const [key, seq] of tileSnap) if (this.dirtyTiles.get(key) === seq) this.dirtyTiles.delete(key);
+    for (const [id, seq] of stepSnap) if (this.dirtySteps.get(id) === seq) this.dirtySteps.delete(id);
+    for (const [id, g] of gallerySnap) if (this.dirtyGallery.get(id)?.seq === g.seq) this.dirtyGallery.delete(id);
+    if (this.rewrite === rewrite) this.rewrite = null;
+    this.failures = 0;
+    this.options.onOutcome?.({ ok: true });
   }
 }

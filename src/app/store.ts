@@ -77,6 +77,10 @@ export interface Notice {
   readonly kind: 'error' | 'warning' | 'info';
   readonly key: MessageKey;
   readonly vars: Readonly<Record<string, string | number>>;
+  /** A notice with a slot replaces the one before it in that slot (one storage notice, not one per failure). */
+  readonly slot?: string;
+  /** A button on the notice (e.g. download the damaged session). */
+  readonly action?: { readonly label: MessageKey; readonly run: () => void };
 }
 
 /** A number field whose typed text is no valid value: Generate refuses while one is, naming it. */
@@ -143,9 +147,22 @@ export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppSta
 let noticeId = 1;
 
 /** Show a message; errors stay until dismissed, others fade after a while (handled by the UI). */
-export function notify(store: StoreApi<AppState>, kind: Notice['kind'], key: MessageKey, vars: Notice['vars'] = {}): void {
-  const notice = { id: noticeId++, kind, key, vars };
-  store.setState((s) => ({ notices: [...s.notices.slice(-2), notice] }));
+export function notify(
+  store: StoreApi<AppState>, kind: Notice['kind'], key: MessageKey, vars: Notice['vars'] = {},
+  extra: Pick<Notice, 'slot' | 'action'> = {},
+): void {
+  const notice: Notice = { id: noticeId++, kind, key, vars, ...extra };
+  store.setState((s) => {
+    // Slotted notices stay until replaced or cleared; of the others only the latest few are kept.
+    const others = s.notices.filter((n) => n.slot === undefined).slice(-2);
+    const slotted = s.notices.filter((n) => n.slot !== undefined && n.slot !== extra.slot);
+    return { notices: [...s.notices.filter((n) => others.includes(n) || slotted.includes(n)), notice] };
+  });
+}
+
+/** Remove the notice in `slot`, if any. */
+export function clearSlot(store: StoreApi<AppState>, slot: string): void {
+  if (store.getState().notices.some((n) => n.slot === slot)) store.setState((s) => ({ notices: s.notices.filter((n) => n.slot !== slot) }));
 }
 
 /** Remove a message. */

@@ -19,6 +19,7 @@ function NoticeItem({ n }: { n: Notice }) {
   return (
     <div className={`notice ${n.kind}`} data-testid="notice" data-kind={n.kind} data-key={n.key} role={n.kind === 'error' ? 'alert' : 'status'}>
       <span>{t(n.key, n.vars)}</span>
+      {n.action && <button type="button" className="notice-action" data-testid="notice-action" onClick={n.action.run}>{t(n.action.label)}</button>}
       <button type="button" aria-label={t('close')} onClick={() => dismiss(c.store, n.id)}>×</button>
     </div>
   );
