@@ -14,7 +14,7 @@ import type { PriorsKey } from './i18n.ts';
 import type { PriorStore, SavedPriorChoice, StoredPrior } from './store.ts';
 
 /** Images are kept at most this large for a fit (the image encoder sees 224 px). */
-export const FIT_IMAGE_SIDE = 448;
+export const FIT_IMAGE_SIDE = 256;
 
 /** One image chosen for a fit. */
 export interface FitImage {

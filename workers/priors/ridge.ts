@@ -51,28 +51,34 @@ export function cholesky(m: Float64Array, n: number): Float64Array {
   return m;
 }
 
-/** (L Lᵀ)⁻¹ from a lower Cholesky factor, as a full symmetric matrix. */
+/** (L Lᵀ)⁻¹ from a lower Cholesky factor, as a full symmetric matrix (row-wise loops: contiguous memory). */
 function inverseFromCholesky(L: Float64Array, n: number): Float64Array {
-  // Linv = L⁻¹ (lower triangular), column by column by forward substitution.
+  // Linv = L⁻¹ (lower triangular), row by row: Linv[i,:] = (e_i − Σ_{k<i} L[i,k] Linv[k,:]) / L[i,i].
   const Linv = new Float64Array(n * n);
-  for (let c = 0; c < n; c++) {
-    Linv[c * n + c] = 1 / L[c * n + c]!;
-    for (let i = c + 1; i < n; i++) {
-      let s = 0;
-      for (let k = c; k < i; k++) s += L[i * n + k]! * Linv[k * n + c]!;
-      Linv[i * n + c] = -s / L[i * n + i]!;
-    }
-  }
-  // M⁻¹ = Linvᵀ Linv.
-  const inv = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = j; k < n; k++) s += Linv[k * n + i]! * Linv[k * n + j]!;
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+    const row = i * n;
+    Linv[row + i] = 1;
+    for (let k = 0; k < i; k++) {
+      const l = L[row + k]!;
+      if (l === 0) continue;
+      const rk = k * n;
+      for (let c = 0; c <= k; c++) Linv[row + c]! -= l * Linv[rk + c]!;
+    }
+    const d = L[row + i]!;
+    for (let c = 0; c <= i; c++) Linv[row + c]! /= d;
+  }
+  // M⁻¹ = Linvᵀ Linv = Σ_k Linv[k,:]ᵀ Linv[k,:] (upper triangle, then mirrored).
+  const inv = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    for (let i = 0; i <= k; i++) {
+      const a = Linv[rk + i]!;
+      if (a === 0) continue;
+      const ri = i * n;
+      for (let j = i; j <= k; j++) inv[ri + j]! += a * Linv[rk + j]!;
     }
   }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) inv[j * n + i] = inv[i * n + j]!;
   return inv;
 }
 
@@ -139,13 +145,17 @@ export async function fitRidge(X: ArrayLike<number>, Y: ArrayLike<number>, n: nu
     const inv = inverseFromCholesky(cholesky(M, n), n);
     // Residual row i is λ A_i with A = M⁻¹ Yc, so ‖e_i‖² = λ² (M⁻¹ G M⁻¹)_ii.
     let loo = 0;
+    const row = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      let rowSq = 0;
-      for (let j = 0; j < n; j++) {
-        let pij = 0;
-        for (let k = 0; k < n; k++) pij += inv[i * n + k]! * G[k * n + j]!;
-        rowSq += pij * inv[j * n + i]!;
+      // row = (M⁻¹ G)_i, accumulated over G's rows (contiguous); then (M⁻¹ G M⁻¹)_ii = row · M⁻¹_i (M⁻¹ symmetric).
+      row.fill(0);
+      for (let k = 0; k < n; k++) {
+        const m = inv[i * n + k]!;
+        const gk = k * n;
+        for (let j = 0; j < n; j++) row[j]! += m * G[gk + j]!;
       }
+      let rowSq = 0;
+      for (let j = 0; j < n; j++) rowSq += row[j]! * inv[i * n + j]!;
       const oneMinusH = lambda * inv[i * n + i]! - 1 / n;
       loo += oneMinusH > 1e-15 ? (lambda * lambda * rowSq) / (oneMinusH * oneMinusH) : Infinity;
     }
