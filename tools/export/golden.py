@@ -7,6 +7,8 @@ Img2Img, Inpaint) in fp32 on the CPU on the bundle's PyTorch source, with every 
 taken from one recorded stream, and writes one JSON file per case in the format of
 tests/golden/*.json. Scheduler configs come from the bundle's manifest, so a case checks the
 bundle as the app will run it. Every pipeline uses the decoder's MoVQ (the bundle holds one).
+The prior-kind cases (README "Prior kinds") add a linear map fitted with numpy, the "no prior"
+rescaling and a blend; `--from-bundle` writes only those, from the bundle's ONNX stages.
 """
 from __future__ import annotations
 
