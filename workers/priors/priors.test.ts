@@ -2,7 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineService } from '../service.ts';
 import { ErrorCode } from '../errors.ts';
 import type { FitPriorRequest, FitProgress, FittedPrior, LinearPriorSource, Result, RgbaImage, Text2ImgRequest } from '../protocol.ts';
-import { tinyBundleSource } from '../testing/tiny-bundle.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { TINY_BUNDLE_DIR, tinyBundleSource } from '../testing/tiny-bundle.ts';
 import { checkPriorFitsModel, decodeLinearPrior, encodeLinearPrior, LINEAR_PRIOR_SPACE, type LinearPriorHeader } from './file.ts';
 
 const base: Text2ImgRequest = {
@@ -144,5 +147,34 @@ describe('prior kinds and fitting in the engine (tiny bundle, wasm)', () => {
     const e = errorOf(await pending);
     expect(e.code).toBe(ErrorCode.Cancelled);
     value(await service.fitPrior('cy', fitRequest(4)));
+  });
+});
+
+describe("a bundle's own linear prior (manifest linear_prior)", () => {
+  const manifest = JSON.parse(readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const withPrior = (bytes: Uint8Array) => tinyBundleSource({
+    'linear_prior.kwlp': bytes,
+    'manifest.json': new TextEncoder().encode(JSON.stringify({
+      ...manifest, linear_prior: { file: 'linear_prior.kwlp', bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+    })),
+  });
+  const d = 32;
+  const weight = Float32Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? 0.5 : Math.sin(i) * 0.01));
+  const bias = Float32Array.from({ length: d }, (_, i) => Math.cos(i) * 0.1);
+
+  it('loads, is reported, and draws the same pixels as the same W and b sent as a personal prior', async () => {
+    const service = new EngineService();
+    const info = value(await service.load(await withPrior(encodeLinearPrior({ header: header(d, 'shipped'), weight, bias })), { provider: 'wasm' }));
+    expect(info.linearPrior).toEqual({ name: 'shipped', textDim: d, embeddingDim: d });
+    const fromBundle = value(await service.generate('lb', { ...base, prior: { kind: 'linear', linear: { from: 'bundle' } } }));
+    expect(fromBundle.images[0]!.params.prior).toEqual({ kind: 'linear', linear: { from: 'bundle' } });
+    const fromUser = value(await service.generate('lu', { ...base, prior: { kind: 'linear', linear: { from: 'user', id: 'x', name: 'x', weight, bias } } }));
+    expect(Buffer.from(fromBundle.images[0]!.image.data).equals(Buffer.from(fromUser.images[0]!.image.data))).toBe(true);
+  });
+
+  it('a bundle prior of the wrong size fails the load with BAD_PRIOR_FILE', async () => {
+    const service = new EngineService();
+    const e = errorOf(await service.load(await withPrior(encodeLinearPrior({ header: header(8), weight: new Float32Array(64), bias: new Float32Array(8) })), { provider: 'wasm' }));
+    expect(e.code).toBe(ErrorCode.BadPriorFile);
   });
 });
