@@ -164,7 +164,8 @@ export class Engine {
       throw new EngineError(ErrorCode.StageMissing, 'This model has no image_encoder stage, so it cannot fuse images.', { file: 'image_encoder' });
     }
     this.checkSchedules(req.scheduler, req.steps, req.priorSteps);
-    const prior = this.resolvePrior(req.prior);
+    // Variations run no prior: a prior choice is ignored there (and not recorded).
+    const prior = this.resolvePrior(req.mode === 'variations' ? undefined : req.prior);
     const isCancelled = hooks.isCancelled ?? (() => false);
     const runner = new CancellableRunner(this.runtime, isCancelled);
     const images: GeneratedImage[] = [];
@@ -201,7 +202,7 @@ export class Engine {
     const base = {
       mode: req.mode, negativePrompt: req.negativePrompt, width: req.width, height: req.height, steps: req.steps,
       guidance: req.guidance, priorSteps: req.priorSteps, priorGuidance: req.priorGuidance, scheduler: req.scheduler,
-      seed, model: this.bundle.manifest.name, ep: this.runtime.ep, prior: usedPrior(req.prior),
+      seed, model: this.bundle.manifest.name, ep: this.runtime.ep, prior: usedPrior(req.mode === 'variations' ? undefined : req.prior),
     };
     switch (req.mode) {
       case 'text2img':
