@@ -61,9 +61,16 @@ const langs = langArg === 'all' ? ['en', 'ru'] : [langArg];
 const heldout = scene.loadHeldout();
 const vocab = scene.loadVocabulary();
 const limit = num('--limit', heldout.scenes.length);
-const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { native_size?: number };
+const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { native_size?: unknown };
+/** The manifest's native_size (a number, [w, h] or {width, height}), else 64. */
+const nativeSize = ((n: unknown): number => {
+  if (typeof n === 'number') return n;
+  if (Array.isArray(n) && typeof n[0] === 'number') return Math.max(n[0], Number(n[1] ?? n[0]));
+  if (n && typeof n === 'object' && 'width' in n) return Math.max(Number((n as { width: number }).width), Number((n as { height?: number }).height ?? 0));
+  return 64;
+})(manifest.native_size);
 const params = {
-  size: num('--size', typeof manifest.native_size === 'number' ? manifest.native_size : 64),
+  size: num('--size', nativeSize),
   steps: num('--steps', DEFAULTS.steps), priorSteps: num('--prior-steps', DEFAULTS.priorSteps),
   guidance: num('--guidance', DEFAULTS.guidance), priorGuidance: num('--prior-guidance', DEFAULTS.priorGuidance),
   scheduler: DEFAULTS.scheduler, seed: num('--seed', 0),
