@@ -117,12 +117,22 @@ describe('prior kinds and fitting in the engine (tiny bundle, wasm)', () => {
     expect(px(again).equals(px(runs.linear))).toBe(true);
   });
 
-  it('the prior kinds work in fusion text conditions too', async () => {
-    const r = value(await service.generate('f1', {
-      ...base, mode: 'fusion', conditions: [{ kind: 'text', prompt: 'a cat', weight: 0.5 }, { kind: 'image', image: picture(1), weight: 0.5 }],
-      prior: { kind: 'none' },
-    }));
-    expect(r.images[0]!.params.prior).toEqual({ kind: 'none' });
+  it('the prior kinds work in image-to-image, inpainting and fusion text conditions too; variations ignore them', async () => {
+    const image = picture(2, 64, 64);
+    const mask = { width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255) };
+    const runs = [
+      await service.generate('m1', { ...base, mode: 'img2img', image, strength: 1, prior: { kind: 'none' } }),
+      await service.generate('m2', { ...base, mode: 'inpaint', image, mask, prior: { kind: 'none' } }),
+      await service.generate('m3', {
+        ...base, mode: 'fusion', conditions: [{ kind: 'text', prompt: 'a cat', weight: 0.5 }, { kind: 'image', image: picture(1), weight: 0.5 }],
+        prior: { kind: 'none' },
+      }),
+    ];
+    for (const r of runs) expect(value(r).images[0]!.params.prior).toEqual({ kind: 'none' });
+    const plain = value(await service.generate('m4', { ...base, mode: 'img2img', image, strength: 1 }));
+    expect(Buffer.from(plain.images[0]!.image.data).equals(Buffer.from(value(runs[0]!).images[0]!.image.data))).toBe(false);
+    const v = value(await service.generate('m5', { ...base, mode: 'variations', image, prior: { kind: 'none' } }));
+    expect(v.images[0]!.params.prior).toEqual({ kind: 'diffusion' });
   });
 
   it('bad prior choices and fits get clear errors and the engine keeps serving', async () => {
