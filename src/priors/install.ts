@@ -16,6 +16,9 @@ export function installPriors(controller: AppController): PriorsController {
   const storage = lazyStore(open);
   const priors = new PriorsController(controller, storage, { decodeFile: decodeImageFile, decodePng, download });
   controller.priorRequest = () => priors.requestPrior();
+  // "Use these parameters" also puts the result's prior back (after whatever was hooked in before).
+  const previous = controller.onReuse;
+  controller.onReuse = (params) => { previous?.(params); priors.restore(params.prior); };
   installed.set(controller, priors);
   void priors.start();
   return priors;

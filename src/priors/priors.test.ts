@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatParameters, parseParameters, priorLabel, type ImageParameters } from '../editor/parameters.ts';
-import { captionLines, exportFileName } from './priors.ts';
+import { captionLines, choiceFromLabel, DEFAULT_CHOICE, exportFileName } from './priors.ts';
 
 const params: ImageParameters = {
   prompt: 'a cat', negativePrompt: '', style: 'none', mode: 'text2img', width: 64, height: 64, steps: 3, guidance: 4,
@@ -32,5 +32,17 @@ describe('fit dialog helpers', () => {
     expect(exportFileName('my squares')).toBe('my-squares.kwlp');
     expect(exportFileName('Кот / кошки')).toBe('Кот-кошки.kwlp');
     expect(exportFileName('../..')).toBe('prior.kwlp');
+  });
+});
+
+describe('a result\'s prior label back to a choice', () => {
+  it('reads every label priorLabel writes', () => {
+    const user = { from: 'user' as const, id: 'prior-abc', name: 'cats (grey), mostly' };
+    expect(choiceFromLabel(undefined, { ...DEFAULT_CHOICE, kind: 'none' }).kind).toBe('diffusion');
+    expect(choiceFromLabel('none', DEFAULT_CHOICE)).toEqual({ ...DEFAULT_CHOICE, kind: 'none' });
+    expect(choiceFromLabel(priorLabel({ kind: 'linear', linear: { from: 'bundle' } }), DEFAULT_CHOICE)).toEqual({ ...DEFAULT_CHOICE, kind: 'linear', linear: 'bundle' });
+    expect(choiceFromLabel(priorLabel({ kind: 'linear', linear: user }), DEFAULT_CHOICE)).toEqual({ ...DEFAULT_CHOICE, kind: 'linear', linear: 'prior-abc' });
+    expect(choiceFromLabel(priorLabel({ kind: 'blend', linear: user, linearWeight: 0.35 }), DEFAULT_CHOICE)).toEqual({ kind: 'blend', linear: 'prior-abc', linearWeight: 0.35 });
+    expect(choiceFromLabel('something else', DEFAULT_CHOICE)).toBe(DEFAULT_CHOICE);
   });
 });

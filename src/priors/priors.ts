@@ -70,6 +70,16 @@ export function captionLines(text: string): string[] {
   return lines;
 }
 
+/** The choice a result's `Prior:` label (parameters.ts priorLabel) stands for; absent = diffusion. */
+export function choiceFromLabel(label: string | undefined, current: SavedPriorChoice): SavedPriorChoice {
+  if (label === undefined || label === 'diffusion') return { ...current, kind: 'diffusion' };
+  if (label === 'none') return { ...current, kind: 'none' };
+  const m = /^(?:blend ([\d.]+), )?linear: (?:model|.* \(([^()]+)\))$/.exec(label);
+  if (!m) return current;
+  const linear = m[2] ?? 'bundle';
+  return m[1] === undefined ? { ...current, kind: 'linear', linear } : { kind: 'blend', linear, linearWeight: Number(m[1]) };
+}
+
 /** A file name for an exported prior. */
 export function exportFileName(name: string): string {
   return `${name.replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '') || 'prior'}.kwlp`;
@@ -131,6 +141,13 @@ export class PriorsController {
     }
     this.store.setState({ choice: next });
     void this.storage.saveChoice(next).catch((e: unknown) => this.say('error', 'errStorage', { message: e instanceof Error ? e.message : String(e) }));
+  }
+
+  /** Put back the prior of a gallery result ("Use these parameters"); a deleted personal prior leaves the choice as it is. */
+  restore(label: string | undefined): void {
+    const next = choiceFromLabel(label, this.store.getState().choice);
+    if (next.linear !== null && next.linear !== 'bundle' && (next.kind === 'linear' || next.kind === 'blend') && !this.maps.has(next.linear)) return;
+    this.choose(next);
   }
 
   /** The request's prior (undefined = the engine's default, diffusion). */
