@@ -4,6 +4,7 @@ import { installTestHook } from './app/test-hook.ts';
 import { App } from './ui/App.tsx';
 import { installModelManager } from './models/install.ts';
 import { installModes } from './modes/install.ts';
+import { installPriors } from './priors/install.ts';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
@@ -11,6 +12,7 @@ if (root) {
   const controller = new AppController(parseStartOptions(location.search));
   installModelManager(controller);
   installModes(controller);
+  installPriors(controller);
   if (import.meta.env.DEV || import.meta.env.MODE === 'test') installTestHook(controller);
   void controller.start().then(() => createRoot(root).render(<App controller={controller} />));
 }

@@ -13,11 +13,14 @@ import { StepCountError, createScheduler, decoderConfigFor } from './schedulers/
 import type { SchedulerConfig } from './schedulers/types.ts';
 import { EngineError, ErrorCode } from './errors.ts';
 import type {
-  BundleInfo, BundleSourceData, GenerateRequest, GenerateResult, GeneratedImage, LoadOptions, Mode, Progress,
-  ProgressStage, RgbaImage, SchedulerKind, UsedParams,
+  BundleInfo, BundleSourceData, FitPriorRequest, FitProgress, FittedPrior, GenerateRequest, GenerateResult, GeneratedImage,
+  LoadOptions, Mode, PriorChoice, Progress, ProgressStage, RgbaImage, SchedulerKind, UsedParams, UsedPrior,
 } from './protocol.ts';
 import type { ModelFacts, PipelineContext } from './pipelines/context.ts';
-import { runPrior, negativeEmbedding } from './pipelines/prior.ts';
+import { negativeEmbedding } from './pipelines/prior.ts';
+import { runPriorKind, type LinearMap, type ResolvedPrior } from './pipelines/prior-kinds.ts';
+import { checkPriorFitsModel, decodeLinearPrior, type LinearPriorFile } from './priors/file.ts';
+import { fitLinearPrior } from './priors/fit.ts';
 import { decodeLatents, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
 import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
@@ -62,6 +65,8 @@ export class Engine {
     readonly runtime: OrtRuntime,
     readonly tokenizer: ClipTokenizer,
     readonly model: ModelFacts,
+    /** The bundle's own linear prior (manifest `linear_prior`), or null. */
+    readonly linearPrior: LinearPriorFile | null = null,
   ) {}
 
   /** Load a bundle and create its runtime (sessions are created lazily). */
@@ -69,7 +74,7 @@ export class Engine {
     const bundle = await loadBundle(source, options.verify === undefined ? {} : { verify: options.verify });
     const runtime = await createRuntime(bundle, { provider: options.provider });
     const tokenizer = ClipTokenizer.fromJson(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.text.max_length);
-    return new Engine(bundle, runtime, tokenizer, modelFacts(bundle));
+    return new Engine(bundle, runtime, tokenizer, modelFacts(bundle), await bundleLinearPrior(bundle));
   }
 
   /** What the UI shows about this bundle. */
@@ -89,7 +94,45 @@ export class Engine {
       ep: this.runtime.ep,
       shaderF16: this.runtime.capabilities.shaderF16,
       warnings: [...this.runtime.warnings],
+      linearPrior: this.linearPrior === null ? null : {
+        name: this.linearPrior.header.name, textDim: this.linearPrior.header.text_dim, embeddingDim: this.linearPrior.header.embedding_dim,
+      },
     };
+  }
+
+  /** The prior a request chose, with its linear map; BAD_REQUEST when the bundle has no linear prior, BAD_PRIOR_FILE when a personal one does not fit. */
+  resolvePrior(choice: PriorChoice | undefined): ResolvedPrior {
+    const c = choice ?? { kind: 'diffusion' };
+    const map = (source: Extract<PriorChoice, { linear: unknown }>['linear']): LinearMap => {
+      if (source.from === 'bundle') {
+        if (this.linearPrior === null) {
+          throw new EngineError(ErrorCode.BadRequest, `The model "${this.bundle.manifest.name}" has no linear prior of its own (manifest linear_prior); choose a personal prior or another kind.`);
+        }
+        return this.linearPrior;
+      }
+      const side = source.bias.length;
+      checkPriorFitsModel(
+        { name: source.name, embedding_dim: side, text_dim: side, family: 'another model' },
+        { embeddingDim: this.model.embeddingDim, family: this.bundle.manifest.family, name: this.bundle.manifest.name },
+      );
+      return source;
+    };
+    switch (c.kind) {
+      case 'diffusion': return { kind: 'diffusion' };
+      case 'none': return { kind: 'none' };
+      case 'linear': return { kind: 'linear', map: map(c.linear) };
+      case 'blend': return { kind: 'blend', map: map(c.linear), linearWeight: c.linearWeight };
+    }
+  }
+
+  /** Fit a linear prior from images and captions (workers/priors/fit.ts). */
+  async fitPrior(runId: string, request: FitPriorRequest, hooks: { onProgress?: (p: FitProgress) => void; isCancelled?: () => boolean } = {}): Promise<FittedPrior> {
+    const isCancelled = hooks.isCancelled ?? (() => false);
+    const ctx = this.context(seededNoise(0), [], new CancellableRunner(this.runtime, isCancelled));
+    return fitLinearPrior(ctx, request, (phase, step, total) => {
+      if (isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The fit was cancelled; nothing was stored.');
+      hooks.onProgress?.({ runId, phase, step, total });
+    });
   }
 
   /** Build a pipeline context for one image of a run. */
@@ -113,6 +156,8 @@ export class Engine {
     }
     this.checkSchedules(req.scheduler, req.steps, req.priorSteps);
     checkSizeOn(this.runtime.epOf(req.mode === 'inpaint' ? 'unet_inpaint' : 'unet'), req.width, req.height);
+    // Variations run no prior: a prior choice is ignored there (and not recorded).
+    const prior = this.resolvePrior(req.mode === 'variations' ? undefined : req.prior);
     const isCancelled = hooks.isCancelled ?? (() => false);
     const runner = new CancellableRunner(this.runtime, isCancelled);
     const images: GeneratedImage[] = [];
@@ -126,7 +171,7 @@ export class Engine {
         timings[key] = performance.now() - started;
       };
       const ctx = this.context(seededNoise(seed), warnings, runner, onStep);
-      const image = await this.generateOne(ctx, req);
+      const image = await this.generateOne(ctx, req, prior);
       const params: UsedParams = this.usedParams(req, seed);
       images.push({ image, params });
     }
@@ -151,7 +196,7 @@ export class Engine {
     const base = {
       mode: req.mode, negativePrompt: req.negativePrompt, width: req.width, height: req.height, steps: req.steps,
       guidance: req.guidance, priorSteps: req.priorSteps, priorGuidance: req.priorGuidance, scheduler: req.scheduler,
-      seed, model: this.bundle.manifest.name, ep: this.runtime.ep,
+      seed, model: this.bundle.manifest.name, ep: this.runtime.ep, prior: usedPrior(req.mode === 'variations' ? undefined : req.prior),
     };
     switch (req.mode) {
       case 'text2img':
@@ -172,7 +217,7 @@ export class Engine {
   }
 
   /** One image: conditioning, decoder loop, MoVQ decode. */
-  private async generateOne(ctx: PipelineContext, req: ReturnType<typeof normaliseRequest>): Promise<RgbaImage> {
+  private async generateOne(ctx: PipelineContext, req: ReturnType<typeof normaliseRequest>, prior: ResolvedPrior): Promise<RgbaImage> {
     const priorScheduler = () => createScheduler(this.bundle.manifest.schedulers.prior as SchedulerConfig);
     const negativePrompt = req.negativePrompt === '' ? null : req.negativePrompt;
     let embeds: { imageEmbeds: Float32Array; negativeImageEmbeds: Float32Array };
@@ -180,7 +225,7 @@ export class Engine {
       case 'text2img':
       case 'img2img':
       case 'inpaint':
-        embeds = await runPrior(ctx, {
+        embeds = await runPriorKind(ctx, prior, {
           prompt: req.prompt, negativePrompt, guidance: req.priorGuidance, steps: req.priorSteps, scheduler: priorScheduler(),
         });
         break;
@@ -194,6 +239,7 @@ export class Engine {
           negativePriorPrompt: negativePrompt,
           negativePrompt: req.negativePrompt,
           makeScheduler: priorScheduler,
+          prior,
         });
         break;
       case 'variations':
@@ -237,6 +283,30 @@ export class Engine {
   async dispose(): Promise<void> {
     await this.runtime.dispose();
   }
+}
+
+/** What a result records about its prior: kind, the linear prior by name, the blend weight. */
+export function usedPrior(choice: PriorChoice | undefined): UsedPrior {
+  const c = choice ?? { kind: 'diffusion' };
+  switch (c.kind) {
+    case 'diffusion':
+    case 'none':
+      return { kind: c.kind };
+    case 'linear':
+    case 'blend': {
+      const linear = c.linear.from === 'bundle' ? { from: 'bundle' as const } : { from: 'user' as const, id: c.linear.id, name: c.linear.name };
+      return c.kind === 'linear' ? { kind: 'linear', linear } : { kind: 'blend', linear, linearWeight: c.linearWeight };
+    }
+  }
+}
+
+/** The bundle's linear prior file, read and checked against its embedding size (BAD_PRIOR_FILE otherwise). */
+async function bundleLinearPrior(bundle: Bundle): Promise<LinearPriorFile | null> {
+  const entry = bundle.manifest.linear_prior;
+  if (!entry) return null;
+  const file = decodeLinearPrior(await bundle.readFile(entry.path));
+  checkPriorFitsModel(file.header, { embeddingDim: bundle.manifest.embedding_dim, family: bundle.manifest.family, name: bundle.manifest.name });
+  return file;
 }
 
 /** Facts the pipelines need, from a loaded bundle. */

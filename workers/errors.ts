@@ -30,6 +30,8 @@ export const ErrorCode = {
   CrossOriginRedirect: 'CROSS_ORIGIN_REDIRECT',
   /** The platform cannot do this (no WebGPU, no shader-f16, ...). */
   Unsupported: 'UNSUPPORTED',
+  /** A linear prior file is not ours, is damaged, or does not fit the loaded model (README "Prior kinds"). */
+  BadPriorFile: 'BAD_PRIOR_FILE',
   /** A bug: anything not mapped above. */
   Internal: 'INTERNAL',
 } as const;

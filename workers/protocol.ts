@@ -45,6 +45,35 @@ export interface CommonParams {
   readonly numImages: number;
   /** Negative prompt for the prior ("" = none: the zero-image embedding is the negative). */
   readonly negativePrompt: string;
+  /** How text becomes an image embedding (README "Prior kinds"); default the diffusion prior. */
+  readonly prior?: PriorChoice;
+}
+
+/** Prior kinds (the paper's Table 3 ablation): the diffusion prior, a linear map, none (text embedding used directly), a blend. */
+export const PRIOR_KINDS = ['diffusion', 'linear', 'none', 'blend'] as const;
+export type PriorKind = (typeof PRIOR_KINDS)[number];
+
+/**
+ * A linear prior `image_emb = (W · text_emb + b) * clip_std + clip_mean` (W [D_img, D_txt] row-major, b [D_img];
+ * it maps raw CLIP `text_embeds` into the diffusion prior's normalised image space). From the bundle's
+ * `linear_prior` file, or a personal one fitted in the browser (sent with the request; the worker keeps no copy).
+ */
+export type LinearPriorSource =
+  | { readonly from: 'bundle' }
+  | { readonly from: 'user'; readonly id: string; readonly name: string; readonly weight: Float32Array; readonly bias: Float32Array };
+
+/** The prior a request runs. `blend`: (1 - linearWeight) × diffusion + linearWeight × linear, after de-normalisation. */
+export type PriorChoice =
+  | { readonly kind: 'diffusion' }
+  | { readonly kind: 'linear'; readonly linear: LinearPriorSource }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'blend'; readonly linear: LinearPriorSource; readonly linearWeight: number };
+
+/** What a result records about its prior (no matrices: the personal prior by id and name). */
+export interface UsedPrior {
+  readonly kind: PriorKind;
+  readonly linear?: { readonly from: 'bundle' } | { readonly from: 'user'; readonly id: string; readonly name: string };
+  readonly linearWeight?: number;
 }
 
 export interface Text2ImgRequest extends CommonParams {
@@ -153,6 +182,8 @@ export interface UsedParams {
   readonly conditions?: readonly ({ kind: 'text'; prompt: string; weight: number } | { kind: 'image'; weight: number; id?: string })[];
   readonly model: string;
   readonly ep: ExecutionProvider;
+  /** The prior kind used (diffusion unless the request chose another). */
+  readonly prior: UsedPrior;
 }
 
 export interface GeneratedImage {
@@ -190,6 +221,8 @@ export interface BundleInfo {
   readonly ep: ExecutionProvider;
   readonly shaderF16: boolean;
   readonly warnings: readonly string[];
+  /** The bundle's own linear prior (manifest `linear_prior`), or null when it has none. */
+  readonly linearPrior?: { readonly name: string; readonly textDim: number; readonly embeddingDim: number } | null;
 }
 
 /** Result wrapper: errors come back as data, never thrown across the boundary. */
@@ -207,4 +240,44 @@ export interface EngineApi {
   release(): Promise<void>;
   /** Details of the active bundle, or null. */
   info(): Promise<BundleInfo | null>;
+  /** Fit a personal linear prior from images and captions (ridge regression, README "Prior kinds"); cancel with `cancel(runId)`. */
+  fitPrior(runId: string, request: FitPriorRequest, onProgress?: (p: FitProgress) => void): Promise<Result<FittedPrior>>;
+}
+
+/** Fewest images a linear prior is fitted from (leave-one-out needs a few). */
+export const MIN_FIT_IMAGES = 4;
+/** Most images per fit: the dual (N×N) solve holds a few N² float64 matrices. */
+export const MAX_FIT_IMAGES = 2000;
+
+/** Images and captions to fit a linear prior from: one shared caption, or one per image. */
+export interface FitPriorRequest {
+  readonly images: readonly RgbaImage[];
+  readonly captions: readonly string[];
+}
+
+/** Fit progress: images encoded, captions encoded, then the λ grid solved. */
+export interface FitProgress {
+  readonly runId: string;
+  readonly phase: 'image_encoder' | 'text_encoder' | 'solve';
+  readonly step: number;
+  readonly total: number;
+}
+
+/** A fitted linear prior (the space of LinearPriorSource) with its fit statistics. */
+export interface FittedPrior {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+  readonly textDim: number;
+  readonly embeddingDim: number;
+  /** The ridge λ chosen by leave-one-out error (0 when one shared caption makes W = 0). */
+  readonly lambda: number;
+  /** Leave-one-out mean squared error per dimension, in the normalised image space. */
+  readonly looError: number;
+  /** The same error for predicting the images' mean embedding (what W adds is the gap). */
+  readonly baselineError: number;
+  /** Every λ tried with its leave-one-out error. */
+  readonly grid: readonly { readonly lambda: number; readonly looError: number }[];
+  /** True when every caption is the same: W = 0 and b = the mean image embedding (the "cat prior"). */
+  readonly sharedCaption: boolean;
+  readonly numImages: number;
 }

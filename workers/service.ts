@@ -4,7 +4,9 @@
  */
 import { Engine } from './engine.ts';
 import { EngineError, ErrorCode, toErrorData } from './errors.ts';
-import type { BundleInfo, BundleSourceData, EngineApi, GenerateRequest, GenerateResult, LoadOptions, Progress, Result } from './protocol.ts';
+import type {
+  BundleInfo, BundleSourceData, EngineApi, FitPriorRequest, FitProgress, FittedPrior, GenerateRequest, GenerateResult, LoadOptions, Progress, Result,
+} from './protocol.ts';
 
 async function settle<T>(work: () => Promise<T>): Promise<Result<T>> {
   try {
@@ -47,6 +49,22 @@ export class EngineService implements EngineApi {
       return engine.generate(runId, request, {
         isCancelled: () => this.cancelled.has(runId),
         ...(onProgress ? { onProgress: (p: Progress) => { void Promise.resolve(onProgress(p)).catch(() => undefined); } } : {}),
+      });
+    })).finally(() => {
+      this.active.delete(runId);
+      this.cancelled.delete(runId);
+    });
+  }
+
+  fitPrior(runId: string, request: FitPriorRequest, onProgress?: (p: FitProgress) => void): Promise<Result<FittedPrior>> {
+    this.active.add(runId);
+    return settle(() => this.serial(async () => {
+      const engine = this.engine;
+      if (!engine) throw new EngineError(ErrorCode.NoModel, 'No model is loaded: load a model bundle first.');
+      if (this.cancelled.has(runId)) throw new EngineError(ErrorCode.Cancelled, 'The fit was cancelled; nothing was stored.');
+      return engine.fitPrior(runId, request, {
+        isCancelled: () => this.cancelled.has(runId),
+        ...(onProgress ? { onProgress: (p: FitProgress) => { void Promise.resolve(onProgress(p)).catch(() => undefined); } } : {}),
       });
     })).finally(() => {
       this.active.delete(runId);

@@ -4,13 +4,13 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import { ErrorCode } from '../../workers/errors.ts';
-import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type CommonParams, type GenerateRequest, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
+import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type CommonParams, type GenerateRequest, type PriorChoice, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
 import { FRAME_SIZES, type AspectPreset } from '../editor/frame.ts';
 import type { Rect } from '../editor/geometry.ts';
-import type { ImageParameters } from '../editor/parameters.ts';
+import { priorLabel, type ImageParameters } from '../editor/parameters.ts';
 import { resizeNearest } from '../editor/raster.ts';
 import { EngineClient } from './engine-client.ts';
 import { decodeImageFile, decodePng, download, encodePng, MAX_IMAGE_SIDE } from './files.ts';
@@ -62,6 +62,9 @@ export type ModeRequestResult =
   | { readonly ok: false };
 
 let runCounter = 0;
+
+/** The request's `prior` field, present only when one was chosen. */
+const prior = (choice: PriorChoice | undefined): { prior?: PriorChoice } => (choice === undefined ? {} : { prior: choice });
 
 /** The app: one editor, one store, one engine client, one autosave. */
 export class AppController {
@@ -123,6 +126,9 @@ export class AppController {
 
   /** Image modes (src/modes/install.ts): the chosen mode's request, a refusal, or null for the frame's own text-to-image/inpainting. */
   modeRequest: ((ctx: ModeRequestContext) => ModeRequestResult | null) | null = null;
+
+  /** The prior kind requests use (src/priors/install.ts); null or undefined = the diffusion prior. */
+  priorRequest: (() => PriorChoice | undefined) | null = null;
 
   /** Called after reuse() with the item's parameters (src/modes puts the item's mode and inputs back). */
   onReuse: ((params: ImageParameters) => void) | null = null;
@@ -215,6 +221,7 @@ export class AppController {
     const common = {
       width: frame.width, height: frame.height, steps: p.steps, guidance: p.guidance, priorSteps: p.priorSteps,
       priorGuidance: p.priorGuidance, scheduler: p.scheduler, seed, numImages: p.numImages, negativePrompt: styled.negativePrompt,
+      ...prior(this.priorRequest?.()),
     };
     // An image mode (src/modes) builds its own request; null means the frame's text-to-image or inpainting.
     const modeRun = this.modeRequest?.({ common, prompt: styled.prompt, rawPrompt: p.prompt, info, frame }) ?? null;
@@ -269,6 +276,7 @@ export class AppController {
         prompt: p.prompt, negativePrompt: p.negativePrompt, style: p.style, mode: request.mode, width: frame.width, height: frame.height,
         steps: used.steps, guidance: used.guidance, priorSteps: used.priorSteps, priorGuidance: used.priorGuidance,
         scheduler: used.scheduler, seed: used.seed, model: used.model, ep: used.ep, ...recorded,
+        ...(used.prior.kind === 'diffusion' ? {} : { prior: priorLabel(used.prior) }),
       };
       const composite = pasteBack(image, img, weights);
       // The gallery keeps what the user sees: the frame after paste-back.

@@ -7,7 +7,8 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import { ErrorCode } from '../../workers/errors.ts';
 import type {
-  BundleInfo, BundleSourceData, EngineApi, GenerateRequest, GenerateResult, LoadOptions, Progress, Result,
+  BundleInfo, BundleSourceData, EngineApi, FitPriorRequest, FitProgress, FittedPrior, GenerateRequest, GenerateResult, LoadOptions,
+  Progress, Result,
 } from '../../workers/protocol.ts';
 
 /** The minimum a worker must offer (a real Worker, or a stand-in in unit tests). */
@@ -86,6 +87,13 @@ export class EngineClient {
     const api = this.ensure();
     const worker = this.worker;
     return this.watch(worker, await Promise.race([api.generate(runId, request, proxy(onProgress)), this.crashed]));
+  }
+
+  /** Fit a linear prior in the worker (README "Prior kinds"); cancel with cancel(runId). */
+  async fitPrior(runId: string, request: FitPriorRequest, onProgress: (p: FitProgress) => void): Promise<Result<FittedPrior>> {
+    const api = this.ensure();
+    const worker = this.worker;
+    return this.watch(worker, await Promise.race([api.fitPrior(runId, request, proxy(onProgress)), this.crashed]));
   }
 
   /** A lost GPU device cannot come back inside the worker: restart it, then pass the result on. */

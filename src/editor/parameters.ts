@@ -23,6 +23,18 @@ export interface ImageParameters {
   readonly strength?: number;
   /** Image modes: input images (by content id) and texts with their weights, in order (src/modes). */
   readonly inputs?: readonly InputParameter[];
+  /** The prior kind when it is not the diffusion prior (src/priors; `priorLabel`). */
+  readonly prior?: string;
+}
+
+/** A result's prior as one line: "none", "linear: NAME (ID)", "linear: model", "blend 0.3, linear: NAME (ID)". */
+export function priorLabel(p: { kind: string; linear?: { from: 'bundle' } | { from: 'user'; id: string; name: string }; linearWeight?: number }): string {
+  const linear = p.linear === undefined ? '' : p.linear.from === 'bundle' ? 'linear: model' : `linear: ${p.linear.name} (${p.linear.id})`;
+  switch (p.kind) {
+    case 'linear': return linear;
+    case 'blend': return `blend ${p.linearWeight ?? ''}, ${linear}`;
+    default: return p.kind;
+  }
 }
 
 /** One input of an image mode: an image by content id (kept in IndexedDB) or a text, with its weight. */
@@ -59,6 +71,7 @@ export function formatParameters(p: ImageParameters): string {
   const fields = FIELDS.map(([label, key]) => `${label}: ${quote(values[key] ?? '')}`);
   if (p.strength !== undefined) fields.push(`Strength: ${p.strength}`);
   if (p.inputs !== undefined) fields.push(`Inputs: ${quote(JSON.stringify(p.inputs))}`);
+  if (p.prior !== undefined) fields.push(`Prior: ${quote(p.prior)}`);
   lines.push(fields.join(', '));
   return lines.join('\n');
 }
@@ -94,6 +107,7 @@ export function parseParameters(text: string): ImageParameters {
     scheduler: get('Sampler'), seed: num('Seed'), model: get('Model'), ep: get('EP'),
     ...(kv.has('Strength') ? { strength: num('Strength') } : {}),
     ...(kv.has('Inputs') ? { inputs: parseInputs(get('Inputs')) } : {}),
+    ...(kv.has('Prior') ? { prior: get('Prior') } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { NumberField } from './NumberField.tsx';
 import { ProgressView } from './ProgressView.tsx';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
 import { ModePanel, ModeStatus } from '../modes/ModePanel.tsx';
+import { PriorSection } from '../priors/PriorPanel.tsx';
 
 export function PromptPanel() {
   const c = useController();
@@ -55,6 +56,7 @@ export function PromptPanel() {
           </select>
         </label>
       </section>
+      <PriorSection />
 
       <section className="row2">
         <label className="field">

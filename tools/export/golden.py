@@ -7,6 +7,8 @@ Img2Img, Inpaint) in fp32 on the CPU on the bundle's PyTorch source, with every 
 taken from one recorded stream, and writes one JSON file per case in the format of
 tests/golden/*.json. Scheduler configs come from the bundle's manifest, so a case checks the
 bundle as the app will run it. Every pipeline uses the decoder's MoVQ (the bundle holds one).
+The prior-kind cases (README "Prior kinds") add a linear map fitted with numpy, the "no prior"
+rescaling and a blend; `--from-bundle` writes only those, from the bundle's ONNX stages.
 """
 from __future__ import annotations
 
@@ -239,6 +241,99 @@ def case_interpolate(src: Sources, seed: int, conds=None, weights=(0.3, 0.3, 0.4
             "image_embeds": f32(out.image_embeds), "negative_image_embeds": f32(out.negative_image_embeds)}
 
 
+# ------------------------------------------------------------------ prior kinds (README "Prior kinds")
+
+
+def _text_embeds(src, prompts: list[str]) -> np.ndarray:
+    ids = src.tokenizer(prompts, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+    return src.text_encoder(ids).text_embeds.detach().numpy().astype(np.float32)
+
+
+def _clip_stats(src) -> tuple[np.ndarray, np.ndarray]:
+    return (src.prior.clip_mean.detach().numpy().reshape(-1).astype(np.float64),
+            src.prior.clip_std.detach().numpy().reshape(-1).astype(np.float64))
+
+
+def _zero_image_embeds(src) -> np.ndarray:
+    s = src.image_processor.crop_size["height"]
+    return src.image_encoder(torch.zeros(1, 3, s, s)).image_embeds.detach().numpy().astype(np.float32)
+
+
+def fit_linear_prior(src, n: int = 8, lam_scale: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """W [D, D], b [D] by ridge regression (numpy, primal) from caption text embeddings to the normalised
+    image embeddings of n test pictures: a small, real fit of the map the engine applies."""
+    from PIL import Image
+
+    captions = [f"picture number {k}, {c}" for k, c in enumerate(["red", "green", "blue", "a cat", "a dog", "sunset", "sea", "wood"][:n])]
+    X = _text_embeds(src, captions).astype(np.float64)
+    imgs = [src.image_processor(Image.fromarray(test_image(64, 64, 20 + k)), return_tensors="pt").pixel_values for k in range(n)]
+    Y = np.concatenate([src.image_encoder(pv).image_embeds.detach().numpy() for pv in imgs]).astype(np.float64)
+    mean, std = _clip_stats(src)
+    Y = (Y - mean) / std
+    xm, ym = X.mean(0), Y.mean(0)
+    Xc, Yc = X - xm, Y - ym
+    lam = lam_scale * np.sum(Xc * Xc) / n
+    Wt = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ Yc)
+    return Wt.T.astype(np.float32), (ym - xm @ Wt).astype(np.float32)
+
+
+def apply_linear_prior(src, W: np.ndarray, b: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """(W t + b) · clip_std + clip_mean, in float64 from float32 inputs."""
+    mean, std = _clip_stats(src)
+    return ((text.astype(np.float64) @ W.T.astype(np.float64) + b) * std + mean).astype(np.float32)
+
+
+def no_prior(src, text: np.ndarray) -> np.ndarray:
+    """The text embedding's direction at the image embeddings' RMS norm sqrt(sum(mean^2 + std^2))."""
+    mean, std = _clip_stats(src)
+    t = text.astype(np.float64)
+    return (t / np.linalg.norm(t, axis=-1, keepdims=True) * np.sqrt(np.sum(mean**2 + std**2))).astype(np.float32)
+
+
+def case_prior_linear(src, prompt: str, negative_prompt) -> dict:
+    W, b = fit_linear_prior(src)
+    text = _text_embeds(src, [prompt] if negative_prompt is None else [prompt, negative_prompt])
+    emb = apply_linear_prior(src, W, b, text)
+    neg = _zero_image_embeds(src) if negative_prompt is None else emb[1:2]
+    return {"kind": "prior_linear", "prompt": prompt, "negative_prompt": negative_prompt,
+            "linear_prior": {"weight": f32(W), "bias": f32(b), "space": "text_embeds->normalised_image_embeds"},
+            "text_embeds": f32(text), "image_embeds": f32(emb[0:1]), "negative_image_embeds": f32(neg)}
+
+
+def case_prior_none(src, prompt: str, negative_prompt) -> dict:
+    text = _text_embeds(src, [prompt] if negative_prompt is None else [prompt, negative_prompt])
+    emb = no_prior(src, text)
+    neg = _zero_image_embeds(src) if negative_prompt is None else emb[1:2]
+    return {"kind": "prior_none", "prompt": prompt, "negative_prompt": negative_prompt, "text_embeds": f32(text),
+            "image_embeds": f32(emb[0:1]), "negative_image_embeds": f32(neg)}
+
+
+def case_prior_blend(src, prompt: str, negative_prompt, guidance_scale: float, steps: int, seed: int,
+                     linear_weight: float) -> dict:
+    """(1 - w) · diffusers' prior + w · the linear prior, for the prompt and the negative embedding alike."""
+    diffusion = case_prior(src, prompt, negative_prompt, guidance_scale, steps, seed)
+    linear = case_prior_linear(src, prompt, negative_prompt)
+
+    def arr(t):
+        return np.frombuffer(base64.b64decode(t["b64"]), "<f4").reshape(t["shape"]).astype(np.float64)
+
+    def mix(key):
+        return ((1 - linear_weight) * arr(diffusion[key]) + linear_weight * arr(linear[key])).astype(np.float32)
+
+    return {**{k: v for k, v in diffusion.items() if k not in ("image_embeds", "negative_image_embeds")},
+            "kind": "prior_blend", "linear_weight": linear_weight, "linear_prior": linear["linear_prior"],
+            "text_embeds": linear["text_embeds"],
+            "diffusion_image_embeds": diffusion["image_embeds"], "linear_image_embeds": linear["image_embeds"],
+            "image_embeds": f32(mix("image_embeds")), "negative_image_embeds": f32(mix("negative_image_embeds"))}
+
+
+def prior_kind_cases(src):
+    """(file stem, builder) for the prior-kind cases; they need only the prior side (text, image encoders, prior)."""
+    yield "prior_linear_neg", lambda: case_prior_linear(src, "a red cat", "low quality")
+    yield "prior_none", lambda: case_prior_none(src, "A corgi gliding on the wave", None)
+    yield "prior_blend_g4_s3", lambda: case_prior_blend(src, "horse", None, 4.0, 3, 15, 0.3)
+
+
 def _decoder_embeds(src: Sources) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(7)
     d = src.prior.config.embedding_dim
@@ -320,6 +415,7 @@ def cases(src: Sources):
     yield "img2img_dpmpp", lambda: case_img2img(src, "dpmpp", 0.7, 8, 26)
     if src.unet_inpaint is not None:
         yield "inpaint_ddpm_rect", lambda: case_inpaint(src, "ddpm", 4, 27)
+    yield from prior_kind_cases(src)
 
 
 def extended_cases(src: Sources):
@@ -355,8 +451,11 @@ def extended_cases(src: Sources):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.export.golden", description=__doc__.split("\n\n")[0])
     p.add_argument("--bundle", required=True, type=Path, help="bundle folder (its manifest gives the scheduler configs)")
-    p.add_argument("--prior", required=True, type=Path, help="the prior checkpoint folder the bundle was exported from")
-    p.add_argument("--decoder", required=True, type=Path, help="the decoder checkpoint folder")
+    p.add_argument("--prior", type=Path, help="the prior checkpoint folder the bundle was exported from")
+    p.add_argument("--decoder", type=Path, help="the decoder checkpoint folder")
+    p.add_argument("--from-bundle", action="store_true",
+                   help="no checkpoints: run diffusers' prior pipeline over the bundle's own ONNX stages (onnxruntime) "
+                        "and write the prior-kind cases only (tools/export/onnx_sources.py)")
     p.add_argument("--inpaint", type=Path, help="the inpaint checkpoint folder (adds the inpaint case)")
     p.add_argument("--out", required=True, type=Path, help="folder for the golden .json files")
     p.add_argument("--only", nargs="+", help="write only these cases (file stems)")
@@ -371,9 +470,17 @@ def main(argv=None) -> int:
         raise SystemExit("torchvision is missing: transformers then preprocesses images with Pillow, which rounds "
                          "differently from the torchvision backend the engine reproduces; pip install -r tools/export/requirements.txt")
     torch.set_grad_enabled(False)
-    src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
+    if args.from_bundle:
+        from .onnx_sources import OnnxSources
+
+        src = OnnxSources(args.bundle)
+        chosen = [prior_kind_cases]
+    else:
+        if args.prior is None or args.decoder is None:
+            raise SystemExit("--prior and --decoder are required (or --from-bundle for the prior-kind cases)")
+        src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
+        chosen = {"shipped": [cases], "extended": [extended_cases], "all": [cases, extended_cases]}[args.set]
     args.out.mkdir(parents=True, exist_ok=True)
-    chosen = {"shipped": [cases], "extended": [extended_cases], "all": [cases, extended_cases]}[args.set]
     for stem, build in (c for gen in chosen for c in gen(src)):
         if args.only and stem not in args.only:
             continue

@@ -13,6 +13,7 @@ import { createScheduler } from '../../workers/schedulers/index.ts';
 import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
 import { runPrior } from '../../workers/pipelines/prior.ts';
 import { runFusion, type FusionInput } from '../../workers/pipelines/fusion.ts';
+import { runPriorKind, type ResolvedPrior } from '../../workers/pipelines/prior-kinds.ts';
 import { encodeText, encodePixels, zeroImageEmbedding } from '../../workers/pipelines/encode.ts';
 import { decodeLatents, encodeImageLatents, latentSide, runDecoder, toUnitNhwc, type DecoderParams } from '../../workers/pipelines/decoder.ts';
 import { prepareKeepMask } from '../../workers/pipelines/mask.ts';
@@ -31,6 +32,7 @@ export const TOLERANCES = {
 /** Known golden kinds (SPEC §4). */
 export const GOLDEN_KINDS = [
   'tokenizer', 'text_encoder', 'image_encoder', 'movq', 'prior', 'interpolate', 'text2img', 'img2img', 'inpaint',
+  'prior_linear', 'prior_none', 'prior_blend',
 ] as const;
 export type GoldenKind = (typeof GOLDEN_KINDS)[number];
 
@@ -176,6 +178,34 @@ async function runDecoderCase(env: ParityEnv, m: Meter, g: Record<string, unknow
   m.image('image', image, floats(g.image, 'image'));
 }
 
+/** A prior-kind case (README "Prior kinds"): text embeddings, then the kind's image and negative embeddings. */
+async function runPriorKindCase(env: ParityEnv, m: Meter, g: Record<string, unknown>, kind: 'prior_linear' | 'prior_none' | 'prior_blend'): Promise<void> {
+  const map = () => {
+    const l = g.linear_prior as { weight?: unknown; bias?: unknown } | undefined;
+    if (!l) throw new Error("field 'linear_prior' is missing");
+    return { weight: floats(l.weight, 'linear_prior.weight'), bias: floats(l.bias, 'linear_prior.bias') };
+  };
+  const prior: ResolvedPrior = kind === 'prior_none' ? { kind: 'none' }
+    : kind === 'prior_linear' ? { kind: 'linear', map: map() }
+    : { kind: 'blend', map: map(), linearWeight: num(g, 'linear_weight') };
+  const neg = g.negative_prompt;
+  const negativePrompt = typeof neg === 'string' ? neg : null;
+  const prompts = negativePrompt === null ? [String(g.prompt)] : [String(g.prompt), negativePrompt];
+  m.embedding('text_embeds', (await encodeText(context(env, recordedNoise([])), prompts)).textEmbeds.data, floats(g.text_embeds, 'text_embeds'));
+  const blend = kind === 'prior_blend';
+  const scheduler = createScheduler(reviveNonFinite(g.scheduler_config ?? env.priorSchedulerConfig) as SchedulerConfig);
+  const result = await runPriorKind(context(env, blend ? noiseOf(g) : recordedNoise([])), prior, {
+    prompt: String(g.prompt),
+    negativePrompt,
+    guidance: blend ? num(g, 'guidance_scale') : 1,
+    steps: blend ? num(g, 'num_inference_steps') : 2,
+    scheduler,
+  });
+  if (blend) compareSchedule(m, g, scheduler.timesteps);
+  m.embedding('image_embeds', result.imageEmbeds, floats(g.image_embeds, 'image_embeds'));
+  m.embedding('negative_image_embeds', result.negativeImageEmbeds, floats(g.negative_image_embeds, 'negative_image_embeds'));
+}
+
 async function runKind(env: ParityEnv, m: Meter, kind: GoldenKind, g: Record<string, unknown>): Promise<void> {
   switch (kind) {
     case 'tokenizer': {
@@ -275,6 +305,10 @@ async function runKind(env: ParityEnv, m: Meter, kind: GoldenKind, g: Record<str
     case 'img2img':
     case 'inpaint':
       return runDecoderCase(env, m, g, kind);
+    case 'prior_linear':
+    case 'prior_none':
+    case 'prior_blend':
+      return runPriorKindCase(env, m, g, kind);
   }
 }
 

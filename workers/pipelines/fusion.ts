@@ -6,7 +6,7 @@
 import type { Scheduler } from '../schedulers/types.ts';
 import type { PipelineContext } from './context.ts';
 import { encodeRgbImage } from './encode.ts';
-import { runPrior } from './prior.ts';
+import { DIFFUSION_PRIOR, runPriorKind, type ResolvedPrior } from './prior-kinds.ts';
 
 /** A condition in pipeline terms (images as packed RGB). */
 export type FusionInput =
@@ -23,6 +23,8 @@ export interface FusionParams {
   readonly negativePrompt: string;
   /** A fresh scheduler per prior run. */
   readonly makeScheduler: () => Scheduler;
+  /** The prior kind text conditions (and the negative prompt) go through; default diffusion. */
+  readonly prior?: ResolvedPrior;
 }
 
 /** Weighted sum of condition embeddings, and the negative embedding; noise is drawn in the reference's order. */
@@ -33,7 +35,7 @@ export async function runFusion(ctx: PipelineContext, p: FusionParams): Promise<
     let emb: Float32Array;
     switch (cond.kind) {
       case 'text':
-        emb = (await runPrior(ctx, {
+        emb = (await runPriorKind(ctx, p.prior ?? DIFFUSION_PRIOR, {
           prompt: cond.prompt,
           negativePrompt: p.negativePriorPrompt,
           guidance: p.priorGuidance,
@@ -49,7 +51,7 @@ export async function runFusion(ctx: PipelineContext, p: FusionParams): Promise<
     for (let d = 0; d < D; d++) sum[d] = sum[d]! + Math.fround(emb[d]! * cond.weight);
   }
   // The reference always runs the prior once more on the negative prompt (it draws noise).
-  const zero = await runPrior(ctx, {
+  const zero = await runPriorKind(ctx, p.prior ?? DIFFUSION_PRIOR, {
     prompt: p.negativePrompt,
     negativePrompt: p.negativePriorPrompt,
     guidance: p.priorGuidance,

@@ -1,6 +1,9 @@
 /** Request validation and normalisation: every bad parameter becomes a clear BAD_REQUEST. */
 import { EngineError, ErrorCode } from '../errors.ts';
-import { DEFAULTS, LIMITS, MODES, SCHEDULER_KINDS, type FusionCondition, type GenerateRequest, type RgbaImage } from '../protocol.ts';
+import {
+  DEFAULTS, LIMITS, MODES, PRIOR_KINDS, SCHEDULER_KINDS,
+  type FusionCondition, type GenerateRequest, type LinearPriorSource, type PriorChoice, type RgbaImage,
+} from '../protocol.ts';
 import type { ExecutionProvider } from '../runtime/types.ts';
 
 /** A request after normalisation: sizes rounded up to 64, defaults filled in. */
@@ -82,6 +85,34 @@ function checkImage(name: string, img: unknown): RgbaImage {
   return { width, height, data: i.data as Uint8ClampedArray };
 }
 
+/** A linear prior source's shape (W square, b its side, finite); the engine checks the side against the model. */
+function checkLinearSource(v: unknown): LinearPriorSource {
+  const l = v as { from?: unknown; id?: unknown; name?: unknown; weight?: unknown; bias?: unknown } | null;
+  if (l?.from === 'bundle') return { from: 'bundle' };
+  if (l?.from !== 'user') throw bad("prior.linear must be {from: 'bundle'} or {from: 'user', id, name, weight, bias}.");
+  if (typeof l.id !== 'string' || typeof l.name !== 'string') throw bad('prior.linear needs the personal prior\'s id and name (text).');
+  if (!(l.weight instanceof Float32Array) || !(l.bias instanceof Float32Array) || l.bias.length < 1 || l.weight.length !== l.bias.length ** 2) {
+    throw bad('prior.linear needs weight (Float32Array D×D) and bias (Float32Array D).');
+  }
+  if (!l.weight.every(Number.isFinite) || !l.bias.every(Number.isFinite)) throw bad('prior.linear holds non-finite numbers (NaN or infinity).');
+  return { from: 'user', id: l.id, name: l.name, weight: l.weight, bias: l.bias };
+}
+
+/** The prior choice (default diffusion): a known kind, a linear source where the kind needs one, a blend weight in [0, 1]. */
+function checkPrior(v: unknown): PriorChoice {
+  if (v === undefined) return { kind: 'diffusion' };
+  const c = v as { kind?: unknown; linear?: unknown; linearWeight?: unknown } | null;
+  if (!c || typeof c !== 'object' || !(PRIOR_KINDS as readonly unknown[]).includes(c.kind)) {
+    throw bad(`prior.kind must be one of ${PRIOR_KINDS.join(', ')}; got ${describe(c?.kind)}.`);
+  }
+  switch (c.kind as PriorChoice['kind']) {
+    case 'diffusion': return { kind: 'diffusion' };
+    case 'none': return { kind: 'none' };
+    case 'linear': return { kind: 'linear', linear: checkLinearSource(c.linear) };
+    case 'blend': return { kind: 'blend', linear: checkLinearSource(c.linear), linearWeight: numberIn('prior.linearWeight', c.linearWeight, 0, 1) };
+  }
+}
+
 /** Validate and normalise a request; throws EngineError(BAD_REQUEST) naming the bad field. */
 export function normaliseRequest(req: GenerateRequest): NormalisedRequest {
   // Total over any structured-clone value: the wire does not enforce the types.
@@ -102,6 +133,7 @@ export function normaliseRequest(req: GenerateRequest): NormalisedRequest {
     seed: integerIn('seed', orDefault(req.seed, DEFAULTS.seed), 0, 2 ** 32 - 1),
     numImages: integerIn('numImages', orDefault(req.numImages, DEFAULTS.numImages), 1, LIMITS.maxImages),
     negativePrompt: text('negativePrompt', orDefault(req.negativePrompt, DEFAULTS.negativePrompt)),
+    prior: checkPrior(req.prior),
   };
   switch (req.mode) {
     case 'text2img':

@@ -185,6 +185,7 @@ function listedFiles(manifest: BundleManifest): Map<string, FileEntry> {
     out.set(normalise(s.file), { path: s.file, bytes: s.bytes, sha256: s.sha256 });
     for (const e of s.external_data ?? []) out.set(normalise(e.path), e);
   }
+  if (manifest.linear_prior) out.set(normalise(manifest.linear_prior.path), manifest.linear_prior);
   return out;
 }
 

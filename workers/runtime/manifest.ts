@@ -108,9 +108,17 @@ export interface BundleManifest {
   readonly stages: Readonly<Partial<Record<StageName, StageEntry>>>;
   readonly schedulers: { readonly prior: SchedulerConfig; readonly decoder: SchedulerConfig };
   readonly scheduler_alternatives?: Readonly<Record<string, SchedulerConfig>>;
+  /** Optional linear prior file (workers/priors/file.ts format; README "Prior kinds"). */
+  readonly linear_prior?: FileEntry;
 }
 
 type Json = Record<string, unknown>;
+
+/** The optional `linear_prior: {file, bytes, sha256}` entry. */
+function linearPriorEntry(c: Checker, v: unknown): FileEntry {
+  const o = c.object(v, 'linear_prior');
+  return { path: c.path(o.file, 'linear_prior.file'), bytes: c.int(o.bytes, 'linear_prior.bytes', 12), sha256: c.sha256(o.sha256, 'linear_prior.sha256') };
+}
 
 /** Collects the path of the value being checked so that errors can name the field. */
 class Checker {
@@ -320,6 +328,7 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     stages,
     schedulers: { prior: c.scheduler(sch.prior, 'schedulers.prior'), decoder: c.scheduler(sch.decoder, 'schedulers.decoder') },
     ...(alternatives !== undefined ? { scheduler_alternatives: alternatives } : {}),
+    ...(m.linear_prior !== undefined ? { linear_prior: linearPriorEntry(c, m.linear_prior) } : {}),
   };
   checkBounds(c, parsed);
   checkDeclaredDims(c, parsed);
