@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium]`:
+ * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium --chromium-eps wasm,webgpu]`:
  * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
  * Prints a markdown table; asserts nothing about time.
  */
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../workers/engine.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
-import { benchEngine, formatRows, type BenchOptions, type BenchRow } from './bench/core.ts';
+import { benchEngine, formatRows, formatWork, WORK_HEADER, type BenchOptions, type BenchRow } from './bench/core.ts';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string, fallback: string) => {
@@ -22,6 +22,7 @@ const options: BenchOptions = {
   priorSteps: Number(arg('--prior-steps', '10')),
 };
 const only = arg('--only', 'all');
+const chromiumEps = arg('--chromium-eps', 'wasm,webgpu').split(',').filter((e): e is 'wasm' | 'webgpu' => e === 'wasm' || e === 'webgpu');
 
 async function benchNode(): Promise<BenchRow[]> {
   const files = await bundleDirBlobs(bundleDir);
@@ -64,13 +65,20 @@ console.log('|---|---|---|---|---|');
 if (only === 'all' || only === 'node') {
   for (const line of formatRows('Node, wasm', await benchNode())) console.log(line);
 }
+const work: string[] = [];
 if (only === 'all' || only === 'chromium') {
-  for (const ep of ['wasm', 'webgpu'] as const) {
+  for (const ep of chromiumEps) {
     try {
       const r = await benchChromium(ep);
       for (const line of formatRows(`Chromium, ${r.ep}`, r.rows)) console.log(line);
+      work.push(...formatWork(`Chromium, ${r.ep}`, r.rows));
     } catch (e) {
       console.log(`| Chromium, ${ep} | failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]} | | | |`);
     }
   }
+}
+if (work.length > 0) {
+  // Counted on the device (SwiftShader here): the tiny bundle has the full model's topology, so these carry over.
+  console.log('\nGPU work per run (the last timed run of each row):');
+  for (const line of [...WORK_HEADER, ...work]) console.log(line);
 }

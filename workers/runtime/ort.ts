@@ -7,6 +7,7 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
+import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
 import { stageDtype, type StageEntry } from './manifest.ts';
 import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
 
@@ -29,6 +30,8 @@ export interface RuntimeOptions {
   readonly wasmPaths?: string;
   /** The WebGPU provider's internal tensor layout; onnxruntime-web's default (NHWC) when absent. */
   readonly webgpuLayout?: 'NHWC' | 'NCHW';
+  /** Count the GPU work of every run (benchmarks; see gpu-work.ts). Takes effect when the device is made. */
+  readonly countGpuWork?: boolean;
 }
 
 /** A StageRunner backed by onnxruntime-web sessions. */
@@ -49,6 +52,8 @@ export interface OrtRuntime extends StageRunner {
    * or stop with null. For benchmarks; a no-op where the device lacks `timestamp-query`.
    */
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void;
+  /** GPU work so far (dispatches, copies, submits), or null unless created with `countGpuWork` on WebGPU. */
+  gpuWork(): GpuWorkCounts | null;
 }
 
 /** One WebGPU kernel's execution, as onnxruntime-web's profiler reports it. */
@@ -103,6 +108,9 @@ function copySharedWrites(device: GPUDevice): void {
 interface GpuState {
   readonly adapter: GPUAdapter;
   readonly onLost: Set<(reason: string) => void>;
+  /** Whether to count the device's work, and the counter once the device exists. */
+  countWork: boolean;
+  counter: GpuWorkCounter | null;
 }
 const gpuStates = new WeakMap<Ort, GpuState>();
 
@@ -111,14 +119,18 @@ const gpuStates = new WeakMap<Ort, GpuState>();
  * session: set it once per ORT module, wrapping requestDevice to watch for device loss and, in Node,
  * to shim Dawn. Later runtimes share that device.
  */
-function gpuStateFor(ort: Ort, adapter: GPUAdapter): GpuState {
+function gpuStateFor(ort: Ort, adapter: GPUAdapter, countWork: boolean): GpuState {
   const existing = gpuStates.get(ort);
-  if (existing) return existing;
-  const state: GpuState = { adapter, onLost: new Set() };
+  if (existing) {
+    existing.countWork ||= countWork;
+    return existing;
+  }
+  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null };
   const requestDevice = adapter.requestDevice.bind(adapter);
   (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) => {
     const device = await requestDevice(descriptor);
     if (isNode) copySharedWrites(device);
+    if (state.countWork) state.counter = countGpuWork(device);
     void device.lost.then((info) => {
       const reason = info.message || info.reason || 'unknown reason';
       for (const notify of state.onLost) notify(reason);
@@ -444,6 +456,10 @@ class Runtime implements OrtRuntime {
       : { mode: 'off' };
   }
 
+  gpuWork(): GpuWorkCounts | null {
+    return this.gpu?.counter?.snapshot() ?? null;
+  }
+
   release(stage?: StageName): Promise<void> {
     return this.serial(async () => {
       const names = stage ? [stage] : [...this.sessions.keys()];
@@ -520,7 +536,7 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
   if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
 
   let gpu: GpuState | undefined;
-  if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, adapter);
+  if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, adapter, options.countGpuWork === true);
   const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, gpu, options.webgpuLayout);
   return runtime;
 }
