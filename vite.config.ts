@@ -10,7 +10,8 @@ import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 const isolationHeaders = ISOLATION_HEADERS;
 
 /** Installable PWA: manifest, icons, and a service worker that precaches the app shell and ORT's
- *  wasm/mjs (never public/models: models live in OPFS, see workers/storage). */
+ *  .mjs, and caches the ORT .wasm build in use on first load (never public/models: models live in
+ *  OPFS, see workers/storage). */
 const pwa = VitePWA({
   strategies: 'injectManifest',
   srcDir: 'src/pwa',
@@ -36,8 +37,8 @@ const pwa = VitePWA({
   injectManifest: {
     globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,ico}'],
     // ORT loads its wasm from ort/ (wasmPaths in workers/runtime/ort.ts); the copy Vite emits under assets/ is unused.
-    globIgnores: ['models/**', 'assets/ort-wasm-*.wasm'],
-    // onnxruntime-web's wasm files are 14-28 MB each.
+    // ort/*.wasm (three builds, 14-27 MB each) are cached on first use instead (src/pwa/sw.ts).
+    globIgnores: ['models/**', 'assets/ort-wasm-*.wasm', 'ort/*.wasm'],
     maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
   },
   devOptions: { enabled: false },

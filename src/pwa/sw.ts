@@ -1,9 +1,9 @@
 /// <reference lib="webworker" />
 /**
  * The service worker (vite-plugin-pwa, injectManifest): precaches the app shell and onnxruntime-web's
- * self-hosted wasm/mjs files (never the models: they live in OPFS, see workers/storage), serves the
- * app offline, adds cross-origin isolation headers for static hosts, and waits for the page's
- * "reload" before a new version takes over.
+ * self-hosted .mjs files, caches the one ORT .wasm build a browser uses when it first loads it (never
+ * the models: they live in OPFS, see workers/storage), serves the app offline, adds cross-origin
+ * isolation headers for static hosts, and waits for the page's "reload" before a new version takes over.
  */
 import { clientsClaim } from 'workbox-core';
 import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
@@ -21,8 +21,27 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
 
 // Every response the precache serves gets COOP/COEP, so the page is isolated even where the host sets no headers.
 addPlugins([{ handlerWillRespond: async ({ response }) => withIsolationHeaders(response) }]);
-precacheAndRoute(self.__WB_MANIFEST);
+const manifest = self.__WB_MANIFEST;
+precacheAndRoute(manifest);
 cleanupOutdatedCaches();
+
+// onnxruntime-web ships three wasm builds (plain CPU 14 MB, JSPI 17 MB, asyncify 27 MB; see
+// workers/runtime/ort.ts); a browser uses one or two of them. Precaching all would triple the
+// install download, so each .wasm is cached on first use, in a cache named after the precached
+// .mjs revisions: a new onnxruntime-web release gets a new cache and the old one is dropped.
+const ORT_WASM_CACHE_PREFIX = 'kandinsky-ort-wasm-';
+const ortRevision = manifest
+  .flatMap((e) => (typeof e !== 'string' && /(^|\/)ort\/.*\.mjs$/.test(e.url) ? [e.revision ?? ''] : []))
+  .join('');
+let hash = 0;
+for (let i = 0; i < ortRevision.length; i++) hash = (Math.imul(hash, 31) + ortRevision.charCodeAt(i)) | 0;
+const ortWasmCache = `${ORT_WASM_CACHE_PREFIX}${(hash >>> 0).toString(36)}`;
+
+self.addEventListener('activate', (event: ExtendableEvent) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(
+    keys.filter((k) => k.startsWith(ORT_WASM_CACHE_PREFIX) && k !== ortWasmCache).map((k) => caches.delete(k)),
+  )));
+});
 
 // Navigations inside the app get the precached shell (offline too). Model files and anything
 // cross-origin are not routed: they go to the network untouched (Range requests included).
@@ -30,6 +49,19 @@ const base = new URL(self.registration.scope).pathname;
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), {
   denylist: [new RegExp(`^${base}models/`), new RegExp(`^${base}e2e/`)],
 }));
+
+// ORT's .wasm: cache first (offline after the first load), else the network, kept when it succeeds.
+registerRoute(
+  ({ url, request }) => request.method === 'GET' && url.origin === self.location.origin && url.pathname.startsWith(`${base}ort/`) && url.pathname.endsWith('.wasm'),
+  async ({ request }) => {
+    const cache = await caches.open(ortWasmCache);
+    const hit = await cache.match(request);
+    if (hit) return withIsolationHeaders(hit);
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return withIsolationHeaders(response);
+  },
+);
 
 // The first install controls open pages at once (so they can become isolated); updates wait for the prompt.
 clientsClaim();
