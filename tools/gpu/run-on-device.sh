@@ -17,7 +17,7 @@
 #   process with its own time budget; stages that cannot finish in time are reported as skipped.
 #
 # Environment: ORT_BUILDS (webgpu,jsep: onnxruntime-web builds to time, native EP then the legacy JSEP),
-# SIDES (e.g. 512: only these pixel sides), PROFILE (set: one extra run per shape with JSEP's WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
+# SIDES (e.g. 512: only these pixel sides), OURS_RESERVE_S (150: seconds PyTorch leaves for our runtime), PROFILE (set: one extra run per shape with JSEP's WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
 # order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
 # without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
 # tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()).
@@ -123,7 +123,7 @@ if [ "$webgpu" = 1 ]; then
 fi
 
 # --- PyTorch on the GPU (exports run on the CPU meanwhile).
-limit=$(within 150)
+limit=$(within "${OURS_RESERVE_S:-150}") # the rest is kept for our runtime
 [ "$limit" -gt 150 ] && limit=150
 [ "$webgpu" = 1 ] || limit=$(within 10)
 say "PyTorch timings (limit ${limit}s)"
