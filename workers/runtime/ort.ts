@@ -170,9 +170,21 @@ const DEVICE_LIMITS = [
 /** Features the native provider makes use of when present (f16 graphs, subgroup kernels, GPU timing). */
 const DEVICE_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
-/** Watches a new device: loss notifications, Dawn's shim in Node, the work counter when asked. */
+/**
+ * Dawn in Node (`webgpu` 0.6.2, SwiftShader here): under the native build's asyncify glue some
+ * createComputePipelineAsync promises stayed pending for over a minute (8 of 10 settled) and the run
+ * never finished; with pipelines created synchronously it ran. JSEP creates them synchronously too.
+ */
+function syncPipelines(device: GPUDevice): void {
+  device.createComputePipelineAsync = async (descriptor) => device.createComputePipeline(descriptor);
+}
+
+/** Watches a new device: loss notifications, Dawn's shims in Node, the work counter when asked. */
 function adoptDevice(state: GpuState, device: GPUDevice): GPUDevice {
-  if (isNode) copySharedWrites(device);
+  if (isNode) {
+    copySharedWrites(device);
+    syncPipelines(device);
+  }
   if (state.countWork) state.counter = countGpuWork(device);
   void device.lost.then((info) => {
     const reason = info.message || info.reason || 'unknown reason';
