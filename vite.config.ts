@@ -10,7 +10,7 @@ import { ISOLATION_HEADERS } from './src/pwa/isolation.ts';
 const isolationHeaders = ISOLATION_HEADERS;
 
 /** Installable PWA: manifest, icons, and a service worker that precaches the app shell and ORT's
- *  .mjs, and caches the ORT .wasm build in use on first load (never public/models: models live in
+ *  .mjs, and caches the ORT .wasm builds in use at install (never public/models: models live in
  *  OPFS, see workers/storage). */
 const pwa = VitePWA({
   strategies: 'injectManifest',
@@ -37,7 +37,7 @@ const pwa = VitePWA({
   injectManifest: {
     globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,ico}'],
     // ORT loads its wasm from ort/ (wasmPaths in workers/runtime/ort.ts); the copy Vite emits under assets/ is unused.
-    // ort/*.wasm (three builds, 14-27 MB each) are cached on first use instead (src/pwa/sw.ts).
+    // ort/*.wasm (three builds, 14-27 MB each): the two a browser uses are cached at install instead (src/pwa/sw.ts).
     globIgnores: ['models/**', 'assets/ort-wasm-*.wasm', 'ort/*.wasm'],
     maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
   },

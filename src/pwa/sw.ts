@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /**
  * The service worker (vite-plugin-pwa, injectManifest): precaches the app shell and onnxruntime-web's
- * self-hosted .mjs files, caches the one ORT .wasm build a browser uses when it first loads it (never
+ * self-hosted .mjs files, caches the ORT .wasm builds this browser uses (never
  * the models: they live in OPFS, see workers/storage), serves the app offline, adds cross-origin
  * isolation headers for static hosts, and waits for the page's "reload" before a new version takes over.
  */
@@ -26,9 +26,9 @@ precacheAndRoute(manifest);
 cleanupOutdatedCaches();
 
 // onnxruntime-web ships three wasm builds (plain CPU 14 MB, JSPI 17 MB, asyncify 27 MB; see
-// workers/runtime/ort.ts); a browser uses one or two of them. Precaching all would triple the
-// install download, so each .wasm is cached on first use, in a cache named after the precached
-// .mjs revisions: a new onnxruntime-web release gets a new cache and the old one is dropped.
+// workers/runtime/ort.ts); a browser uses two of them. Precaching all would double the install
+// download, so the two are fetched at install and any other on first use, in a cache named after
+// the precached .mjs revisions: a new onnxruntime-web release gets a new cache, the old one is dropped.
 const ORT_WASM_CACHE_PREFIX = 'kandinsky-ort-wasm-';
 const ortRevision = manifest
   .flatMap((e) => (typeof e !== 'string' && /(^|\/)ort\/.*\.mjs$/.test(e.url) ? [e.revision ?? ''] : []))
@@ -36,6 +36,16 @@ const ortRevision = manifest
 let hash = 0;
 for (let i = 0; i < ortRevision.length; i++) hash = (Math.imul(hash, 31) + ortRevision.charCodeAt(i)) | 0;
 const ortWasmCache = `${ORT_WASM_CACHE_PREFIX}${(hash >>> 0).toString(36)}`;
+
+// At install, fetch the two builds this browser will use, so that it works offline even before its
+// first generation (sessions, and with them the wasm, are created lazily): the CPU build (the
+// fallback) and the GPU build workers/runtime/ort.ts picks (JSPI where offered, else asyncify).
+const jspi = typeof (globalThis.WebAssembly as { Suspending?: unknown } | undefined)?.Suspending === 'function';
+const ORT_WASM_AT_INSTALL = ['ort-wasm-simd-threaded.wasm', jspi ? 'ort-wasm-simd-threaded.jspi.wasm' : 'ort-wasm-simd-threaded.asyncify.wasm'];
+self.addEventListener('install', (event: ExtendableEvent) => {
+  const scope = new URL(self.registration.scope);
+  event.waitUntil(caches.open(ortWasmCache).then((cache) => cache.addAll(ORT_WASM_AT_INSTALL.map((f) => new URL(`ort/${f}`, scope).href))));
+});
 
 self.addEventListener('activate', (event: ExtendableEvent) => {
   event.waitUntil(caches.keys().then((keys) => Promise.all(
