@@ -11,7 +11,8 @@ import { CONTENT_SECURITY_POLICY, META_CONTENT_SECURITY_POLICY } from './src/pwa
 const isolationHeaders = ISOLATION_HEADERS;
 
 /** Installable PWA: manifest, icons, and a service worker that precaches the app shell and ORT's
- *  wasm/mjs (never public/models: models live in OPFS, see workers/storage). */
+ *  .mjs, and caches the ORT .wasm builds in use at install (never public/models: models live in
+ *  OPFS, see workers/storage). */
 const pwa = VitePWA({
   strategies: 'injectManifest',
   srcDir: 'src/pwa',
@@ -37,8 +38,8 @@ const pwa = VitePWA({
   injectManifest: {
     globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,ico}'],
     // ORT loads its wasm from ort/ (wasmPaths in workers/runtime/ort.ts); the copy Vite emits under assets/ is unused.
-    globIgnores: ['models/**', 'assets/ort-wasm-*.wasm'],
-    // onnxruntime-web's wasm files are 14-28 MB each.
+    // ort/*.wasm (three builds, 14-27 MB each): the two a browser uses are cached at install instead (src/pwa/sw.ts).
+    globIgnores: ['models/**', 'assets/ort-wasm-*.wasm', 'ort/*.wasm'],
     maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
   },
   devOptions: { enabled: false },

@@ -9,10 +9,13 @@ import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
 
 /**
- * The JSEP build (WebGPU + CPU), which the default `onnxruntime-web` browser entry loads: the .wasm,
- * and the .mjs that its wasm threads start from. (Node uses node_modules directly.)
+ * The builds workers/runtime/ort.ts loads: plain (wasm provider only), asyncify and jspi (native
+ * WebGPU provider + CPU), each a .wasm and the .mjs its wasm threads start from. The dev server also
+ * serves the legacy JSEP build, which benchmarks may select; the production build leaves it out.
+ * (Node uses node_modules directly.)
  */
-const ORT_FILE = /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/;
+const ORT_FILE = /^ort-wasm-simd-threaded(\.asyncify|\.jspi)?\.(wasm|mjs)$/;
+const DEV_ORT_FILE = /^ort-wasm-simd-threaded(\.asyncify|\.jspi|\.jsep)?\.(wasm|mjs)$/;
 
 function ortDist(): string {
   const require = createRequire(import.meta.url);
@@ -33,7 +36,7 @@ export function ortWasm(): Plugin {
         const url = (req.url ?? '').split('?')[0] ?? '';
         const prefix = `${base}ort/`;
         const name = url.startsWith(prefix) ? url.slice(prefix.length) : '';
-        if (!ORT_FILE.test(name)) {
+        if (!DEV_ORT_FILE.test(name)) {
           next();
           return;
         }

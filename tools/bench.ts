@@ -1,12 +1,15 @@
 /**
- * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium]`:
+ * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium --chromium-eps wasm,webgpu
+ * --ort-builds default,jspi,webgpu,jsep]`:
  * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
- * Prints a markdown table; asserts nothing about time.
+ * WebGPU runs once per onnxruntime-web build in --ort-builds (default: the app's own choice; `jsep` is
+ * the legacy build, for comparison). Prints markdown tables (times, then GPU work per run); asserts nothing about time.
  */
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../workers/engine.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
-import { benchEngine, formatRows, type BenchOptions, type BenchRow } from './bench/core.ts';
+import { ORT_BUILDS, type OrtBuild } from '../workers/runtime/ort.ts';
+import { benchEngine, formatRows, formatWork, WORK_HEADER, type BenchOptions, type BenchRow } from './bench/core.ts';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string, fallback: string) => {
@@ -22,6 +25,10 @@ const options: BenchOptions = {
   priorSteps: Number(arg('--prior-steps', '10')),
 };
 const only = arg('--only', 'all');
+type GpuBuild = Exclude<OrtBuild, 'wasm'>;
+const ortBuilds = arg('--ort-builds', 'default').split(',').map((b) => (b === 'default' ? undefined : b as GpuBuild));
+for (const b of ortBuilds) if (b !== undefined && !(ORT_BUILDS as readonly string[]).includes(b)) throw new Error(`--ort-builds: unknown build ${b}`);
+const chromiumEps = arg('--chromium-eps', 'wasm,webgpu').split(',').filter((e): e is 'wasm' | 'webgpu' => e === 'wasm' || e === 'webgpu');
 
 async function benchNode(): Promise<BenchRow[]> {
   const files = await bundleDirBlobs(bundleDir);
@@ -33,7 +40,7 @@ async function benchNode(): Promise<BenchRow[]> {
   }
 }
 
-async function benchChromium(ep: 'wasm' | 'webgpu'): Promise<{ ep: string; rows: BenchRow[] }> {
+async function benchChromium(ep: 'wasm' | 'webgpu', build: GpuBuild | undefined): Promise<{ ep: string; build: string; rows: BenchRow[] }> {
   const { createServer } = await import('vite');
   const { launchBrowser } = await import('../e2e/support/browser.ts');
   const server = await createServer({
@@ -48,10 +55,10 @@ async function benchChromium(ep: 'wasm' | 'webgpu'): Promise<{ ep: string; rows:
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/tools/parity/harness.html`);
-    return await page.evaluate(async ([url, ep, o]) => {
+    return await page.evaluate(async ([url, ep, o, b]) => {
       const m = await import('/tools/bench/browser-entry.ts' as string);
-      return m.run(url, ep, o) as Promise<{ ep: string; rows: BenchRow[] }>;
-    }, [`${base}/@fs${bundleDir}/`, ep, options] as const);
+      return m.run(url, ep, o, b ?? undefined) as Promise<{ ep: string; build: string; rows: BenchRow[] }>;
+    }, [`${base}/@fs${bundleDir}/`, ep, options, build ?? null] as const);
   } finally {
     await browser.close();
     await server.close();
@@ -64,13 +71,22 @@ console.log('|---|---|---|---|---|');
 if (only === 'all' || only === 'node') {
   for (const line of formatRows('Node, wasm', await benchNode())) console.log(line);
 }
+const work: string[] = [];
 if (only === 'all' || only === 'chromium') {
-  for (const ep of ['wasm', 'webgpu'] as const) {
+  const runs = chromiumEps.flatMap((ep): [typeof ep, GpuBuild | undefined][] => (ep === 'webgpu' ? ortBuilds.map((b) => [ep, b]) : [[ep, undefined]]));
+  for (const [ep, build] of runs) {
     try {
-      const r = await benchChromium(ep);
-      for (const line of formatRows(`Chromium, ${r.ep}`, r.rows)) console.log(line);
+      const r = await benchChromium(ep, build);
+      const env = `Chromium, ${r.ep} (${r.build} build)`;
+      for (const line of formatRows(env, r.rows)) console.log(line);
+      work.push(...formatWork(env, r.rows));
     } catch (e) {
-      console.log(`| Chromium, ${ep} | failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]} | | | |`);
+      console.log(`| Chromium, ${ep}${build ? ` (${build} build)` : ''} | failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]} | | | |`);
     }
   }
+}
+if (work.length > 0) {
+  // Counted on the device (SwiftShader here): the tiny bundle has the full model's topology, so these carry over.
+  console.log('\nGPU work per run (the last timed run of each row):');
+  for (const line of [...WORK_HEADER, ...work]) console.log(line);
 }

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { formatCase, runGoldenCase, type ParityEp } from './parity/core.ts';
+import { formatCase, formatMeasurements, runGoldenCase, type ParityEp } from './parity/core.ts';
 import { loadParityEnv } from './parity/env.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 
@@ -57,7 +57,7 @@ async function runInNode(args: Args, files: string[]): Promise<boolean[]> {
     }
     const r = await runGoldenCase(name, golden, env);
     console.log(formatCase(r));
-    if (args.verbose) for (const m of r.measurements) console.log(`    ${m.what}: ${m.err.toExponential(2)} (tol ${m.tol.toExponential(2)})`);
+    if (args.verbose) for (const line of formatMeasurements(r)) console.log(line);
     verdicts.push(r.pass);
   }
   await engine.dispose();
@@ -91,11 +91,12 @@ async function runInChromium(args: Args, files: string[]): Promise<boolean[]> {
       const r = await page.evaluate(
         async ([bundleUrl, ep, scale, name, json]) => {
           const m = await import('/tools/parity/browser-entry.ts' as string);
-          return m.runCase(bundleUrl, ep, scale, name, json) as Promise<{ line: string; pass: boolean }>;
+          return m.runCase(bundleUrl, ep, scale, name, json) as Promise<{ line: string; pass: boolean; details: string[] }>;
         },
         [bundleUrl, args.ep, args.scale, name, json] as const,
       );
       console.log(r.line);
+      if (args.verbose) for (const line of r.details) console.log(line);
       verdicts.push(r.pass);
     }
   } finally {

@@ -3,7 +3,7 @@
  * mode dispatch from a GenerateRequest to the pipelines. No comlink here (see generator.worker.ts).
  */
 import { loadBundle, type Bundle } from './runtime/bundle.ts';
-import { createRuntime, type OrtRuntime } from './runtime/ort.ts';
+import { createRuntime, type OrtRuntime, type RuntimeOptions } from './runtime/ort.ts';
 import type { StageName, StageRunner } from './runtime/types.ts';
 import { ClipTokenizer } from './tokenizer/clip.ts';
 import { seededNoise, type NoiseSource } from './tensor/noise.ts';
@@ -69,10 +69,10 @@ export class Engine {
     readonly linearPrior: LinearPriorFile | null = null,
   ) {}
 
-  /** Load a bundle and create its runtime (sessions are created lazily). */
-  static async load(source: BundleSourceData, options: LoadOptions): Promise<Engine> {
+  /** Load a bundle and create its runtime (sessions are created lazily); `tuning` is for benchmarks. */
+  static async load(source: BundleSourceData, options: LoadOptions, tuning: Omit<RuntimeOptions, 'provider'> = {}): Promise<Engine> {
     const bundle = await loadBundle(source, options.verify === undefined ? {} : { verify: options.verify });
-    const runtime = await createRuntime(bundle, { provider: options.provider });
+    const runtime = await createRuntime(bundle, { ...tuning, provider: options.provider });
     const tokenizer = ClipTokenizer.fromJson(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.text.max_length);
     return new Engine(bundle, runtime, tokenizer, modelFacts(bundle), await bundleLinearPrior(bundle));
   }

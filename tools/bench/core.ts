@@ -2,21 +2,33 @@
 import type { Engine } from '../../workers/engine.ts';
 import { f32, i64 } from '../../workers/tensor/tensor.ts';
 import type { Text2ImgRequest } from '../../workers/protocol.ts';
+import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
 
-export interface BenchRow { readonly what: string; readonly medianMs: number; readonly minMs: number; readonly runs: number }
+/** One timed thing; `work` is the GPU work of its last run (WebGPU with a counting runtime only). */
+export interface BenchRow {
+  readonly what: string;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly runs: number;
+  readonly work?: GpuWorkCounts;
+}
 
 export interface BenchOptions { readonly size: number; readonly repeats: number; readonly steps: number; readonly priorSteps: number }
 
-async function time(what: string, repeats: number, fn: () => Promise<unknown>): Promise<BenchRow> {
+async function time(what: string, repeats: number, fn: () => Promise<unknown>, work: () => GpuWorkCounts | null): Promise<BenchRow> {
   await fn(); // warm-up: session creation and shader compilation are not part of a step
   const ms: number[] = [];
+  let counted: GpuWorkCounts | undefined;
   for (let i = 0; i < repeats; i++) {
+    const before = work();
     const t0 = performance.now();
     await fn();
     ms.push(performance.now() - t0);
+    const after = work();
+    if (before && after) counted = gpuWorkBetween(before, after);
   }
   ms.sort((a, b) => a - b);
-  return { what, medianMs: ms[Math.floor(ms.length / 2)]!, minMs: ms[0]!, runs: repeats };
+  return { what, medianMs: ms[Math.floor(ms.length / 2)]!, minMs: ms[0]!, runs: repeats, ...(counted ? { work: counted } : {}) };
 }
 
 /** Time each stage as the pipelines call it (CFG batch 2), then a whole text-to-image run. */
@@ -26,9 +38,10 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const D = m.embeddingDim, L = m.maxLength, C = m.latentChannels;
   const lat = (o.size / 64) * m.scaleFactor;
   const rows: BenchRow[] = [];
+  const work = (): GpuWorkCounts | null => rt.gpuWork();
   const ids = i64(new BigInt64Array(2 * L), [2, L]);
   const text = await rt.run('text_encoder', { input_ids: ids });
-  rows.push(await time('text encoder (batch 2)', o.repeats, () => rt.run('text_encoder', { input_ids: ids })));
+  rows.push(await time('text encoder (batch 2)', o.repeats, () => rt.run('text_encoder', { input_ids: ids }), work));
   const priorFeeds = {
     hidden_states: f32(new Float32Array(2 * D), [2, D]),
     timestep: f32(new Float32Array([500, 500]), [2]),
@@ -36,21 +49,37 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
     encoder_hidden_states: text.last_hidden_state!,
     attention_mask: i64(new BigInt64Array(2 * L).fill(1n), [2, L]),
   };
-  rows.push(await time('prior step (batch 2)', o.repeats, () => rt.run('prior', priorFeeds)));
+  rows.push(await time('prior step (batch 2)', o.repeats, () => rt.run('prior', priorFeeds), work));
   const unetFeeds = {
     sample: f32(new Float32Array(2 * C * lat * lat), [2, C, lat, lat]),
     timestep: f32(new Float32Array([500, 500]), [2]),
     image_embeds: f32(new Float32Array(2 * D), [2, D]),
   };
-  rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => rt.run('unet', unetFeeds)));
+  rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => rt.run('unet', unetFeeds), work));
   const movqFeeds = { latents: f32(new Float32Array(C * lat * lat), [1, C, lat, lat]) };
-  rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => rt.run('movq_decoder', movqFeeds)));
+  rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => rt.run('movq_decoder', movqFeeds), work));
   const req: Text2ImgRequest = {
     mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: o.size, height: o.size, steps: o.steps, guidance: 4,
     priorSteps: o.priorSteps, priorGuidance: 4, scheduler: 'ddpm', seed: 1, numImages: 1,
   };
-  rows.push(await time(`text-to-image end to end (${o.priorSteps} prior + ${o.steps} decoder steps)`, Math.max(1, Math.min(3, o.repeats)), () => engine.generate('bench', req)));
+  rows.push(await time(`text-to-image end to end (${o.priorSteps} prior + ${o.steps} decoder steps)`, Math.max(1, Math.min(3, o.repeats)), () => engine.generate('bench', req), work));
   return rows;
+}
+
+/** The GPU-work table's header (see formatWork). */
+export const WORK_HEADER = [
+  '| environment | what | dispatches | transposes | dequantizes | writeBuffer calls (bytes) | uploads (bytes) | read-backs (bytes) | submits | top kernels |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+] as const;
+
+/** Rows with GPU-work counts as markdown table lines: one run of each. */
+export function formatWork(env: string, rows: readonly BenchRow[]): string[] {
+  return rows.flatMap((r) => {
+    const w = r.work;
+    if (!w) return [];
+    const top = Object.entries(w.kernels).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
+    return [`| ${env} | ${r.what} | ${w.dispatches} | ${w.transposes} | ${w.dequantizes} | ${w.writeBuffers} (${w.writeBufferBytes}) | ${w.uploads} (${w.uploadBytes}) | ${w.readBacks} (${w.readBackBytes}) | ${w.submits} | ${top} |`];
+  });
 }
 
 /** Format rows for one environment as markdown table lines. */

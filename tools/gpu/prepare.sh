@@ -5,7 +5,9 @@
 #   .gpu/node.xz      this machine's Node (x86-64 Linux), stripped and xz-compressed (~22 MB)
 #   .gpu/app.tar.xz   webgpu-bench.mjs (esbuild bundle of tools/gpu/webgpu-bench.ts) and a
 #                     node_modules/ with only what it loads at run time: onnxruntime-web's
-#                     'all' bundle + its JSEP wasm, and the `webgpu` package (Dawn, linux-x64)
+#                     'webgpu' bundle + its asyncify wasm (the native EP), its 'all' bundle + JSEP
+#                     wasm (the legacy build, for comparison), and the `webgpu` package (Dawn, linux-x64)
+#   .gpu/run-on-device.sh  a copy of tools/gpu/run-on-device.sh, for a call whose tree is older
 #   .gpu/diffusers.tar.xz  the diffusers wheel's files, re-packed (1.9 MB instead of the wheel's
 #                     6.4 MB: the 64 MiB a call may carry is tight); unpacked into /tmp/site there
 #   .gl/              libvulkan1 and glvnd debs (device README: Vulkan for Dawn)
@@ -52,14 +54,17 @@ node_modules/.bin/esbuild tools/gpu/webgpu-bench.ts --bundle --platform=node --f
 ort=node_modules/onnxruntime-web
 mkdir -p "$app/node_modules/onnxruntime-web/dist" "$app/node_modules/webgpu/dist/linux-x64"
 cp "$ort/package.json" "$app/node_modules/onnxruntime-web/"
-# 'onnxruntime-web/all' resolves to dist/ort.all.bundle.min.mjs; in Node it imports the JSEP glue (.mjs) and wasm beside it.
-cp "$ort/dist/ort.all.bundle.min.mjs" "$ort/dist/ort-wasm-simd-threaded.jsep.mjs" "$ort/dist/ort-wasm-simd-threaded.jsep.wasm" \
+# 'onnxruntime-web/webgpu' resolves to dist/ort.webgpu.bundle.min.mjs (native EP, asyncify glue and wasm beside it),
+# 'onnxruntime-web/all' to dist/ort.all.bundle.min.mjs (JSEP glue and wasm). Node imports the .mjs and wasm beside each.
+cp "$ort/dist/ort.webgpu.bundle.min.mjs" "$ort/dist/ort-wasm-simd-threaded.asyncify.mjs" "$ort/dist/ort-wasm-simd-threaded.asyncify.wasm" \
+  "$ort/dist/ort.all.bundle.min.mjs" "$ort/dist/ort-wasm-simd-threaded.jsep.mjs" "$ort/dist/ort-wasm-simd-threaded.jsep.wasm" \
   "$app/node_modules/onnxruntime-web/dist/"
 wg=$deps/node_modules/webgpu
 cp "$wg/package.json" "$wg/index.js" "$app/node_modules/webgpu/"
 cp "$wg/dist/linux-x64/dawn.node" "$app/node_modules/webgpu/dist/linux-x64/"
 strip -s "$app/node_modules/webgpu/dist/linux-x64/dawn.node" 2>/dev/null || true
 tar -C "$app" -cf - . | xz -9 -T0 >.gpu/app.tar.xz
+cp tools/gpu/run-on-device.sh .gpu/run-on-device.sh
 
 # --- diffusers for the GPU image (a pure-Python wheel: its files are what pip would install).
 if [ ! -f .gpu/diffusers.tar.xz ]; then

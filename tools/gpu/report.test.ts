@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatExports, formatTable, parseStages, plan, rowKey, summarise, type TorchRow, type WebRow } from './report.ts';
+import { formatBuildTable, formatExports, formatTable, parseStages, plan, rowKey, summarise, type TorchRow, type WebRow } from './report.ts';
 
 describe('plan', () => {
   it('times MoVQ at two sides, the UNet at one, prior and text encoder once (full size)', () => {
@@ -62,6 +62,24 @@ describe('formatTable', () => {
   it('shows a shape that got a session but no timed run', () => {
     const partial: WebRow[] = [{ ...web[0]!, medianMs: null, minMs: null, runs: 0 }];
     expect(formatTable(rows, torch, partial, new Map())[2]).toContain('| no timed run | – | fp32 | 26.0 | 1.5 | 0 |');
+  });
+});
+
+describe('formatBuildTable', () => {
+  it('puts each onnxruntime-web build side by side, with ratios, dispatches and compile times', () => {
+    const rows = plan(['movq_decoder'], 'full');
+    const torch: TorchRow[] = [{ key: 'movq_decoder@512', dtype: 'fp32', ms: 40 }];
+    const work = { dispatches: 459, transposes: 0, submits: 30, uploads: 1, readBacks: 1 };
+    const web: WebRow[] = [
+      { key: 'movq_decoder@512', graph: 'fp32', ep: 'webgpu', sessionMs: 2_000, firstRunMs: 4_000, medianMs: 80, minMs: 78, runs: 5, maxAbs: 3, build: 'webgpu', work },
+      { key: 'movq_decoder@512', graph: 'fp32', ep: 'webgpu', sessionMs: 2_200, firstRunMs: 26_700, medianMs: 656, minMs: 650, runs: 5, maxAbs: 3 },
+    ];
+    const lines = formatBuildTable(rows, torch, web, new Map([['movq_decoder', 'timed out']]), ['webgpu', 'jsep']);
+    expect(lines[0]).toBe('| stage | shape | PyTorch fp16 ms | PyTorch fp32 ms | native EP (asyncify) ms | native EP (asyncify) ÷ fp32 | JSEP (legacy) ms | JSEP (legacy) ÷ fp32 | '
+      + 'dispatches (native EP (asyncify) / JSEP (legacy)) | ORT graph | session s (webgpu / jsep) | first run s (webgpu / jsep) |');
+    expect(lines[1]!.split('|').length).toBe(14);
+    expect(lines[2]).toBe('| MoVQ decode | 512×512, batch 1 | – | 40.0 | 80.0 | 2.0× | 656.0 | 16.4× | 459 (0 transposes) / – | fp32 | 2.0 / 2.2 | 4.0 / 26.7 |');
+    expect(lines[3]).toBe('| MoVQ decode | 768×768, batch 1 | – | – | timed out | – | timed out | – | – / – | – | – / – | – / – |');
   });
 });
 

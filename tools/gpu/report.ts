@@ -46,7 +46,16 @@ export interface WebRow {
   readonly runs: number;
   /** max |output| of the first run (a sanity figure: finite, non-zero). */
   readonly maxAbs: number;
+  /** The onnxruntime-web build (`webgpu` = native EP, asyncify; `jsep` = legacy); absent in older rows (JSEP). */
+  readonly build?: string;
+  /** GPU work of one timed run (workers/runtime/gpu-work.ts), when counted. */
+  readonly work?: { readonly dispatches: number; readonly transposes: number; readonly submits: number; readonly uploads: number; readonly readBacks: number };
 }
+
+/** What the table calls each onnxruntime-web build. */
+export const BUILD_LABEL: Readonly<Record<string, string>> = {
+  webgpu: 'native EP (asyncify)', jspi: 'native EP (JSPI)', jsep: 'JSEP (legacy)',
+};
 
 /** "batch 2 x 77" style shapes for stages without a pixel side, as the pipelines call them. */
 const FIXED_SHAPE = { prior: 'batch 2 (CFG)', text_encoder: 'batch 2 × 77 tokens' } as const;
@@ -125,6 +134,39 @@ export function formatTable(
     const webCell = w ? (w.medianMs === null ? 'no timed run' : ms(w.medianMs)) : cell(status.get(r.stage) ?? 'not run');
     lines.push(`| ${r.label} | ${r.shape} | ${ms(t16?.ms)} | ${ms(t32?.ms)} | ${webCell} | ${ratio} | ${w?.graph ?? '–'} | ` +
       `${w ? seconds(w.sessionMs) : '–'} | ${w ? seconds(w.firstRunMs) : '–'} | ${w ? w.runs : '–'} |`);
+  }
+  return lines;
+}
+
+/**
+ * The comparison table, one column group per onnxruntime-web build (in `builds` order): its median,
+ * its ratio to PyTorch fp32, its dispatches per run, session and first-run seconds.
+ */
+export function formatBuildTable(
+  rows: readonly PlannedRow[],
+  torch: readonly TorchRow[],
+  web: readonly WebRow[],
+  status: ReadonlyMap<BenchStage, string>,
+  builds: readonly string[],
+): string[] {
+  const label = (b: string): string => BUILD_LABEL[b] ?? b;
+  const head = ['stage', 'shape', 'PyTorch fp16 ms', 'PyTorch fp32 ms'];
+  for (const b of builds) head.push(`${label(b)} ms`, `${label(b)} ÷ fp32`);
+  head.push(`dispatches (${builds.map(label).join(' / ')})`, 'ORT graph', `session s (${builds.join(' / ')})`, `first run s (${builds.join(' / ')})`);
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const t16 = torch.find((t) => t.key === r.key && t.dtype === 'fp16');
+    const t32 = torch.find((t) => t.key === r.key && t.dtype === 'fp32');
+    const ws = builds.map((b) => web.find((x) => x.key === r.key && (x.build ?? 'jsep') === b));
+    const cells = [r.label, r.shape, ms(t16?.ms), ms(t32?.ms)];
+    for (const w of ws) {
+      cells.push(w ? (w.medianMs === null ? 'no timed run' : ms(w.medianMs)) : cell(status.get(r.stage) ?? 'not run'));
+      cells.push(w?.medianMs != null && t32 ? `${(w.medianMs / t32.ms).toFixed(1)}×` : '–');
+    }
+    cells.push(ws.map((w) => (w?.work ? `${w.work.dispatches} (${w.work.transposes} transposes)` : '–')).join(' / '));
+    cells.push(ws.find((w) => w)?.graph ?? '–');
+    cells.push(ws.map((w) => (w ? seconds(w.sessionMs) : '–')).join(' / '), ws.map((w) => (w ? seconds(w.firstRunMs) : '–')).join(' / '));
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines;
 }

@@ -16,12 +16,16 @@
 #   runtime, stage by stage as graphs appear (tools/gpu/webgpu-bench.ts), each in its own
 #   process with its own time budget; stages that cannot finish in time are reported as skipped.
 #
-# Environment: PROFILE (set: one extra run per shape with the WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
+# Environment: ORT_BUILDS (webgpu,jsep: onnxruntime-web builds to time, native EP then the legacy JSEP),
+# SIDES (e.g. 512: only these pixel sides), OURS_RESERVE_S (150: seconds PyTorch leaves for our runtime), PROFILE (set: one extra run per shape with JSEP's WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
 # order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
 # without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
 # tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+# From tools/gpu/ (the repo's copy) or from .gpu/ (the copy prepare.sh puts there, for a call whose tree is older).
+here=$(cd "$(dirname "$0")" && pwd)
+case "$here" in */tools/gpu) cd "$here/../.." ;; *) cd "$here/.." ;; esac
+ORT_BUILDS=${ORT_BUILDS:-webgpu,jsep}
 T0=$(date +%s)
 BUDGET_S=${BUDGET_S:-420}
 END=$((T0 + BUDGET_S))
@@ -41,7 +45,7 @@ say() { echo "[run-on-device $(date +%T) +$(($(date +%s) - T0))s] $*"; }
 dawn=()
 for f in ${DAWN_FLAGS:-}; do dawn+=(--dawn "$f"); done
 
-say "size $SIZE, stages $STAGES, quantize $QUANT, budget ${BUDGET_S}s, work $W, out $OUT"
+say "size $SIZE, stages $STAGES, quantize $QUANT, builds $ORT_BUILDS, sides ${SIDES:-all}, budget ${BUDGET_S}s, work $W, out $OUT"
 rm -rf "$W"
 mkdir -p "$W/tmp" "$W/app"
 nproc; free -g | head -2; df -h /tmp | tail -1
@@ -119,7 +123,7 @@ if [ "$webgpu" = 1 ]; then
 fi
 
 # --- PyTorch on the GPU (exports run on the CPU meanwhile).
-limit=$(within 150)
+limit=$(within "${OURS_RESERVE_S:-150}") # the rest is kept for our runtime
 [ "$limit" -gt 150 ] && limit=150
 [ "$webgpu" = 1 ] || limit=$(within 10)
 say "PyTorch timings (limit ${limit}s)"
@@ -133,6 +137,7 @@ skip=()
 # Prints the final table at the end; $OUT/results.md is rewritten after every stage.
 "$NODE" "$BENCH" run --work "$W" --torch "$W/torch.json" --probe-json "$OUT/probe.json" --out "$OUT" --ep webgpu --size "$SIZE" --stages "$STAGES" \
   --repeats "$REPEATS" --deadline-s "$(within 10)" "${dawn[@]}" "${skip[@]}" ${PROFILE:+--profile} ${LAYOUT:+--layout "$LAYOUT"} \
+  --ort-builds "$ORT_BUILDS" ${SIDES:+--sides "$SIDES"} \
   --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
   { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }
 

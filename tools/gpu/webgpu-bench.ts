@@ -7,6 +7,11 @@
  *   webgpu-bench run (--work DIR | --bundle DIR) --out DIR [--torch FILE] [--ep webgpu|wasm]
  *       [--size full|tiny] [--stages movq_decoder,unet,prior,text_encoder] [--repeats 5]
  *       [--deadline-s 300] [--title TEXT] [--probe-json FILE] [--dawn FLAG]... [--skip-all REASON]
+ *       [--ort-builds webgpu,jsep] [--sides 512,768]
+ *
+ * `--ort-builds`: the onnxruntime-web builds to time, each stage once per build (default `webgpu`,
+ * the native WebGPU EP; `jsep` is the legacy build the app used before, for comparison). Each
+ * run's GPU work (dispatches, transposes, submits) is counted too (workers/runtime/gpu-work.ts).
  *
  * `run` takes graphs either from a bundle folder (manifest.json) or from gpu_bench.py's
  * `--web-export` folders (DIR/web/STAGE/stage.json, waited for as they appear), and times each
@@ -23,12 +28,13 @@ import { join, resolve } from 'node:path';
 import { loadBundle, type Bundle } from '../../workers/runtime/bundle.ts';
 import { bundleDirBlobs } from '../../workers/testing/bundle-dir.ts';
 import type { BundleManifest, StageEntry } from '../../workers/runtime/manifest.ts';
-import { createRuntime } from '../../workers/runtime/ort.ts';
+import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
+import { createRuntime, ORT_BUILDS, type OrtBuild } from '../../workers/runtime/ort.ts';
 import type { ExecutionProvider } from '../../workers/runtime/types.ts';
 import { seededNoise } from '../../workers/tensor/noise.ts';
 import { f32, i64, type HostTensor } from '../../workers/tensor/tensor.ts';
 import {
-  BENCH_STAGES, formatExports, formatTable, parseStages, plan, rowKey, SIDES, summarise,
+  BENCH_STAGES, formatBuildTable, formatExports, parseStages, plan, rowKey, SIDES, summarise,
   type BenchSize, type BenchStage, type ExportInfo, type TorchRow, type WebRow,
 } from './report.ts';
 
@@ -71,6 +77,19 @@ function sizeArg(): BenchSize {
   const size = arg('--size') ?? 'full';
   if (size !== 'full' && size !== 'tiny') usage(`--size must be full or tiny, got ${size}`);
   return size;
+}
+type GpuBuild = Exclude<OrtBuild, 'wasm'>;
+function buildsArg(flag: string, fallback: string): GpuBuild[] {
+  const list = (arg(flag) ?? fallback).split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  for (const b of list) if (b === 'wasm' || !(ORT_BUILDS as readonly string[]).includes(b)) usage(`${flag}: unknown build ${b}; expected webgpu, jspi or jsep`);
+  return list as GpuBuild[];
+}
+/** `--sides 512`: only these pixel sides (to fit a short device call). */
+function sidesFilter(): ((side: number) => boolean) {
+  const v = arg('--sides');
+  if (v === undefined) return () => true;
+  const keep = new Set(v.split(',').map(Number));
+  return (side) => side === 0 || keep.has(side);
 }
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const log = (line: string): void => console.log(`[webgpu-bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -258,16 +277,19 @@ async function stageCommand(): Promise<number> {
   const rowsFile = arg('--rows') ?? usage('--rows FILE is required');
   const repeats = Number(arg('--repeats') ?? '5');
   const deadline = Number(arg('--deadline-epoch') ?? String(Date.now() + 600_000));
-  const sides = stage === 'movq_decoder' || stage === 'unet' ? SIDES[sizeArg()][stage] : [0];
-  const record = (row: object): void => appendFileSync(rowsFile, `${JSON.stringify({ stage, ...row })}\n`);
+  const sides = (stage === 'movq_decoder' || stage === 'unet' ? [...SIDES[sizeArg()][stage]] : [0]).filter(sidesFilter());
+  const build = buildsArg('--ort-build', 'webgpu')[0]!;
+  const record = (row: object): void => appendFileSync(rowsFile, `${JSON.stringify({ stage, build, ...row })}\n`);
   try {
     if (ep === 'webgpu') await installWebGpu(args('--dawn'));
     const t0 = performance.now();
     const { bundle, graph } = await openStage(stage);
     const layout = arg('--layout');
     if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') usage('--layout must be NHWC or NCHW');
-    const runtime = await createRuntime(bundle, { provider: ep, ...(layout === undefined ? {} : { webgpuLayout: layout }) });
-    if (layout !== undefined) log(`${stage}: WebGPU layout ${layout}`);
+    const runtime = await createRuntime(bundle, {
+      provider: ep, ortBuild: build, countGpuWork: true, ...(layout === undefined ? {} : { webgpuLayout: layout }),
+    });
+    log(`${stage}: onnxruntime-web build ${runtime.ortBuild}${layout === undefined ? '' : `, WebGPU layout ${layout}`}`);
     if (runtime.epOf(stage) !== ep) throw new Error(`the ${stage} stage would run on ${runtime.epOf(stage)}, not ${ep}: ${runtime.warnings.join(' ')}`);
     await runtime.warmup([stage]);
     const sessionMs = performance.now() - t0;
@@ -281,8 +303,12 @@ async function stageCommand(): Promise<number> {
       const peak = maxAbs(first);
       log(`${stage}${side ? ` ${side}` : ''}: first run ${(firstRunMs / 1000).toFixed(1)} s, max |out| ${peak.toPrecision(3)}`);
       const times: number[] = [];
+      let counted: GpuWorkCounts | null = null;
       const save = (): WebRow => {
-        const row: WebRow = { key: rowKey(stage, side), graph, ep, sessionMs, firstRunMs, ...summarise(times), runs: times.length, maxAbs: peak };
+        const work = counted === null ? {} : {
+          work: { dispatches: counted.dispatches, transposes: counted.transposes, submits: counted.submits, uploads: counted.uploads, readBacks: counted.readBacks },
+        };
+        const row: WebRow = { key: rowKey(stage, side), graph, ep, build, sessionMs, firstRunMs, ...summarise(times), runs: times.length, maxAbs: peak, ...work };
         record({ kind: 'row', ...row }); // after every run: a kill keeps what was measured
         return row;
       };
@@ -294,13 +320,18 @@ async function stageCommand(): Promise<number> {
           log(`${stage}: stopping after ${times.length} timed runs (deadline)`);
           break;
         }
+        const before = runtime.gpuWork();
         t = performance.now();
         await runtime.run(stage, feeds);
         times.push(performance.now() - t);
+        const after = runtime.gpuWork();
+        if (before && after) counted = gpuWorkBetween(before, after);
         save();
       }
       const row = save();
-      log(`${stage}${side ? ` ${side}` : ''}: median ${row.medianMs?.toFixed(1) ?? '–'} ms of ${times.length} (${times.map((x) => x.toFixed(1)).join(', ')})`);
+      log(`${stage}${side ? ` ${side}` : ''} (${build}): median ${row.medianMs?.toFixed(1) ?? '–'} ms of ${times.length} (${times.map((x) => x.toFixed(1)).join(', ')})` +
+        `${counted ? `; per run ${counted.dispatches} dispatches (${counted.transposes} transposes, ${counted.dequantizes} dequantizes), ${counted.submits} submits, ` +
+          `${counted.uploads} uploads, ${counted.readBacks} read-backs; top kernels ${Object.entries(counted.kernels).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`);
       if (argv.includes('--profile') && ep === 'webgpu' && Date.now() + 2 * (row.medianMs ?? 1000) + 1000 < deadline) {
         await profileRun(runtime, stage, side, feeds, record);
       }
@@ -336,8 +367,8 @@ function readRows(file: string): RowsFile {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const r = JSON.parse(line) as { kind: string; stage: BenchStage; message?: string; ok?: boolean } & WebRow;
-    if (r.kind === 'row') web.set(r.key, r); // the latest record of a shape wins
-    else if (r.kind === 'error') errors.set(r.stage, `failed: ${r.message ?? '?'}`);
+    if (r.kind === 'row') web.set(`${r.key} ${r.build ?? 'jsep'}`, r); // the latest record of a shape wins
+    else if (r.kind === 'error') errors.set(r.stage, `failed (${r.build ?? 'jsep'}): ${r.message ?? '?'}`);
     else if (r.kind === 'end') ended.set(r.stage, r.ok === true);
   }
   return { web: [...web.values()], errors, ended };
@@ -354,9 +385,10 @@ function readTorch(file: string | undefined): TorchFile {
   return { rows: j.rows ?? [], about: `PyTorch ${j.torch ?? '?'} on ${j.gpu ?? j.device ?? '?'} (${j.protocol ?? 'eager'})` };
 }
 
-function runChild(stage: BenchStage, rowsFile: string, deadline: number, killAfterMs: number): Promise<string> {
+function runChild(stage: BenchStage, build: GpuBuild, rowsFile: string, deadline: number, killAfterMs: number): Promise<string> {
   const pass = ['--ep', epArg(), '--size', sizeArg(), '--repeats', arg('--repeats') ?? '5', ...(argv.includes('--profile') ? ['--profile'] : []),
-    ...(arg('--layout') === undefined ? [] : ['--layout', arg('--layout')!])];
+    ...(arg('--layout') === undefined ? [] : ['--layout', arg('--layout')!]), '--ort-build', build,
+    ...(arg('--sides') === undefined ? [] : ['--sides', arg('--sides')!])];
   for (const flag of ['--work', '--bundle'] as const) {
     const v = arg(flag);
     if (v !== undefined) pass.push(flag, v);
@@ -410,7 +442,8 @@ async function runCommand(): Promise<number> {
   mkdirSync(out, { recursive: true });
   const rowsFile = join(out, 'web-rows.jsonl');
   writeFileSync(rowsFile, '');
-  const rows = plan(stages, size);
+  const rows = plan(stages, size).filter((r) => sidesFilter()(r.side));
+  const builds: (GpuBuild | 'wasm')[] = ep === 'webgpu' ? buildsArg('--ort-builds', 'webgpu') : ['wasm'];
   const status = new Map<BenchStage, string>(stages.map((s) => [s, 'waiting']));
   const scale = size === 'full' ? 1 : 0.25;
   const epLabel = ep === 'webgpu' ? 'ORT-web WebGPU (Dawn)' : 'ORT-web wasm';
@@ -424,7 +457,7 @@ async function runCommand(): Promise<number> {
       `${new Date().toISOString()}; ${torch.about}; ours: onnxruntime-web via workers/runtime/ort.ts on ${ep}` +
         `${ep === 'webgpu' ? ' (Node, Dawn from the webgpu package)' : ''}, ${size} architecture with random weights,` +
         ` session creation, one warm-up run, then median of ${arg('--repeats') ?? '5'} runs of runtime.run (host tensors in and out).${adapter}`,
-      '', ...formatTable(rows, torch.rows, web, status, epLabel), '',
+      '', `Ours: ${epLabel}, onnxruntime-web builds ${builds.join(', ')}.`, '', ...formatBuildTable(rows, torch.rows, web, status, builds), '',
       `Stage status: ${stages.map((s) => `${s}: ${status.get(s) ?? '?'}`).join('; ')}${final ? '' : ' (in progress)'}`,
     ];
     if (work !== undefined) {
@@ -485,13 +518,23 @@ async function runCommand(): Promise<number> {
       report(false);
       continue;
     }
-    const budgetS = Math.min(STAGE_BUDGET_S[next], leftS);
-    status.set(next, 'running');
-    report(false);
-    log(`${next}: starting (${Math.round(budgetS)} s budget, ${Math.round(leftS)} s left)`);
-    const result = await runChild(next, rowsFile, Date.now() + (budgetS - 3) * 1000, budgetS * 1000);
-    status.set(next, result);
-    log(`${next}: ${result}`);
+    const results: string[] = [];
+    for (const [i, build] of builds.entries()) {
+      // The time left is shared among the builds still to run for this stage.
+      const left = (deadline - Date.now()) / 1000;
+      const budgetS = Math.min(STAGE_BUDGET_S[next], left / (builds.length - i));
+      if (budgetS < MIN_START_S[next] * scale / 2) {
+        results.push(`${build}: skipped (${Math.round(left)} s left)`);
+        continue;
+      }
+      status.set(next, `running (${build})`);
+      report(false);
+      log(`${next} (${build}): starting (${Math.round(budgetS)} s budget, ${Math.round(left)} s left)`);
+      const result = await runChild(next, build === 'wasm' ? 'webgpu' : build, rowsFile, Date.now() + (budgetS - 3) * 1000, budgetS * 1000);
+      results.push(`${build}: ${result}`);
+      log(`${next} (${build}): ${result}`);
+    }
+    status.set(next, results.join('; '));
     report(false);
   }
   console.log(`\n${report(true)}`);

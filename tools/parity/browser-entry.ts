@@ -1,5 +1,5 @@
 /** Loaded into a Chromium page by the parity CLI (through Vite) to run cases on WebGPU or wasm. */
-import { formatCase, runGoldenCase, type CaseResult, type ParityEnv, type ParityEp } from './core.ts';
+import { formatCase, formatMeasurements, runGoldenCase, type CaseResult, type ParityEnv, type ParityEp } from './core.ts';
 import { loadParityEnv } from './env.ts';
 
 let loaded: Promise<ParityEnv> | null = null;
@@ -10,15 +10,15 @@ export function prepare(bundleUrl: string, ep: ParityEp, toleranceScale: number)
   return loaded;
 }
 
-/** Run one case in the page; returns the printable line and the verdict. */
-export async function runCase(bundleUrl: string, ep: ParityEp, toleranceScale: number, name: string, json: string): Promise<{ line: string; pass: boolean }> {
+/** Run one case in the page; returns the printable line, the verdict and (for --verbose) each quantity's line. */
+export async function runCase(bundleUrl: string, ep: ParityEp, toleranceScale: number, name: string, json: string): Promise<{ line: string; pass: boolean; details: string[] }> {
   const env = await prepare(bundleUrl, ep, toleranceScale);
   let golden: unknown;
   try {
     golden = JSON.parse(json);
   } catch (e) {
-    return { line: `${name} ? Infinity 0 FAIL  # not JSON: ${String(e)}`, pass: false };
+    return { line: `${name} ? Infinity 0 FAIL  # not JSON: ${String(e)}`, pass: false, details: [] };
   }
   const r: CaseResult = await runGoldenCase(name, golden, env);
-  return { line: formatCase(r), pass: r.pass };
+  return { line: formatCase(r), pass: r.pass, details: formatMeasurements(r) };
 }

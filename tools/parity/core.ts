@@ -341,3 +341,8 @@ export function formatCase(r: CaseResult): string {
   const detail = r.pass ? '' : `  # ${r.error ?? r.worst.what}`;
   return `${r.name} ${r.kind} ${e} ${r.worst.tol.toExponential(2)} ${r.pass ? 'PASS' : 'FAIL'}${detail}`;
 }
+
+/** One indented line per compared quantity (`--verbose`), the same in Node and in the browser. */
+export function formatMeasurements(r: CaseResult): string[] {
+  return r.measurements.map((m) => `    ${m.what}: ${m.err.toExponential(2)} (tol ${m.tol.toExponential(2)})`);
+}

@@ -7,6 +7,7 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
+import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
 import { dimRules, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
 
@@ -27,13 +28,22 @@ export interface RuntimeOptions {
   readonly numThreads?: number;
   /** URL prefix of the self-hosted ORT .wasm files; default `${BASE_URL}ort/` in browsers. */
   readonly wasmPaths?: string;
-  /** The WebGPU provider's internal tensor layout; onnxruntime-web's default (NHWC) when absent. */
+  /** The WebGPU provider's internal tensor layout; NCHW on the native builds, onnxruntime-web's default (NHWC) on JSEP. */
   readonly webgpuLayout?: 'NHWC' | 'NCHW';
+  /**
+   * The onnxruntime-web build for WebGPU (benchmarks): default `jspi` where the browser offers JSPI,
+   * else `webgpu` (asyncify); `jsep` is the legacy build, for comparison. wasm runs use the `wasm` build.
+   */
+  readonly ortBuild?: Exclude<OrtBuild, 'wasm'>;
+  /** Count the GPU work of every run (benchmarks; see gpu-work.ts). Takes effect when the device is made. */
+  readonly countGpuWork?: boolean;
 }
 
 /** A StageRunner backed by onnxruntime-web sessions. */
 export interface OrtRuntime extends StageRunner {
   readonly capabilities: RuntimeCapabilities;
+  /** The onnxruntime-web build this runtime loaded. */
+  readonly ortBuild: OrtBuild;
   /** Decisions the user should know about (wasm fallback, slow paths). */
   readonly warnings: readonly string[];
   /** The provider a stage runs on (float16 stages may fall back to wasm). */
@@ -46,9 +56,12 @@ export interface OrtRuntime extends StageRunner {
   dispose(): Promise<void>;
   /**
    * Report each WebGPU kernel's GPU time (timestamp queries) to `onKernel` from the next run on,
-   * or stop with null. For benchmarks; a no-op where the device lacks `timestamp-query`.
+   * or stop with null. For benchmarks; a no-op on the native builds (they ignore env.webgpu.profiling)
+   * and where the device lacks `timestamp-query`.
    */
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void;
+  /** GPU work so far (dispatches, copies, submits), or null unless created with `countGpuWork` on WebGPU. */
+  gpuWork(): GpuWorkCounts | null;
 }
 
 /** One WebGPU kernel's execution, as onnxruntime-web's profiler reports it. */
@@ -60,21 +73,58 @@ export interface GpuKernelTime {
 
 const isNode = typeof globalThis.process?.versions?.node === 'string';
 
-let ortModules: Partial<Record<'default' | 'all', Promise<Ort>>> = {};
-
 /**
- * onnxruntime-web's Node entry has only the CPU (wasm) backend; its browser bundle also carries
- * WebGPU, so Node with a WebGPU implementation (the `webgpu` package) loads that one.
+ * onnxruntime-web 1.30's builds (package exports): `wasm` is the CPU provider alone
+ * (ort-wasm-simd-threaded.wasm); `webgpu` (asyncify) and `jspi` carry the native C++ WebGPU
+ * provider plus the CPU one; `jsep` is the legacy build whose WebGPU kernels are TypeScript
+ * (`onnxruntime-web` / `onnxruntime-web/all`), kept for benchmarks only.
  */
-function loadOrt(variant: 'default' | 'all'): Promise<Ort> {
-  const cached = ortModules[variant];
+export const ORT_BUILDS = ['wasm', 'webgpu', 'jspi', 'jsep'] as const;
+export type OrtBuild = (typeof ORT_BUILDS)[number];
+
+let ortModules: Partial<Record<OrtBuild, Promise<Ort>>> = {};
+
+/** Node resolves these at run time; Vite must not bundle them (Node-only or benchmark-only). */
+const NODE_SPECIFIERS = { wasm: 'onnxruntime-web', webgpu: 'onnxruntime-web/webgpu', jspi: 'onnxruntime-web/jspi', jsep: 'onnxruntime-web/all' } as const satisfies Record<OrtBuild, string>;
+
+function importOrt(build: OrtBuild): Promise<Ort> {
+  // Node's `onnxruntime-web` entry is the plain wasm build; its browser bundles carry WebGPU, which
+  // Node gets from the `webgpu` package (Dawn).
+  if (isNode) return import(/* @vite-ignore */ NODE_SPECIFIERS[build]) as Promise<Ort>;
+  switch (build) {
+    case 'wasm':
+      return import('onnxruntime-web/wasm');
+    case 'webgpu':
+      return import('onnxruntime-web/webgpu');
+    case 'jspi':
+      return import('onnxruntime-web/jspi');
+    case 'jsep':
+      // Benchmarks run on the dev server; the production build ships no JSEP chunk.
+      if (import.meta.env?.DEV) return import('onnxruntime-web');
+      return Promise.reject(new Error('the JSEP build of onnxruntime-web is for benchmarks on the dev server only'));
+    default: {
+      const never: never = build;
+      throw new Error(`unknown onnxruntime-web build ${String(never)}`);
+    }
+  }
+}
+
+function loadOrt(build: OrtBuild): Promise<Ort> {
+  const cached = ortModules[build];
   if (cached) return cached;
-  const specifier = 'onnxruntime-web/all';
-  const p = variant === 'all'
-    ? (import(/* @vite-ignore */ specifier) as Promise<Ort>)
-    : import('onnxruntime-web');
-  ortModules = { ...ortModules, [variant]: p };
+  const p = importOrt(build);
+  ortModules = { ...ortModules, [build]: p };
   return p;
+}
+
+/** JSPI (WebAssembly.Suspending) lets the native WebGPU build await the GPU without asyncify's code growth. */
+function hasJspi(): boolean {
+  return typeof (globalThis.WebAssembly as { Suspending?: unknown } | undefined)?.Suspending === 'function';
+}
+
+/** The GPU build a browser gets: JSPI where offered (smaller wasm, no asyncify overhead), else asyncify. */
+export function defaultGpuBuild(): 'webgpu' | 'jspi' {
+  return !isNode && hasJspi() ? 'jspi' : 'webgpu';
 }
 
 /** Dawn (Node's `webgpu` package) rejects writeBuffer from SharedArrayBuffer views: copy those first (SPEC §5). */
@@ -99,33 +149,83 @@ function copySharedWrites(device: GPUDevice): void {
   queue.writeBuffer = patched as GPUQueue['writeBuffer'];
 }
 
-/** The WebGPU adapter an ORT module was initialised with, and who to tell when its device is lost. */
+/** The WebGPU device of one ORT module, and who to tell when it is lost. */
 interface GpuState {
   readonly adapter: GPUAdapter;
   readonly onLost: Set<(reason: string) => void>;
+  /** Whether to count the device's work, and the counter once the device exists. */
+  countWork: boolean;
+  counter: GpuWorkCounter | null;
+  /** The app's own device (native builds), made at the first WebGPU session; null for JSEP, whose ORT makes it. */
+  device: Promise<GPUDevice> | null;
 }
 const gpuStates = new WeakMap<Ort, GpuState>();
 
+/** Limits the native provider uses beyond the defaults (large buffers, big workgroups): the adapter's best. */
+const DEVICE_LIMITS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage', 'maxBindGroups',
+] as const;
+/** Features the native provider makes use of when present (f16 graphs, subgroup kernels, GPU timing). */
+const DEVICE_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+
 /**
- * ORT creates its one GPU device from `env.webgpu.adapter`, which it freezes after the first WebGPU
- * session: set it once per ORT module, wrapping requestDevice to watch for device loss and, in Node,
- * to shim Dawn. Later runtimes share that device.
+ * Dawn in Node (`webgpu` 0.6.2, SwiftShader here): under the native build's asyncify glue some
+ * createComputePipelineAsync promises stayed pending for over a minute (8 of 10 settled) and the run
+ * never finished; with pipelines created synchronously it ran. JSEP creates them synchronously too.
  */
-function gpuStateFor(ort: Ort, adapter: GPUAdapter): GpuState {
+function syncPipelines(device: GPUDevice): void {
+  device.createComputePipelineAsync = async (descriptor) => device.createComputePipeline(descriptor);
+}
+
+/** Watches a new device: loss notifications, Dawn's shims in Node, the work counter when asked. */
+function adoptDevice(state: GpuState, device: GPUDevice): GPUDevice {
+  if (isNode) {
+    copySharedWrites(device);
+    syncPipelines(device);
+  }
+  if (state.countWork) state.counter = countGpuWork(device);
+  void device.lost.then((info) => {
+    const reason = info.message || info.reason || 'unknown reason';
+    for (const notify of state.onLost) notify(reason);
+  });
+  return device;
+}
+
+/** The device native-build sessions run on: requested once per ORT module with what the provider can use. */
+function deviceOf(state: GpuState): Promise<GPUDevice> {
+  state.device ??= (async () => {
+    const { adapter } = state;
+    const requiredLimits: Record<string, number> = {};
+    for (const k of DEVICE_LIMITS) {
+      const v = (adapter.limits as unknown as Record<string, number | undefined>)[k];
+      if (typeof v === 'number') requiredLimits[k] = v;
+    }
+    const requiredFeatures = DEVICE_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+    return adoptDevice(state, await adapter.requestDevice({ requiredFeatures, requiredLimits }));
+  })();
+  return state.device;
+}
+
+/**
+ * One GpuState per ORT module (the module keeps its device for good). JSEP creates its device from
+ * `env.webgpu.adapter`, which it freezes after the first WebGPU session: wrap requestDevice there.
+ * The native builds take the device the app made, in each session's provider options.
+ */
+function gpuStateFor(ort: Ort, build: OrtBuild, adapter: GPUAdapter, countWork: boolean): GpuState {
   const existing = gpuStates.get(ort);
-  if (existing) return existing;
-  const state: GpuState = { adapter, onLost: new Set() };
-  const requestDevice = adapter.requestDevice.bind(adapter);
-  (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) => {
-    const device = await requestDevice(descriptor);
-    if (isNode) copySharedWrites(device);
-    void device.lost.then((info) => {
-      const reason = info.message || info.reason || 'unknown reason';
-      for (const notify of state.onLost) notify(reason);
-    });
-    return device;
-  };
-  ort.env.webgpu.adapter = adapter;
+  if (existing) {
+    existing.countWork ||= countWork;
+    return existing;
+  }
+  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null, device: null };
+  if (build === 'jsep') {
+    const requestDevice = adapter.requestDevice.bind(adapter);
+    (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) =>
+      adoptDevice(state, await requestDevice(descriptor));
+    ort.env.webgpu.adapter = adapter;
+  }
   gpuStates.set(ort, state);
   return state;
 }
@@ -235,6 +335,7 @@ class Runtime implements OrtRuntime {
     readonly capabilities: RuntimeCapabilities,
     private readonly stageEps: ReadonlyMap<StageName, ExecutionProvider>,
     warnings: readonly string[],
+    readonly ortBuild: OrtBuild,
     private readonly gpu?: GpuState,
     private readonly webgpuLayout?: 'NHWC' | 'NCHW',
   ) {
@@ -327,7 +428,7 @@ class Runtime implements OrtRuntime {
     let session: Session;
     try {
       session = await this.orLost(ep, this.ort.InferenceSession.create(model, {
-        executionProviders: [ep === 'webgpu' && this.webgpuLayout ? { name: 'webgpu', preferredLayout: this.webgpuLayout } : ep],
+        executionProviders: [await this.providerOptions(ep)],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // errors only: node-placement warnings are expected
         ...(externalData.length > 0 ? { externalData } : {}),
@@ -357,6 +458,17 @@ class Runtime implements OrtRuntime {
     const inputTypes = new Map<string, string>();
     for (const meta of session.inputMetadata) if (meta.isTensor) inputTypes.set(meta.name, meta.type);
     return { session, ep, inputTypes };
+  }
+
+  /** The provider entry of a session: the native WebGPU builds get the app's device. */
+  private async providerOptions(ep: ExecutionProvider): Promise<OrtModule.InferenceSession.ExecutionProviderConfig> {
+    if (ep !== 'webgpu' || !this.gpu) return ep;
+    if (this.ortBuild === 'jsep') return { name: 'webgpu', ...(this.webgpuLayout ? { preferredLayout: this.webgpuLayout } : {}) };
+    // NCHW on the native builds: their NHWC path (the default) got unet_inpaint wrong (max error 1.3
+    // against outputs of 1.4, SwiftShader, onnxruntime-web 1.30) where NCHW matches wasm to 2e-5; it
+    // also spares the layout transposes around every normalisation.
+    const preferredLayout = this.webgpuLayout ?? 'NCHW';
+    return { name: 'webgpu', preferredLayout, device: await this.orLost(ep, deviceOf(this.gpu)) };
   }
 
   private creationError(stage: StageName, entry: StageEntry, ep: ExecutionProvider, e: unknown): EngineError {
@@ -492,9 +604,15 @@ class Runtime implements OrtRuntime {
   }
 
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void {
+    // The native builds ignore env.webgpu.profiling (their profiler is the session's, not per kernel to JS).
+    if (this.ortBuild !== 'jsep') return;
     this.ort.env.webgpu.profiling = onKernel
       ? { mode: 'default', ondata: (d) => onKernel({ kernelType: d.kernelType, programName: d.programName, ns: d.endTime - d.startTime }) }
       : { mode: 'off' };
+  }
+
+  gpuWork(): GpuWorkCounts | null {
+    return this.gpu?.counter?.snapshot() ?? null;
   }
 
   release(stage?: StageName): Promise<void> {
@@ -565,7 +683,8 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
     }
   }
 
-  const ort = await loadOrt(isNode && ep === 'webgpu' ? 'all' : 'default');
+  const build: OrtBuild = ep === 'webgpu' ? options.ortBuild ?? defaultGpuBuild() : 'wasm';
+  const ort = await loadOrt(build);
   // ORT's own warnings (e.g. shape ops placed on the CPU) are expected and would flood the console.
   ort.env.logLevel = 'error';
   ort.env.wasm.numThreads = options.numThreads ?? defaultThreads();
@@ -573,7 +692,7 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
   if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
 
   let gpu: GpuState | undefined;
-  if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, adapter);
-  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, gpu, options.webgpuLayout);
+  if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, build, adapter, options.countGpuWork === true);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout);
   return runtime;
 }
