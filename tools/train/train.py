@@ -49,21 +49,25 @@ class Preset:
     inpaint_batch: int
     deadline_s: dict
     log_every: int = 25
+    movq_decoder_steps: int = 0
+    movq_decoder_batch: int = 4
 
 
 PRESETS = {
     # a few steps per stage: the tests and the rehearsal of a run
     "tiny": Preset(pool=64, movq_steps=3, movq_batch=4, clip_steps=3, clip_batch=8, prior_steps=3, prior_batch=8,
                    unet_steps=3, unet_batch=8, inpaint_steps=3, inpaint_batch=8,
-                   deadline_s={}, log_every=1),
+                   deadline_s={}, log_every=1, movq_decoder_steps=3),
     # the committed weights: one thread of a 2-core machine
     "cpu": Preset(pool=5000, movq_steps=550, movq_batch=4, clip_steps=600, clip_batch=64, prior_steps=900,
                   prior_batch=64, unet_steps=1500, unet_batch=48, inpaint_steps=800, inpaint_batch=48,
-                  deadline_s={"movq": 600, "clip": 420, "prior": 360, "unet": 960, "inpaint": 420}),
+                  deadline_s={"movq": 600, "clip": 420, "prior": 360, "unet": 960, "inpaint": 420, "movq_decoder": 1800},
+                  movq_decoder_steps=1200),
     # one GPU, a command of at most 7 minutes
     "gpu": Preset(pool=40000, movq_steps=6000, movq_batch=64, clip_steps=6000, clip_batch=512, prior_steps=8000,
                   prior_batch=512, unet_steps=20000, unet_batch=256, inpaint_steps=8000, inpaint_batch=256,
-                  deadline_s={"movq": 70, "clip": 50, "prior": 40, "unet": 120, "inpaint": 60}, log_every=100),
+                  deadline_s={"movq": 70, "clip": 50, "prior": 40, "unet": 120, "inpaint": 60, "movq_decoder": 30},
+                  log_every=100, movq_decoder_steps=2000, movq_decoder_batch=64),
 }
 
 
@@ -164,7 +168,10 @@ class _DDPMTerms:
         return (_normal_kl(mean_q, logvar_q, mean_p, logvar_p) / math.log(2.0)).mean()
 
 
-def train(out: Path, preset: Preset, seed: int = 0, stages=("movq", "clip", "prior", "unet", "inpaint")) -> dict:
+STAGES = ("movq", "clip", "prior", "unet", "inpaint", "movq_decoder")
+
+
+def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Path | None = None) -> dict:
     """Train the given stages in order; earlier stages' weights are read from `out` if not trained now."""
     from diffusers import DDPMScheduler, PriorTransformer, UNet2DConditionModel, UnCLIPScheduler, VQModel
     from transformers import CLIPTextModelWithProjection, CLIPVisionModelWithProjection
@@ -172,7 +179,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=("movq", "clip", "pri
 
     out.mkdir(parents=True, exist_ok=True)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    log = Log(out / "curves.json")
+    log = Log(log_path or out / "curves.json")
     t_all = time.time()
     t0 = time.time()
     pool = data.dataset(preset.pool, seed=seed, side=NATIVE_SIZE)
@@ -197,6 +204,47 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=("movq", "clip", "pri
 
     def cosine(o, steps, warm=50):
         return torch.optim.lr_scheduler.LambdaLR(o, lambda i: min(1.0, (i + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(i, steps) / steps)) * 0.95 + 0.05)
+
+    # ---------------------------------------------------------------- MoVQ decoder, longer
+    def movq_decoder() -> None:
+        if "movq_decoder" not in stages or preset.movq_decoder_steps == 0:
+            return
+        # The encoder (hence every latent the UNets were trained on) stays frozen; only the decoder
+        # (post_quant_conv + decoder) trains on, so this stage can run last, or beside the others.
+        ft = VQModel.from_pretrained(out / "movq_only" / "movq").to(dev).train()
+        for mod in (ft.encoder, ft.quant_conv, ft.quantize):
+            mod.requires_grad_(False)
+        params = list(ft.post_quant_conv.parameters()) + list(ft.decoder.parameters())
+        o = opt(params, 1e-3)
+        sc = cosine(o, preset.movq_decoder_steps)
+        g = gen(6)
+
+        def step(i):
+            x = to_unit(imgs[pick(g, len(imgs), preset.movq_decoder_batch)]).to(dev)
+            with torch.no_grad():
+                h = ft.encode(x).latents
+            rec = ft.decode(h, force_not_quantize=True).sample
+            rec_l = F.l1_loss(rec, x) + F.mse_loss(rec, x)
+            o.zero_grad(set_to_none=True)
+            rec_l.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            o.step()
+            sc.step()
+            return {"recon": rec_l.item()}
+
+        info = _loop("movq_decoder", preset.movq_decoder_steps, dl.get("movq_decoder"), log, preset.log_every, step)
+        ft = ft.eval().cpu()
+        ft.save_pretrained(out / "movq_decoder" / "movq")
+        for folder in ("decoder", "inpaint"):
+            if (out / folder / "movq").is_dir():
+                ft.save_pretrained(out / folder / "movq")
+        log.stage("movq_decoder", **info)
+
+
+    if set(stages) == {"movq_decoder"}:
+        movq_decoder()
+        log.stage("total", seconds=round(time.time() - t_all, 1))
+        return log.stages
 
     # ---------------------------------------------------------------- MoVQ
     if "movq" in stages:
@@ -245,7 +293,6 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=("movq", "clip", "pri
             ie = vision(pixel_values=clip_pixels(imgs[idx]).to(dev)).image_embeds
             te, ie = F.normalize(te, dim=-1), F.normalize(ie, dim=-1)
             logits = logit_scale.clamp(max=math.log(100.0)).exp() * ie @ te.t()
-            # Same scene drawn twice in a batch: count equal captions' images as positives too.
             target = torch.arange(len(idx), device=dev)
             loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
             o.zero_grad(set_to_none=True)
@@ -382,6 +429,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=("movq", "clip", "pri
         save_decoder_folder(out / "inpaint", unet.eval().cpu(), movq.cpu(), inpaint=True)
         log.stage("inpaint", **info)
 
+    movq_decoder()
     log.stage("total", seconds=round(time.time() - t_all, 1))
     return log.stages
 
@@ -414,8 +462,8 @@ def main(argv=None) -> int:
     p.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    p.add_argument("--stages", nargs="+", default=["movq", "clip", "prior", "unet", "inpaint"],
-                   choices=["movq", "clip", "prior", "unet", "inpaint"])
+    p.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
+    p.add_argument("--log", type=Path, help="curves file (default OUT/curves.json; give another to run a stage beside a running one)")
     p.add_argument("--no-deadline", action="store_true", help="ignore the preset's per-stage deadlines")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -423,5 +471,5 @@ def main(argv=None) -> int:
     preset = PRESETS[a.preset]
     if a.no_deadline:
         preset = Preset(**{**asdict(preset), "deadline_s": {}})
-    train(a.out, preset, a.seed, tuple(a.stages))
+    train(a.out, preset, a.seed, tuple(a.stages), a.log)
     return 0

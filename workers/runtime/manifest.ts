@@ -72,6 +72,8 @@ export interface BundleManifest {
   readonly stages: Readonly<Partial<Record<StageName, StageEntry>>>;
   readonly schedulers: { readonly prior: SchedulerConfig; readonly decoder: SchedulerConfig };
   readonly scheduler_alternatives?: Readonly<Record<string, SchedulerConfig>>;
+  /** Optional: the image size the model was trained at (the UI's default frame); absent in older bundles. */
+  readonly native_size?: { readonly width: number; readonly height: number };
 }
 
 type Json = Record<string, unknown>;
@@ -267,7 +269,18 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     stages,
     schedulers: { prior: c.scheduler(sch.prior, 'schedulers.prior'), decoder: c.scheduler(sch.decoder, 'schedulers.decoder') },
     ...(alternatives !== undefined ? { scheduler_alternatives: alternatives } : {}),
+    ...(m.native_size !== undefined ? { native_size: nativeSize(c, m.native_size) } : {}),
   };
+}
+
+/** native_size: whole multiples of 64 (the decoder's granularity, as the frame sizes). */
+function nativeSize(c: Checker, value: unknown): { width: number; height: number } {
+  const o = c.object(value, 'native_size');
+  const side = (v: unknown, field: string): number => {
+    const n = c.int(v, field, 64);
+    return n % 64 === 0 ? n : c.fail(field, 'a multiple of 64', v);
+  };
+  return { width: side(o.width, 'native_size.width'), height: side(o.height, 'native_size.height') };
 }
 
 /** Parses manifest.json text; a syntax error becomes BAD_MANIFEST naming the source. */
