@@ -22,6 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--inpaint", type=Path, help="KandinskyV22InpaintPipeline folder (its unet becomes unet_inpaint)")
     p.add_argument("--stages", nargs="+", choices=STAGE_NAMES, help="export only these (default: all the given folders hold)")
     p.add_argument("--name", help="bundle name for the manifest")
+    p.add_argument("--description", help="description for the manifest (default: kept, or a generic one)")
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-vs-PyTorch check")
     p.add_argument("--native-size", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
                    help="the size the model was trained at, written as the manifest's optional native_size (the app's default frame)")
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
         "format": bundle.FORMAT, "version": bundle.VERSION,
         "name": args.name or old.get("name") or out.name,
         "family": "kandinsky-2.2",
-        "description": old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
+        "description": args.description or old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
         "dtype": "float32",
         "precision": {**variant, "requires_shader_f16": args.dtype == "fp16"},
         "embedding_dim": d,
