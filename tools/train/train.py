@@ -18,7 +18,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,9 @@ class Preset:
     log_every: int = 25
     movq_decoder_steps: int = 0
     movq_decoder_batch: int = 4
+    # Stop a stage after this many steps while its learning-rate schedule still spans the planned
+    # steps: how a run cut by its deadline is repeated exactly.
+    stop_at: dict = field(default_factory=dict)
 
 
 PRESETS = {
@@ -89,23 +92,23 @@ class Log:
         self.path.write_text(json.dumps({"stages": self.stages, "curves": self.rows}, indent=0) + "\n")
 
 
-def _loop(name: str, steps: int, deadline: float | None, log: Log, every: int, step_fn) -> dict:
+def _loop(name: str, steps: int, deadline: float | None, log: Log, every: int, step_fn, stop: int | None = None) -> dict:
     t0 = time.time()
     done, ema = 0, None
-    for i in range(steps):
+    for i in range(min(steps, stop) if stop is not None else steps):
         if deadline is not None and time.time() - t0 > deadline:
             break
         losses = step_fn(i)
         done = i + 1
         ema = losses if ema is None else {k: 0.95 * ema[k] + 0.05 * v for k, v in losses.items()}
-        if done % every == 0 or done == steps:
+        if done % every == 0 or done == steps or done == stop:
             log.point(name, done, **ema)
-            if done % (every * 10) == 0 or done == steps:
+            if done % (every * 10) == 0 or done == steps or done == stop:
                 print(f"[{name}] step {done}/{steps} " + " ".join(f"{k}={v:.4f}" for k, v in ema.items())
                       + f" ({time.time() - t0:.0f} s)", flush=True)
                 log.flush()
     return {"steps": done, "planned_steps": steps, "seconds": round(time.time() - t0, 1),
-            "cut_by_deadline": done < steps, "final": {k: round(v, 5) for k, v in (ema or {}).items()}}
+            "cut_by_deadline": done < (min(steps, stop) if stop is not None else steps), "final": {k: round(v, 5) for k, v in (ema or {}).items()}}
 
 
 def _images(pool: list[dict]) -> torch.Tensor:
@@ -232,7 +235,8 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             sc.step()
             return {"recon": rec_l.item()}
 
-        info = _loop("movq_decoder", preset.movq_decoder_steps, dl.get("movq_decoder"), log, preset.log_every, step)
+        info = _loop("movq_decoder", preset.movq_decoder_steps, dl.get("movq_decoder"), log, preset.log_every, step,
+                     preset.stop_at.get("movq_decoder"))
         ft = ft.eval().cpu()
         ft.save_pretrained(out / "movq_decoder" / "movq")
         for folder in ("decoder", "inpaint"):
@@ -270,7 +274,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             sc.step()
             return {"recon": rec_l.item(), "latent_reg": reg.item()}
 
-        info = _loop("movq", preset.movq_steps, dl.get("movq"), log, preset.log_every, step)
+        info = _loop("movq", preset.movq_steps, dl.get("movq"), log, preset.log_every, step, preset.stop_at.get("movq"))
         movq.eval().cpu().save_pretrained(out / "movq_only" / "movq")
         log.stage("movq", **info)
     movq = VQModel.from_pretrained(out / "movq_only" / "movq").eval().to(dev)
@@ -303,7 +307,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             acc = (logits.argmax(1) == target).float().mean()
             return {"contrastive": loss.item(), "i2t_acc": acc.item()}
 
-        info = _loop("clip", preset.clip_steps, dl.get("clip"), log, preset.log_every, step)
+        info = _loop("clip", preset.clip_steps, dl.get("clip"), log, preset.log_every, step, preset.stop_at.get("clip"))
         text.eval().cpu().save_pretrained(out / "clip_only" / "text_encoder")
         vision.eval().cpu().save_pretrained(out / "clip_only" / "image_encoder")
         log.stage("clip", **info)
@@ -362,7 +366,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             sc.step()
             return {"x0_mse": loss.item()}
 
-        info = _loop("prior", preset.prior_steps, dl.get("prior"), log, preset.log_every, step)
+        info = _loop("prior", preset.prior_steps, dl.get("prior"), log, preset.log_every, step, preset.stop_at.get("prior"))
         save_prior_folder(out / "prior", text.cpu(), vision.cpu(), prior.eval().cpu())
         text.to(dev), vision.to(dev)
         log.stage("prior", **info)
@@ -406,7 +410,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         sc = cosine(o, preset.unet_steps)
         g = gen(4)
         info = _loop("unet", preset.unet_steps, dl.get("unet"), log, preset.log_every,
-                     lambda i: unet_step(unet, o, sc, g, preset.unet_batch, False))
+                     lambda i: unet_step(unet, o, sc, g, preset.unet_batch, False), preset.stop_at.get("unet"))
         save_decoder_folder(out / "decoder", unet.eval().cpu(), movq.cpu(), inpaint=False)
         movq.to(dev)
         log.stage("unet", **info)
@@ -425,7 +429,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         sc = cosine(o, preset.inpaint_steps)
         g = gen(5)
         info = _loop("inpaint", preset.inpaint_steps, dl.get("inpaint"), log, preset.log_every,
-                     lambda i: unet_step(unet, o, sc, g, preset.inpaint_batch, True))
+                     lambda i: unet_step(unet, o, sc, g, preset.inpaint_batch, True), preset.stop_at.get("inpaint"))
         save_decoder_folder(out / "inpaint", unet.eval().cpu(), movq.cpu(), inpaint=True)
         log.stage("inpaint", **info)
 
