@@ -1,7 +1,8 @@
 """`python -m tools.train.samples --ckpt OUT --png FILE`: pictures of trained checkpoints in PyTorch.
 
 Runs the diffusers Kandinsky 2.2 pipelines (prior, text-to-image, inpainting) at the native size on
-a few held-out captions in English and Russian, and writes one PNG grid. It also prints a rough
+a few held-out captions in English and Russian (rows 1-2), then an inpainted hole, an outpainted
+strip and a variation of a rendered scene, each after its input (row 3), and writes one PNG grid. It also prints a rough
 self-check (is the requested colour the nearest palette colour to the pixels that differ most from
 the background, and does their centroid fall in the requested cell): a training-time sanity
 figure only; the held-out evaluation proper is the semantic analyser's.
@@ -78,7 +79,28 @@ def main(argv=None) -> int:
               negative_image_embeds=emb.negative_image_embeds, height=NATIVE_SIZE, width=NATIVE_SIZE,
               num_inference_steps=a.steps, generator=torch.Generator().manual_seed(3), output_type="np").images
     inpainted = (out[0] * 255).round().astype(np.uint8)
-    extra = np.concatenate([base, inpainted] + [np.zeros_like(base)] * 8, 1)
+    # Outpainting: keep the left two thirds of the second English picture, fill the right third.
+    src = rows[0][:, NATIVE_SIZE:2 * NATIVE_SIZE]
+    strip = np.zeros((NATIVE_SIZE, NATIVE_SIZE), np.float32)
+    strip[:, 2 * NATIVE_SIZE // 3:] = 1
+    cut = src.copy()
+    cut[:, 2 * NATIVE_SIZE // 3:] = 0
+    emb = prior(held[1]["captions"]["en"][0], num_inference_steps=a.steps, generator=torch.Generator().manual_seed(4))
+    out = inp(image=Image.fromarray(cut), mask_image=strip, image_embeds=emb.image_embeds,
+              negative_image_embeds=emb.negative_image_embeds, height=NATIVE_SIZE, width=NATIVE_SIZE,
+              num_inference_steps=a.steps, generator=torch.Generator().manual_seed(5), output_type="np").images
+    outpainted = (out[0] * 255).round().astype(np.uint8)
+    # Variation: the CLIP image embedding of a rendered held-out scene, decoded.
+    from .train import _images, clip_pixels
+
+    ref = data.render(held[5]["scene"], NATIVE_SIZE, __import__("random").Random(6))
+    with torch.no_grad():
+        ie = prior.image_encoder(pixel_values=clip_pixels(_images([{"image": ref}]))).image_embeds
+        zero = prior.image_encoder(pixel_values=torch.zeros(1, 3, 224, 224)).image_embeds
+    var = dec(image_embeds=ie, negative_image_embeds=zero, height=NATIVE_SIZE, width=NATIVE_SIZE,
+              num_inference_steps=a.steps, generator=torch.Generator().manual_seed(7), output_type="np").images
+    variation = (var[0] * 255).round().astype(np.uint8)
+    extra = np.concatenate([base, inpainted, cut, outpainted, ref, variation] + [np.zeros_like(base)] * 4, 1)
     grid = np.concatenate(rows + [extra], 0)
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST).save(a.png)
     res = {lang: {"colour": s[0] / len(held), "cell": s[1] / len(held)} for lang, s in score.items()}
