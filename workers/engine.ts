@@ -89,6 +89,7 @@ export class Engine {
       description: m.description,
       family: m.family,
       embeddingDim: m.embedding_dim,
+      ...(m.native_size !== undefined ? { nativeSize: m.native_size } : {}),
       stages,
       modes,
       ep: this.runtime.ep,

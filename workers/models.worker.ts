@@ -5,7 +5,8 @@
  * the generation worker's API stays as it is.
  */
 import { expose } from 'comlink';
+import { BUILTIN_MODEL } from './builtin.ts';
 import { ModelStore } from './storage/api.ts';
 
-const builtinUrl = new URL(`${import.meta.env.BASE_URL}models/tiny-kandinsky-2-2/`, self.location.origin).href;
+const builtinUrl = new URL(`${import.meta.env.BASE_URL}${BUILTIN_MODEL.path}`, self.location.origin).href;
 expose(new ModelStore({ builtinUrl, baseHref: self.location.origin + import.meta.env.BASE_URL }));

@@ -216,6 +216,8 @@ export interface BundleInfo {
   readonly description: string;
   readonly family: string;
   readonly embeddingDim: number;
+  /** The size the model was trained at (manifest native_size), when the bundle says. */
+  readonly nativeSize?: { readonly width: number; readonly height: number };
   readonly stages: readonly StageName[];
   readonly modes: Readonly<Record<Mode, boolean>>;
   readonly ep: ExecutionProvider;

@@ -3,12 +3,13 @@
  * UI components call these methods; none of them holds logic of its own.
  */
 import type { StoreApi } from 'zustand/vanilla';
+import { BUILTIN_MODEL } from '../../workers/builtin.ts';
 import { ErrorCode } from '../../workers/errors.ts';
 import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type CommonParams, type GenerateRequest, type PriorChoice, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
-import { FRAME_SIZES, type AspectPreset } from '../editor/frame.ts';
+import { ASPECT_NAMES, FRAME_SIZES, frameDimensions, type AspectPreset } from '../editor/frame.ts';
 import type { Rect } from '../editor/geometry.ts';
 import { priorLabel, type ImageParameters } from '../editor/parameters.ts';
 import { resizeNearest } from '../editor/raster.ts';
@@ -19,8 +20,8 @@ import { Autosave, classifyStorageError, Persistence, quarantineToJson, restoreS
 import { applyStyle, STYLE_IDS, type StyleId } from './presets.ts';
 import { clearSlot, createAppStore, notify, setParams, type AppState, type FrameMode, type GalleryItem, type StagedResult } from './store.ts';
 
-/** The built-in model, served from public/. */
-export const BUILTIN_MODEL = { name: 'tiny-kandinsky-2-2', path: 'models/tiny-kandinsky-2-2/' } as const;
+/** The built-in model, served from public/ (its one home is workers/builtin.ts). */
+export { BUILTIN_MODEL };
 
 /** Start-up options read from the URL (documented in README): ep, small, autoload, db. */
 export interface StartOptions {
@@ -145,10 +146,24 @@ export class AppController {
   private modelLoaded(r: Result<BundleInfo>): void {
     if (r.ok) {
       this.store.setState({ model: { status: 'ready', info: r.value } });
+      this.applyNativeSize(r.value);
       if (r.value.warnings.length > 0) notify(this.store, 'warning', 'warnings', { text: r.value.warnings.join('; ') });
     } else {
       this.store.setState({ model: { status: 'error', message: `${r.error.code}: ${r.error.message}` } });
     }
+  }
+
+  private nativeSizeApplied = false;
+
+  /** The model's native size (manifest native_size) becomes the frame on its first load, unless the
+   * session was restored or the URL chose the frame sizes (`?small=`). */
+  private applyNativeSize(info: BundleInfo): void {
+    const n = info.nativeSize;
+    if (n === undefined || this.nativeSizeApplied || this.sessionRestored || this.options.smallFrames !== undefined) return;
+    this.nativeSizeApplied = true;
+    const long = Math.max(n.width, n.height);
+    const aspect = ASPECT_NAMES.find((a) => { const d = frameDimensions(a, long); return d.width === n.width && d.height === n.height; });
+    if (aspect !== undefined) this.editor.setFrameSize(aspect, long);
   }
 
   /** Choose the execution provider and reload the model with it. */
@@ -171,7 +186,11 @@ export class AppController {
 
   /** Long-side choices the size control offers. */
   frameSizes(): number[] {
-    return this.store.getState().settings.smallFrames ? [...FRAME_SIZES.small, ...FRAME_SIZES.normal] : [...FRAME_SIZES.normal];
+    const state = this.store.getState();
+    const sizes: number[] = state.settings.smallFrames ? [...FRAME_SIZES.small, ...FRAME_SIZES.normal] : [...FRAME_SIZES.normal];
+    const n = state.model.status === 'ready' ? state.model.info.nativeSize : undefined;
+    const native = n === undefined ? null : Math.max(n.width, n.height);
+    return native === null || sizes.includes(native) ? sizes : [native, ...sizes].sort((a, b) => a - b);
   }
 
   setFrameSize(aspect: AspectPreset, longSide: number): void {

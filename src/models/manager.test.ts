@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BUILTIN_MODEL } from '../../workers/builtin.ts';
 import { TINY_BUNDLE_DIR } from '../../workers/testing/tiny-bundle.ts';
 import { ModelStore } from '../../workers/storage/api.ts';
 import { MemoryFileStore } from '../../workers/storage/files.ts';
@@ -13,7 +14,8 @@ let server: BundleServer;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'model-manager-'));
-  symlinkSync(TINY_BUNDLE_DIR, join(root, 'tiny-kandinsky-2-2'));
+  // The built-in folder (whichever bundle workers/builtin.ts names) served with the tiny bundle's files.
+  symlinkSync(TINY_BUNDLE_DIR, join(root, BUILTIN_MODEL.name));
   symlinkSync(TINY_BUNDLE_DIR, join(root, 'tiny'));
   server = await BundleServer.start(root);
 });
@@ -26,7 +28,7 @@ afterAll(async () => {
 function setup() {
   const files = new MemoryFileStore();
   const store = new ModelStore({
-    store: files, fetch, builtinUrl: `${server.url}models/tiny-kandinsky-2-2/`, baseHref: server.url,
+    store: files, fetch, builtinUrl: `${server.url}${BUILTIN_MODEL.path}`, baseHref: server.url,
     gpu: async () => ({ webgpu: false, shaderF16: false, adapter: '' }), estimate: async () => ({ usage: 0, quota: 1e10 }),
     persist: async () => true, persisted: async () => true,
   });
@@ -40,7 +42,7 @@ describe('ModelManager', () => {
   test('first start: the built-in URL, with a background copy; next start: the stored copy (works offline)', async () => {
     const { manager } = setup();
     const first = await manager.startSource();
-    expect(first.source).toEqual({ kind: 'url', baseUrl: `${server.url}models/tiny-kandinsky-2-2/` });
+    expect(first.source).toEqual({ kind: 'url', baseUrl: `${server.url}${BUILTIN_MODEL.path}` });
     await manager.settled();
     expect(manager.store.getState().bundles.map((b) => [b.id, b.source.kind, b.status])).toEqual([[BUILTIN_ID, 'builtin', 'ready']]);
     const second = await manager.startSource();

@@ -4,6 +4,7 @@
  * render it. The editor is reached through one function: `reload()` (the controller's loadModel).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { BUILTIN_MODEL } from '../../workers/builtin.ts';
 import type { EngineErrorData } from '../../workers/errors.ts';
 import type { BundleSourceData, Result } from '../../workers/protocol.ts';
 import { formatBytes } from '../../workers/storage/format.ts';
@@ -13,7 +14,7 @@ import type { ModelsApi } from './client.ts';
 /** Id of the stored copy of the built-in bundle (workers/storage/api.ts BUILTIN_ID). */
 export const BUILTIN_ID = 'builtin';
 /** Folder of the built-in bundle under the app's base URL. */
-export const BUILTIN_PATH = 'models/tiny-kandinsky-2-2/';
+export const BUILTIN_PATH = BUILTIN_MODEL.path;
 
 /** A running add, as the panel shows it. */
 export interface ModelTask {
@@ -201,7 +202,7 @@ export class ModelManager {
    * Never throws: storage trouble falls back to the URL.
    */
   async startSource(): Promise<ModelChoice> {
-    const url: ModelChoice = { name: 'tiny-kandinsky-2-2', source: { kind: 'url', baseUrl: new URL(BUILTIN_PATH, this.baseHref).href } };
+    const url: ModelChoice = { name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_PATH, this.baseHref).href } };
     try {
       const active = unwrap(await this.api.active());
       for (const id of active === null ? [BUILTIN_ID] : [active, BUILTIN_ID]) {

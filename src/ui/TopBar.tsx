@@ -62,12 +62,14 @@ function ModelStatus() {
     case 'ready': text = t('modelReady', { name: model.info.name, ep: model.info.ep }); cls = 'ok'; break;
     case 'error': text = `${t('modelError')}: ${model.message}`; cls = 'bad'; break;
   }
+  // Only the random tiny bundle says so in its description; the trained micro model gets no badge.
+  const randomWeights = model.status === 'ready' && /random weights/i.test(model.info.description);
   return (
     <div className="model">
-      <span data-testid="model-status" className={`status ${cls}`} title={t('modelTinyNote')}>
+      <span data-testid="model-status" className={`status ${cls}`} title={randomWeights ? t('modelTinyNote') : undefined}>
         <span className="dot" aria-hidden />{text}
       </span>
-      {model.status === 'ready' && /random weights/i.test(model.info.description) && (
+      {randomWeights && (
         <span className="badge" data-testid="model-note" title={t('modelTinyNote')}>{t('tinyBadge')}</span>
       )}
       {(model.status === 'none' || model.status === 'error') && (

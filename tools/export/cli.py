@@ -22,7 +22,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--inpaint", type=Path, help="KandinskyV22InpaintPipeline folder (its unet becomes unet_inpaint)")
     p.add_argument("--stages", nargs="+", choices=STAGE_NAMES, help="export only these (default: all the given folders hold)")
     p.add_argument("--name", help="bundle name for the manifest")
+    p.add_argument("--description", help="description for the manifest (default: kept, or a generic one)")
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-vs-PyTorch check")
+    p.add_argument("--native-size", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
+                   help="the size the model was trained at, written as the manifest's optional native_size (the app's default frame)")
     return p.parse_args(argv)
 
 
@@ -106,7 +109,7 @@ def main(argv=None) -> int:
         "format": bundle.FORMAT, "version": bundle.VERSION,
         "name": args.name or old.get("name") or out.name,
         "family": "kandinsky-2.2",
-        "description": old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
+        "description": args.description or old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
         "dtype": "float32",
         "precision": {**variant, "requires_shader_f16": args.dtype == "fp16"},
         "embedding_dim": d,
@@ -116,6 +119,11 @@ def main(argv=None) -> int:
         "stages": {k: entries[k] for k in STAGE_NAMES if k in entries},
         "schedulers": schedulers,
     }
+    native = {"width": args.native_size[0], "height": args.native_size[1]} if args.native_size else old.get("native_size")
+    if native is not None:
+        if any(v < 64 or v % 64 for v in native.values()):
+            raise SystemExit(f"--native-size {native}: expected multiples of 64 (the decoder's granularity)")
+        manifest["native_size"] = native
     if "decoder" in schedulers:
         manifest["scheduler_alternatives"] = bundle.scheduler_alternatives(schedulers["decoder"])
     bundle.write_json(manifest_path, bundle.json_safe(manifest))

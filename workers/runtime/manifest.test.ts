@@ -38,6 +38,17 @@ describe('parseManifest', () => {
     expect(stageDtype(m, 'unet')).toBe('float32');
   });
 
+  it('reads the optional native_size, and a v1 manifest without it still loads (issue 11)', () => {
+    expect(parseManifestText(text, 'manifest.json').native_size).toBeUndefined();
+    const m = real();
+    m.native_size = { width: 64, height: 128 };
+    expect(parseManifest(m, 'manifest.json').native_size).toEqual({ width: 64, height: 128 });
+    const e = bad((x) => { x.native_size = { width: 100, height: 64 }; });
+    expect(e.code).toBe(ErrorCode.BadManifest);
+    expect(e.message).toContain('native_size.width');
+    expect(bad((x) => { x.native_size = 64; }).message).toContain('native_size');
+  });
+
   it('rejects text that is not JSON', () => {
     const e = error(() => parseManifestText('<html>404</html>', 'https://x/manifest.json'));
     expect(e.code).toBe(ErrorCode.BadManifest);

@@ -1,6 +1,6 @@
 /** The bundle manifest (SPEC §2, format version 1): types and a validating parser. */
 import { EngineError, ErrorCode } from '../errors.ts';
-import { SCHEDULER_KINDS } from '../protocol.ts';
+import { LIMITS, SCHEDULER_KINDS } from '../protocol.ts';
 import { createScheduler, decoderConfigFor } from '../schedulers/index.ts';
 import type { SchedulerConfig } from '../schedulers/types.ts';
 import { checkBundlePath } from './bundle-path.ts';
@@ -110,6 +110,8 @@ export interface BundleManifest {
   readonly scheduler_alternatives?: Readonly<Record<string, SchedulerConfig>>;
   /** Optional linear prior file (workers/priors/file.ts format; README "Prior kinds"). */
   readonly linear_prior?: FileEntry;
+  /** Optional: the image size the model was trained at (the UI's default frame); absent in older bundles. */
+  readonly native_size?: { readonly width: number; readonly height: number };
 }
 
 type Json = Record<string, unknown>;
@@ -329,6 +331,7 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     schedulers: { prior: c.scheduler(sch.prior, 'schedulers.prior'), decoder: c.scheduler(sch.decoder, 'schedulers.decoder') },
     ...(alternatives !== undefined ? { scheduler_alternatives: alternatives } : {}),
     ...(m.linear_prior !== undefined ? { linear_prior: linearPriorEntry(c, m.linear_prior) } : {}),
+    ...(m.native_size !== undefined ? { native_size: nativeSize(c, m.native_size) } : {}),
   };
   checkBounds(c, parsed);
   checkDeclaredDims(c, parsed);
@@ -433,6 +436,17 @@ function checkDecoderKinds(c: Checker, m: BundleManifest): void {
       c.buildsScheduler(config, `schedulers.decoder (as ${kind})`);
     }
   }
+}
+
+/** native_size: whole multiples of 64 (the decoder's granularity, as the frame sizes), at most LIMITS.maxSide. */
+function nativeSize(c: Checker, value: unknown): { width: number; height: number } {
+  const o = c.object(value, 'native_size');
+  const side = (v: unknown, field: string): number => {
+    const n = c.int(v, field, 64);
+    if (n > LIMITS.maxSide) c.fail(field, `at most ${LIMITS.maxSide} (the largest frame)`, v);
+    return n % 64 === 0 ? n : c.fail(field, 'a multiple of 64', v);
+  };
+  return { width: side(o.width, 'native_size.width'), height: side(o.height, 'native_size.height') };
 }
 
 /** Parses manifest.json text; a syntax error becomes BAD_MANIFEST naming the source. */

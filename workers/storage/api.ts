@@ -5,6 +5,7 @@
  * Layout in the store: `bundles/<id>/state.json` (the record, see state.ts), `bundles/<id>/files/<path>`
  * (manifest.json and the files it names), `active.json` (the bundle the app opens at start).
  */
+import { BUILTIN_MODEL } from '../builtin.ts';
 import { EngineError, ErrorCode, toErrorData } from '../errors.ts';
 import type { Result } from '../protocol.ts';
 import { openBestStore, type FileStore } from './files.ts';
@@ -257,7 +258,7 @@ export class ModelStore implements ModelStoreApi {
       const resolved = await resolveSource(request, {
         fetch: this.fetchFn,
         gpu: () => this.gpuOnce(),
-        builtinUrl: this.options.builtinUrl ?? new URL('/models/tiny-kandinsky-2-2/', this.baseHref()).href,
+        builtinUrl: this.options.builtinUrl ?? new URL(`/${BUILTIN_MODEL.path}`, this.baseHref()).href,
         baseHref: this.baseHref(),
       });
       const manifestSha256 = await sha256OfBlob(new Blob([resolved.manifestText]));
