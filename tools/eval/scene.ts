@@ -74,9 +74,11 @@ export function loadVocabulary(path = join(ROOT, 'tools/train/vocabulary.json'))
   return parseVocabulary(JSON.parse(readFileSync(path, 'utf8')));
 }
 
-/** The held-out split (tools/train/heldout.json: `{ rule, scenes: [{ id, scene, captions }] }`). */
+/** The held-out split (tools/train/heldout.json: a list of `{ id, scene, captions }`, or `{ rule, scenes: [...] }`). */
 export function loadHeldout(path = join(ROOT, 'tools/train/heldout.json')): { rule: string; scenes: HeldoutRecord[] } {
-  const file = JSON.parse(readFileSync(path, 'utf8')) as { rule?: unknown; scenes?: unknown };
-  if (!Array.isArray(file.scenes)) throw new Error(`${path}: expected { rule, scenes: [...] }`);
-  return { rule: String(file.rule ?? ''), scenes: file.scenes as HeldoutRecord[] };
+  const file = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (Array.isArray(file)) return { rule: '', scenes: file as HeldoutRecord[] };
+  const f = file as { rule?: unknown; scenes?: unknown };
+  if (!Array.isArray(f.scenes)) throw new Error(`${path}: expected a list of held-out records or { rule, scenes: [...] }`);
+  return { rule: String(f.rule ?? ''), scenes: f.scenes as HeldoutRecord[] };
 }
