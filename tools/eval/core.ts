@@ -1,6 +1,6 @@
 /** Held-out evaluation core (isomorphic): the requests, the per-attribute tallies, the pixel differences, the tables. */
-import type { RgbaImage, Text2ImgRequest } from '../../workers/protocol.ts';
-import { addToTally, analyseImage, ATTRIBUTES, checkScene, emptyTally, type SceneCheck, type Tally } from './analyse.ts';
+import type { Text2ImgRequest } from '../../workers/protocol.ts';
+import { addToTally, analyseImage, ATTRIBUTES, checkScene, emptyTally, type Pixels, type SceneCheck, type Tally } from './analyse.ts';
 import type { HeldoutRecord, Scene, Vocabulary } from './scene.ts';
 
 /** The sampling parameters of an evaluation run (the same for every variant and language). */
@@ -37,7 +37,7 @@ export function requestFor(item: EvalItem, p: EvalParams): Text2ImgRequest {
 }
 
 /** Mean and largest absolute difference of the colour channels, in [0, 1]. */
-export function pixelDifference(a: RgbaImage, b: RgbaImage): { mean: number; max: number } {
+export function pixelDifference(a: Pixels, b: Pixels): { mean: number; max: number } {
   if (a.width !== b.width || a.height !== b.height) throw new Error(`pixelDifference: ${a.width}×${a.height} against ${b.width}×${b.height}`);
   let sum = 0, max = 0, n = 0;
   for (let i = 0; i < a.data.length; i++) {
@@ -51,10 +51,10 @@ export function pixelDifference(a: RgbaImage, b: RgbaImage): { mean: number; max
 }
 
 /** What one variant made of one item. */
-export interface ItemResult { readonly item: EvalItem; readonly check: SceneCheck; readonly image: RgbaImage }
+export interface ItemResult { readonly item: EvalItem; readonly check: SceneCheck; readonly image: Pixels }
 
 /** Analyse one generated image against its item's scene. */
-export function judge(item: EvalItem, image: RgbaImage, vocab: Vocabulary): ItemResult {
+export function judge(item: EvalItem, image: Pixels, vocab: Vocabulary): ItemResult {
   return { item, check: checkScene(analyseImage(image, vocab), item.scene), image };
 }
 
