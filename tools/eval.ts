@@ -1,11 +1,12 @@
 /**
  * Held-out semantic evaluation (issue 11): `npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all]
  * [--limit N] [--variants fp32,fp16,...] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G]
- * [--size S] [--seed S] [--json FILE]`.
+ * [--size S] [--seed S] [--json FILE] [--drawn]`.
  * Generates each held-out caption (tools/train/heldout.json) at the model's native size with fixed seeds, runs the
  * classical analyser (tools/eval/analyse.ts) and prints per-attribute accuracy per variant and language, then each
  * variant's pixel difference against the fp32 one for the same seeds. DIR is a bundle or a folder with variants.json.
- * wasm runs in Node, webgpu in headless Chromium (SwiftShader without a GPU). Prints figures; asserts nothing.
+ * wasm runs in Node, webgpu in headless Chromium (SwiftShader without a GPU). `--drawn` adds the analyser's ceiling:
+ * the same scenes drawn with the generator's geometry. Prints figures; asserts nothing.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -13,12 +14,13 @@ import { Engine } from '../workers/engine.ts';
 import { DEFAULTS, type RgbaImage, type Text2ImgRequest } from '../workers/protocol.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 import { accuracyTable, differenceByLang, differenceTable, evalItems, judge, requestFor, tallyByLang, type EvalItem, type EvalParams, type ItemResult } from './eval/core.ts';
+import { renderScene } from './eval/render.ts';
 import { loadHeldout, loadVocabulary } from './eval/scene.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
 function usage(msg: string): never {
-  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE]`);
+  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE] [--drawn]`);
   process.exit(2);
 }
 
@@ -170,6 +172,10 @@ try {
 
 // ---------------------------------------------------------------- report
 const accuracyRows = [...results].map(([v, r]) => ({ variant: v.id, ep: r.ep, tallies: tallyByLang(r.results) }));
+if (argv.includes('--drawn')) {
+  // The ceiling: the analyser on the scenes drawn with the generator's geometry instead of generated.
+  accuracyRows.push({ variant: 'drawn (tools/eval/render.ts)', ep: '–', tallies: tallyByLang(items.map((item) => judge(item, renderScene(item.scene, vocab, params.size, item.seed), vocab))) });
+}
 console.log('\nPer-attribute accuracy on the held-out scenes (colour, shape, position, size: per object; background, scene: per image; scene = colour, shape and position all right):\n');
 for (const line of accuracyTable(accuracyRows)) console.log(line);
 const ref = reference ? results.get(reference) : undefined;
