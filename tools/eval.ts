@@ -1,10 +1,11 @@
 /**
- * Held-out semantic evaluation (issue 11): `npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all]
+ * Held-out semantic evaluation (issue 11): `npm run eval -- --bundle DIR [--bundle DIR…] --ep wasm|webgpu [--lang en|ru|all]
  * [--limit N] [--variants fp32,fp16,...] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G]
  * [--size S] [--seed S] [--json FILE] [--drawn]`.
  * Generates each held-out caption (tools/train/heldout.json) at the model's native size with fixed seeds, runs the
  * classical analyser (tools/eval/analyse.ts) and prints per-attribute accuracy per variant and language, then each
- * variant's pixel difference against the fp32 one for the same seeds. DIR is a bundle or a folder with variants.json.
+ * variant's pixel difference against the fp32 one (or --reference) for the same seeds. Each DIR is a bundle or a
+ * folder with variants.json.
  * wasm runs in Node, webgpu in headless Chromium (SwiftShader without a GPU). `--drawn` adds the analyser's ceiling:
  * the same scenes drawn with the generator's geometry. Prints figures; asserts nothing.
  */
@@ -42,8 +43,10 @@ function variantsOf(dir: string, only: readonly string[] | null): Variant[] {
   const listFile = join(dir, 'variants.json');
   if (!existsSync(listFile)) {
     if (!existsSync(join(dir, 'manifest.json'))) usage(`no manifest.json or variants.json in ${dir}`);
+    // Named by the manifest's dtype (float32 → fp32, float16 → fp16, int8, int4), so a lone fp32 bundle is the reference.
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { dtype?: string; name?: string };
-    return [{ id: m.name ?? dir, dir }];
+    const short: Record<string, string> = { float32: 'fp32', float16: 'fp16', int8: 'int8', int4: 'int4' };
+    return [{ id: (m.dtype !== undefined ? short[m.dtype] : undefined) ?? m.name ?? dir, dir }];
   }
   const list = JSON.parse(readFileSync(listFile, 'utf8')) as { variants?: Array<{ id: string; path: string }> };
   const all = (list.variants ?? []).map((v) => ({ id: v.id, dir: resolve(dir, v.path) }));
@@ -105,18 +108,19 @@ async function startChromium(allow: string[]): Promise<ChromiumHost> {
 }
 
 // ---------------------------------------------------------------- arguments
-const bundleArg = get('--bundle') ?? usage('--bundle DIR is required');
+const bundleArgs = argv.flatMap((a, i) => (a === '--bundle' && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
+if (bundleArgs.length === 0) usage('--bundle DIR is required');
 const ep = (get('--ep') ?? 'wasm') as 'wasm' | 'webgpu';
 if (ep !== 'wasm' && ep !== 'webgpu') usage(`--ep must be wasm or webgpu, got ${ep}`);
 const langArg = get('--lang') ?? 'all';
 const langs = langArg === 'all' ? ['en', 'ru'] : [langArg];
 if (!langs.every((l) => l === 'en' || l === 'ru')) usage(`--lang must be en, ru or all, got ${langArg}`);
 const only = get('--variants')?.split(',') ?? null;
-const bundleDir = resolve(bundleArg);
-const variants = variantsOf(bundleDir, only);
+const variants = bundleArgs.flatMap((b) => variantsOf(resolve(b), only));
 const referenceArg = get('--reference');
+// The reference: --reference DIR (one of the bundles when it names the same folder), else a variant called fp32.
 const reference: Variant | null = referenceArg !== undefined
-  ? { id: 'reference', dir: resolve(referenceArg) }
+  ? variants.find((v) => v.dir === resolve(referenceArg)) ?? { id: 'reference', dir: resolve(referenceArg) }
   : variants.find((v) => v.id === 'fp32') ?? null;
 const heldout = loadHeldout();
 const vocab = loadVocabulary();
