@@ -1,7 +1,7 @@
 /**
  * Held-out semantic evaluation (issue 11): `npm run eval -- --bundle DIR [--bundle DIR…] --ep wasm|webgpu [--lang en|ru|all]
  * [--limit N] [--variants fp32,fp16,...] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G]
- * [--size S] [--seed S] [--json FILE] [--drawn]`.
+ * [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn]`.
  * Generates each held-out caption (tools/train/heldout.json) at the model's native size with fixed seeds, runs the
  * classical analyser (tools/eval/analyse.ts) and prints per-attribute accuracy per variant and language, then each
  * variant's pixel difference against the fp32 one (or --reference) for the same seeds. Each DIR is a bundle or a
@@ -9,19 +9,20 @@
  * wasm runs in Node, webgpu in headless Chromium (SwiftShader without a GPU). `--drawn` adds the analyser's ceiling:
  * the same scenes drawn with the generator's geometry. Prints figures; asserts nothing.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../workers/engine.ts';
 import { DEFAULTS, type RgbaImage, type Text2ImgRequest } from '../workers/protocol.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 import { accuracyTable, differenceByLang, differenceTable, evalItems, judge, requestFor, tallyByLang, type EvalItem, type EvalParams, type ItemResult } from './eval/core.ts';
+import { rgbaPng } from '../e2e/support/png-fixtures.ts';
 import { renderScene } from './eval/render.ts';
 import { loadHeldout, loadVocabulary } from './eval/scene.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
 function usage(msg: string): never {
-  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE] [--drawn]`);
+  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn]`);
   process.exit(2);
 }
 
@@ -135,6 +136,9 @@ const params: EvalParams = {
   seed: num('--seed', 0),
 };
 const items: EvalItem[] = evalItems(heldout.scenes, langs, limit, params.seed);
+const saveArg = get('--save-images');
+const saveDir = saveArg === undefined ? null : resolve(saveArg);
+if (saveDir) mkdirSync(saveDir, { recursive: true });
 
 // ---------------------------------------------------------------- run
 // The reference runs first, so every other variant is compared as it finishes.
@@ -158,7 +162,9 @@ try {
     const t0 = performance.now();
     try {
       for (const [k, item] of items.entries()) {
-        out.push(judge(item, await g.generate(requestFor(item, params)), vocab));
+        const image = await g.generate(requestFor(item, params));
+        out.push(judge(item, image, vocab));
+        if (saveDir) writeFileSync(join(saveDir, `${v.id}-${item.lang}-${item.id}.png`), rgbaPng(image.width, image.height, image.data));
         if ((k + 1) % 25 === 0) console.error(`  ${v.id}: ${k + 1}/${items.length}`);
       }
     } catch (e) {
