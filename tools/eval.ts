@@ -44,10 +44,12 @@ function variantsOf(dir: string, only: readonly string[] | null): Variant[] {
   const listFile = join(dir, 'variants.json');
   if (!existsSync(listFile)) {
     if (!existsSync(join(dir, 'manifest.json'))) usage(`no manifest.json or variants.json in ${dir}`);
-    // Named by the manifest's dtype (float32 → fp32, float16 → fp16, int8, int4), so a lone fp32 bundle is the reference.
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { dtype?: string; name?: string };
-    const short: Record<string, string> = { float32: 'fp32', float16: 'fp16', int8: 'int8', int4: 'int4' };
-    return [{ id: (m.dtype !== undefined ? short[m.dtype] : undefined) ?? m.name ?? dir, dir }];
+    // Named by the manifest's precision (fp32, fp16, int8, int4, fp16+int8…), so a lone fp32 bundle is the reference.
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name?: string; precision?: { dtype?: string; quantize?: string } };
+    const p = m.precision;
+    const id = p?.dtype === undefined ? undefined
+      : p.quantize === undefined || p.quantize === 'none' ? p.dtype : p.dtype === 'fp32' ? p.quantize : `${p.dtype}+${p.quantize}`;
+    return [{ id: id ?? m.name ?? dir, dir }];
   }
   const list = JSON.parse(readFileSync(listFile, 'utf8')) as { variants?: Array<{ id: string; path: string }> };
   const all = (list.variants ?? []).map((v) => ({ id: v.id, dir: resolve(dir, v.path) }));
