@@ -4,7 +4,8 @@
  * in English and Russian, an inpainted hole, an outpainted strip and a variation. Each 64×64 result is written
  * enlarged 3× (nearest neighbour) so it can be seen on a page, with a line per picture in pictures.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../../workers/engine.ts';
 import { DEFAULTS, type GenerateRequest, type RgbaImage } from '../../workers/protocol.ts';
@@ -68,8 +69,12 @@ for (let y = HOLE.y; y < HOLE.y + HOLE.height; y++) {
   }
 }
 save('inpaint-hole.png', { width: SIDE, height: SIDE, data: holed }, `the English picture with a ${HOLE.width}×${HOLE.height} hole`);
-const filled = await run({ mode: 'inpaint', prompt: INPAINT, image: en, mask: { width: SIDE, height: SIDE, data: mask }, seed: 1, ...common });
-save('inpaint-filled.png', filled, `inpainted, seed 1: “${INPAINT}”`);
+const generated = await run({ mode: 'inpaint', prompt: INPAINT, image: en, mask: { width: SIDE, height: SIDE, data: mask }, seed: 1, ...common });
+// The engine returns the whole generated frame (as diffusers does); the app pastes back only the repainted region.
+const filled = new Uint8ClampedArray(en.data);
+for (let i = 0; i < SIDE * SIDE; i++) if (mask[i]) filled.set(generated.data.subarray(4 * i, 4 * i + 4), 4 * i);
+save('inpaint-filled.png', { width: SIDE, height: SIDE, data: filled }, `inpainted, seed 1: “${INPAINT}” (the hole pasted back without the app's seam blend)`);
+save('inpaint-generated.png', generated, 'the whole frame the inpainting UNet returned for it, before the paste-back');
 
 // Outpainting: the frame moved half off the picture; its new half is generated, the old half kept as it was.
 const half = SIDE / 2;
@@ -92,7 +97,7 @@ save('variation.png', variation, 'a variation of the English picture (image embe
 await engine.dispose();
 
 const md = [
-  `Made by \`npx tsx tools/eval/pictures.ts\` from \`${relative(root, bundleDir)}\` on wasm: ${SIDE}×${SIDE}, ${common.priorSteps} prior + ${common.steps} decoder steps (${common.scheduler}), guidance ${common.guidance}; fixed prompts and the first seeds, not picked by hand; shown ${SCALE}× enlarged.`,
+  `Made by \`npx tsx tools/eval/pictures.ts\` from \`${relative(root, bundleDir)}\` (manifest.json sha256 ${createHash('sha256').update(readFileSync(join(bundleDir, 'manifest.json'))).digest('hex').slice(0, 12)}) on wasm: ${SIDE}×${SIDE}, ${common.priorSteps} prior + ${common.steps} decoder steps (${common.scheduler}), guidance ${common.guidance}; fixed prompts and the first seeds, not picked by hand; shown ${SCALE}× enlarged.`,
   '', '| picture | what |', '|---|---|', ...notes, '',
 ].join('\n');
 writeFileSync(join(outDir, 'pictures.md'), md);
