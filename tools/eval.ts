@@ -1,13 +1,14 @@
 /**
  * Held-out semantic evaluation (issue 11): `npm run eval -- --bundle DIR [--bundle DIR…] --ep wasm|webgpu [--lang en|ru|all]
  * [--limit N] [--variants fp32,fp16,...] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G]
- * [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn]`.
+ * [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn] [--scenes FILE]`.
  * Generates each held-out caption (tools/train/heldout.json) at the model's native size with fixed seeds, runs the
  * classical analyser (tools/eval/analyse.ts) and prints per-attribute accuracy per variant and language, then each
  * variant's pixel difference against the fp32 one (or --reference) for the same seeds. Each DIR is a bundle or a
  * folder with variants.json.
  * wasm runs in Node, webgpu in headless Chromium (SwiftShader without a GPU). `--drawn` adds the analyser's ceiling:
- * the same scenes drawn with the generator's geometry. Prints figures; asserts nothing.
+ * the same scenes drawn with the generator's geometry; `--scenes FILE` evaluates other records of the same format
+ * (e.g. training-distribution scenes, to tell "cannot" from "does not generalise"). Prints figures; asserts nothing.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -22,7 +23,7 @@ import { loadHeldout, loadVocabulary } from './eval/scene.ts';
 const root = resolve(import.meta.dirname, '..');
 
 function usage(msg: string): never {
-  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn]`);
+  console.error(`eval: ${msg}\nusage: npm run eval -- --bundle DIR --ep wasm|webgpu [--lang en|ru|all] [--limit N] [--variants a,b] [--reference DIR] [--steps N] [--prior-steps N] [--guidance G] [--size S] [--seed S] [--json FILE] [--save-images DIR] [--drawn] [--scenes FILE]`);
   process.exit(2);
 }
 
@@ -125,7 +126,8 @@ const referenceArg = get('--reference');
 const reference: Variant | null = referenceArg !== undefined
   ? variants.find((v) => v.dir === resolve(referenceArg)) ?? { id: 'reference', dir: resolve(referenceArg) }
   : variants.find((v) => v.id === 'fp32') ?? null;
-const heldout = loadHeldout();
+const scenesArg = get('--scenes');
+const heldout = scenesArg === undefined ? loadHeldout() : loadHeldout(resolve(scenesArg));
 const vocab = loadVocabulary();
 const limit = num('--limit', heldout.scenes.length);
 const params: EvalParams = {
