@@ -179,6 +179,8 @@ try {
     const ms = performance.now() - t0;
     console.log(`eval: ${v.id} (${label}) on ${g.ep}: ${out.length} images in ${(ms / 1000).toFixed(0)} s (${(ms / Math.max(1, out.length)).toFixed(0)} ms each)`);
     if (out.length === items.length) results.set(v, { ep: g.ep, results: out, ms });
+    // Each variant's rows as soon as it finishes, so a long run that is stopped still leaves its figures.
+    for (const line of accuracyTable([{ variant: v.id, ep: g.ep, tallies: tallyByLang(out) }]).slice(2)) console.error(`  ${line}`);
   }
 } finally {
   await chromium?.close();
