@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { launchBrowser, newContext } from './support/browser.ts';
 import { EditorPage, type Box } from './pages/editor-page.ts';
+import { checkPasteBack } from './support/paste-back.ts';
 import { readTextChunks } from '../src/editor/png.ts';
 import { parseParameters } from '../src/editor/parameters.ts';
 
@@ -17,41 +18,6 @@ afterAll(async () => { await browser?.close(); });
 
 /** Small, fast runs: the tiny model on SwiftShader is slow. */
 const RUN = { steps: 3, priorSteps: 2 } as const;
-
-/**
- * Compare two snapshots of `box`: every pixel outside `frame`, and every frame pixel at least
- * `grow` px from the repaint region (pixels with alpha < 128 before), must be unchanged; the
- * repaint region must now be opaque. Distances are brute force, independent of the app's code.
- */
-function checkPasteBack(before: number[], after: number[], box: Box, frame: Box, grow: number) {
-  const repaint: [number, number][] = [];
-  const inFrame = (x: number, y: number): boolean => x >= frame.x && y >= frame.y && x < frame.x + frame.width && y < frame.y + frame.height;
-  for (let y = box.y; y < box.y + box.height; y++) {
-    for (let x = box.x; x < box.x + box.width; x++) {
-      const i = ((y - box.y) * box.width + (x - box.x)) * 4;
-      if (inFrame(x, y) && (before[i + 3] ?? 0) < 128) repaint.push([x, y]);
-    }
-  }
-  let changedOutside = 0;
-  let keptChecked = 0;
-  let repaintNotOpaque = 0;
-  let changedInSeam = 0;
-  for (let y = box.y; y < box.y + box.height; y++) {
-    for (let x = box.x; x < box.x + box.width; x++) {
-      const i = ((y - box.y) * box.width + (x - box.x)) * 4;
-      const same = before[i] === after[i] && before[i + 1] === after[i + 1] && before[i + 2] === after[i + 2] && before[i + 3] === after[i + 3];
-      let far = !inFrame(x, y);
-      if (!far) {
-        far = true;
-        for (const [rx, ry] of repaint) if ((rx - x) ** 2 + (ry - y) ** 2 < grow * grow) { far = false; break; }
-      }
-      if (far) { keptChecked++; if (!same) changedOutside++; }
-      else if (!same) changedInSeam++;
-    }
-  }
-  for (const [x, y] of repaint) if (after[((y - box.y) * box.width + (x - box.x)) * 4 + 3] !== 255) repaintNotOpaque++;
-  return { repaint: repaint.length, keptChecked, changedOutside, repaintNotOpaque, changedInSeam };
-}
 
 for (const ep of ['webgpu', 'wasm'] as const) {
   describe(`canvas editor on ${ep}`, () => {

@@ -14,6 +14,13 @@ function assemble(w: number, h: number, colorType: 0 | 6, raw: Uint8Array): Buff
   ]);
 }
 
+/** RGBA pixels (row-major) as a PNG file. */
+export function rgbaPng(w: number, h: number, rgba: Uint8Array | Uint8ClampedArray): Buffer {
+  const raw = new Uint8Array(h * (1 + w * 4));
+  for (let y = 0; y < h; y++) raw.set(rgba.subarray(y * w * 4, (y + 1) * w * 4), y * (1 + w * 4) + 1);
+  return assemble(w, h, 6, raw);
+}
+
 /** An opaque RGBA gradient image. */
 export function gradientPng(w: number, h: number): Buffer {
   const raw = new Uint8Array(h * (1 + w * 4));
