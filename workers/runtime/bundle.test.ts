@@ -7,21 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, ErrorCode } from '../errors.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle } from './bundle.ts';
+import { rejectedEngineError } from '../testing/engine-error.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 
 /** Every file of the fixture bundle, keyed by its path inside the bundle. */
 const bundleFiles = (): Map<string, Uint8Array> => bundleDirBytes(bundleDir);
 
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return e as EngineError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('loadBundle from files', () => {
   it('loads manifest, prior stats and tokenizer', async () => {
@@ -47,7 +39,7 @@ describe('loadBundle from files', () => {
     const prior = files.get('prior.onnx')!.slice();
     prior[1000] = prior[1000]! ^ 0xff;
     files.set('prior.onnx', prior);
-    const e = await rejection(loadBundle({ kind: 'files', files }, { verify: true }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'files', files }, { verify: true }));
     expect(e.code).toBe(ErrorCode.Integrity);
     expect(e.message).toContain('prior.onnx');
     expect(e.message).toContain('sha256');
@@ -61,10 +53,10 @@ describe('loadBundle from files', () => {
     const files = bundleFiles();
     files.set('unet.onnx', files.get('unet.onnx')!.subarray(0, 1000));
     const b = await loadBundle({ kind: 'files', files });
-    const e = await rejection(b.readFile('unet.onnx'));
+    const e = await rejectedEngineError(b.readFile('unet.onnx'));
     expect(e.code).toBe(ErrorCode.Integrity);
     expect(e.message).toMatch(/unet.onnx.*size is 1000 bytes but the manifest expects 3776083 bytes/);
-    const v = await rejection(loadBundle({ kind: 'files', files }, { verify: true }));
+    const v = await rejectedEngineError(loadBundle({ kind: 'files', files }, { verify: true }));
     expect(v.code).toBe(ErrorCode.Integrity);
   });
 
@@ -81,10 +73,10 @@ describe('loadBundle from files', () => {
     files.delete('tokenizer/tokenizer_config.json');
     expect((await loadBundle({ kind: 'files', files })).tokenizerConfig).toBeNull();
     files.delete('prior_stats.json');
-    const e = await rejection(loadBundle({ kind: 'files', files }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'files', files }));
     expect(e.code).toBe(ErrorCode.MissingFile);
     expect(e.message).toContain('prior_stats.json');
-    const none = await rejection(loadBundle({ kind: 'files', files: new Map() }));
+    const none = await rejectedEngineError(loadBundle({ kind: 'files', files: new Map() }));
     expect(none.code).toBe(ErrorCode.MissingFile);
     expect(none.message).toContain('manifest.json');
   });
@@ -92,11 +84,11 @@ describe('loadBundle from files', () => {
   it('rejects prior stats of the wrong length and a manifest that is not JSON', async () => {
     const files = bundleFiles();
     files.set('prior_stats.json', new TextEncoder().encode(JSON.stringify({ clip_mean: [1, 2], clip_std: [1, 2] })));
-    const e = await rejection(loadBundle({ kind: 'files', files }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'files', files }));
     expect(e.code).toBe(ErrorCode.BadManifest);
     expect(e.message).toMatch(/prior_stats.json: "clip_mean" should be 32 finite numbers/);
     files.set('manifest.json', new TextEncoder().encode('not json'));
-    const m = await rejection(loadBundle({ kind: 'files', files }));
+    const m = await rejectedEngineError(loadBundle({ kind: 'files', files }));
     expect(m.code).toBe(ErrorCode.BadManifest);
   });
 });
@@ -137,7 +129,7 @@ describe('loadBundle from a URL', () => {
     const saved = files.get('tokenizer/tokenizer.json')!;
     files.delete('tokenizer/tokenizer.json');
     try {
-      const e = await rejection(loadBundle({ kind: 'url', baseUrl: `${base}/` }));
+      const e = await rejectedEngineError(loadBundle({ kind: 'url', baseUrl: `${base}/` }));
       expect(e.code).toBe(ErrorCode.MissingFile);
       expect(e.message).toContain(`${base}/tokenizer/tokenizer.json`);
       expect(e.message).toContain('404');
@@ -152,7 +144,7 @@ describe('loadBundle from a URL', () => {
     bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
     files.set('movq_encoder.onnx', bad);
     try {
-      const e = await rejection(loadBundle({ kind: 'url', baseUrl: base }, { verify: true }));
+      const e = await rejectedEngineError(loadBundle({ kind: 'url', baseUrl: base }, { verify: true }));
       expect(e.code).toBe(ErrorCode.Integrity);
       expect(e.details.file).toBe('movq_encoder.onnx');
     } finally {
@@ -165,7 +157,7 @@ describe('loadBundle from a URL', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const e = await rejection(loadBundle({ kind: 'url', baseUrl: `http://127.0.0.1:${port}/` }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'url', baseUrl: `http://127.0.0.1:${port}/` }));
     expect(e.code).toBe(ErrorCode.Network);
     expect(e.message).toContain(`http://127.0.0.1:${port}/manifest.json`);
   });
@@ -217,7 +209,7 @@ describe('loadBundle from a URL: paths stay inside the bundle folder (issue 13)'
     ['stages.prior.stats', (m) => { m.stages.prior.stats = '\\\\evil.example\\prior_stats.json'; }],
   ])('%s that would leave the folder: BAD_MANIFEST naming it, nothing fetched outside (%#)', async (field, edit) => {
     const { fetch: serve, outside } = host(edit);
-    const e = await rejection(loadBundle({ kind: 'url', baseUrl: base }, { fetch: serve, verify: true }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'url', baseUrl: base }, { fetch: serve, verify: true }));
     expect(e.code).toBe(ErrorCode.BadManifest);
     expect(e.message).toContain(`"${field}"`);
     expect(outside).toEqual([]);
@@ -265,7 +257,7 @@ describe('loadBundle from a URL: a redirect to another origin is refused (issue 
   });
 
   it('CROSS_ORIGIN_REDIRECT naming both origins, not a loaded bundle', async () => {
-    const e = await rejection(loadBundle({ kind: 'url', baseUrl: `${from}/other/` }));
+    const e = await rejectedEngineError(loadBundle({ kind: 'url', baseUrl: `${from}/other/` }));
     expect(e.code).toBe(ErrorCode.CrossOriginRedirect);
     expect(e.message).toMatch(/redirected to another origin \(http:\/\/127\.0\.0\.1:\d+\)/);
     expect(e.details).toMatchObject({ expected: from });

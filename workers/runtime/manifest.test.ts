@@ -2,26 +2,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineError, ErrorCode } from '../errors.ts';
 import { parseManifest, parseManifestText, stageDtype } from './manifest.ts';
+import { thrownEngineError } from '../testing/engine-error.ts';
 
 const text = readFileSync(new URL('../../public/models/tiny-kandinsky-2-2/manifest.json', import.meta.url), 'utf8');
 type Json = Record<string, any>;
 const real = (): Json => JSON.parse(text) as Json;
 
-function error(f: () => unknown): EngineError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return e as EngineError;
-  }
-  throw new Error('expected an EngineError');
-}
 
 /** Parses a modified copy of the real manifest and returns the error. */
 const bad = (edit: (m: Json) => void): EngineError => {
   const m = real();
   edit(m);
-  return error(() => parseManifest(m, 'test/manifest.json'));
+  return thrownEngineError(() => parseManifest(m, 'test/manifest.json'));
 };
 
 describe('parseManifest', () => {
@@ -50,7 +42,7 @@ describe('parseManifest', () => {
   });
 
   it('rejects text that is not JSON', () => {
-    const e = error(() => parseManifestText('<html>404</html>', 'https://x/manifest.json'));
+    const e = thrownEngineError(() => parseManifestText('<html>404</html>', 'https://x/manifest.json'));
     expect(e.code).toBe(ErrorCode.BadManifest);
     expect(e.message).toMatch(/https:\/\/x\/manifest.json is not valid JSON/);
   });
@@ -133,7 +125,7 @@ describe('parseManifest', () => {
       expect(e.code).toBe(ErrorCode.BadManifest);
       expect(e.message).toMatch(pattern);
     }
-    expect(error(() => parseManifest(null, 'm.json')).message).toMatch(/"\(root\)" should be an object but is null/);
+    expect(thrownEngineError(() => parseManifest(null, 'm.json')).message).toMatch(/"\(root\)" should be an object but is null/);
   });
 
   it('allows unknown extra fields and float16 stages with external data', () => {

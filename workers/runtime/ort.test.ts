@@ -8,6 +8,7 @@ import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
 import { createRuntime, type OrtRuntime } from './ort.ts';
+import { rejectedEngineError } from '../testing/engine-error.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 const fp16Graph = new Uint8Array(readFileSync(new URL('./testdata/image_encoder_fp16.onnx', import.meta.url)));
@@ -44,15 +45,6 @@ const maxAbsOf = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Mat
 /** SPEC §4, wasm EP, embeddings. */
 const embeddingTolerance = (ref: Float32Array): number => 1e-4 * Math.max(1, maxAbsOf(ref));
 
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return e as EngineError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const runtimes: OrtRuntime[] = [];
 async function runtimeFor(bundle: Bundle, provider: 'wasm' | 'auto' | 'webgpu' = 'wasm'): Promise<OrtRuntime> {
@@ -116,18 +108,18 @@ describe('createRuntime on the wasm EP', () => {
   it('rejects feeds with missing, extra or wrongly typed inputs before running', async () => {
     const rt = await runtimeFor(await loadBundle({ kind: 'files', files: bundleFiles() }));
     const ids = i64(new BigInt64Array(77), [1, 77]);
-    const missing = await rejection(rt.run('text_encoder', {}));
+    const missing = await rejectedEngineError(rt.run('text_encoder', {}));
     expect(missing.code).toBe(ErrorCode.Internal);
     expect(missing.message).toMatch(/takes \[input_ids\] but was given \[\]; missing input_ids/);
-    const extra = await rejection(rt.run('text_encoder', { input_ids: ids, attention_mask: ids }));
+    const extra = await rejectedEngineError(rt.run('text_encoder', { input_ids: ids, attention_mask: ids }));
     expect(extra.message).toMatch(/unexpected attention_mask/);
-    const typed = await rejection(rt.run('text_encoder', { input_ids: f32(new Float32Array(77), [1, 77]) }));
+    const typed = await rejectedEngineError(rt.run('text_encoder', { input_ids: f32(new Float32Array(77), [1, 77]) }));
     expect(typed.message).toMatch(/input "input_ids" is float32 but the graph takes int64/);
   });
 
   it('reports a failing run with each input type and dims', async () => {
     const rt = await runtimeFor(await loadBundle({ kind: 'files', files: bundleFiles() }));
-    const e = await rejection(rt.run('unet', {
+    const e = await rejectedEngineError(rt.run('unet', {
       sample: f32(new Float32Array(4 * 8 * 8), [1, 4, 8, 8]),
       timestep: f32(Float32Array.of(1), [1]),
       image_embeds: f32(new Float32Array(7), [1, 7]),
@@ -151,7 +143,7 @@ describe('createRuntime on the wasm EP', () => {
       m.stages.movq_decoder = { ...m.stages.movq_decoder, file: 'prior.onnx', bytes: prior.length, sha256: createHash('sha256').update(prior).digest('hex') };
     });
     const rt = await runtimeFor(bundle);
-    const e = await rejection(rt.run('movq_decoder', { latents: f32(new Float32Array(4 * 2 * 2), [1, 4, 2, 2]) }));
+    const e = await rejectedEngineError(rt.run('movq_decoder', { latents: f32(new Float32Array(4 * 2 * 2), [1, 4, 2, 2]) }));
     expect(e.code).toBe(ErrorCode.StageMismatch);
     expect(e.details.file).toBe('prior.onnx');
     expect(e.details.expected).toBe('inputs [latents], outputs [image]');
@@ -169,13 +161,13 @@ describe('createRuntime on the wasm EP', () => {
       m.stages.prior.inputs.attention_mask = ['batch', 'sequence'];
     });
     const rt = await runtimeFor(bundle);
-    const e = await rejection(rt.run('text_encoder', { input_ids: i64(new BigInt64Array(64), [1, 64]) }));
+    const e = await rejectedEngineError(rt.run('text_encoder', { input_ids: i64(new BigInt64Array(64), [1, 64]) }));
     expect(e.code).toBe(ErrorCode.StageMismatch);
     expect(e.details).toEqual({ file: 'text_encoder.onnx', expected: 'input_ids[1] = 64 (text.max_length)', actual: 'input_ids[1] = 77' });
 
     // A fixed dim the manifest declares that the graph contradicts (the manifest alone cannot tell).
     const wide = await bundleWith((m) => { m.stages.unet.outputs.out_sample = ['batch', 6, 'height', 'width']; });
-    const e2 = await rejection((await runtimeFor(wide)).run('unet', {}));
+    const e2 = await rejectedEngineError((await runtimeFor(wide)).run('unet', {}));
     expect(e2.code).toBe(ErrorCode.StageMismatch);
     expect(e2.details).toEqual({ file: 'unet.onnx', expected: 'out_sample[1] = 6 (stages.unet.outputs.out_sample[1])', actual: 'out_sample[1] = 8' });
   });
@@ -184,7 +176,7 @@ describe('createRuntime on the wasm EP', () => {
     const rt = await runtimeFor(await bundleWith((m) => { delete m.stages.unet_inpaint; }));
     expect(rt.has('unet_inpaint')).toBe(false);
     expect(rt.has('unet')).toBe(true);
-    const e = await rejection(rt.run('unet_inpaint', {}));
+    const e = await rejectedEngineError(rt.run('unet_inpaint', {}));
     expect(e.code).toBe(ErrorCode.StageMissing);
   });
 
@@ -198,7 +190,7 @@ describe('createRuntime on the wasm EP', () => {
     const second = await rt.run('text_encoder', { input_ids: ids });
     expect(Array.from(second.text_embeds!.data as Float32Array)).toEqual(Array.from(first.text_embeds!.data as Float32Array));
     await rt.dispose();
-    expect((await rejection(rt.run('text_encoder', { input_ids: ids }))).code).toBe(ErrorCode.NoModel);
+    expect((await rejectedEngineError(rt.run('text_encoder', { input_ids: ids }))).code).toBe(ErrorCode.NoModel);
   });
 });
 
@@ -231,7 +223,7 @@ describe('external data', () => {
 
   it('fails with INTEGRITY_MISMATCH when the weights file is truncated', async () => {
     const rt = await runtimeFor(await externalBundle('image_encoder_ext.onnx', 'image_encoder.onnx_data', 1000));
-    const e = await rejection(rt.run('image_encoder', { pixel_values: tensor(golden('image_encoder').pixel_values) }));
+    const e = await rejectedEngineError(rt.run('image_encoder', { pixel_values: tensor(golden('image_encoder').pixel_values) }));
     expect(e.code).toBe(ErrorCode.Integrity);
     expect(e.details.file).toBe('image_encoder.onnx_data');
   });
@@ -247,7 +239,7 @@ describe('provider choice without WebGPU (Node has no navigator.gpu)', () => {
 
   it("'webgpu' is UNSUPPORTED", async () => {
     const bundle = await loadBundle({ kind: 'files', files: bundleFiles() });
-    const e = await rejection(createRuntime(bundle, { provider: 'webgpu' }));
+    const e = await rejectedEngineError(createRuntime(bundle, { provider: 'webgpu' }));
     expect(e.code).toBe(ErrorCode.Unsupported);
     expect(e.message).toMatch(/WebGPU was requested but .*Choose "auto" or "wasm"/);
   });

@@ -9,28 +9,11 @@ import { TINY_BUNDLE_DIR } from '../testing/tiny-bundle.ts';
 import { ModelStore } from './api.ts';
 import { MemoryFileStore } from './files.ts';
 import { normaliseUrl, resolveSource, type ResolveContext } from './sources.ts';
+import { rejectedEngineError, thrownEngineError } from '../testing/engine-error.ts';
 
 const noF16 = { webgpu: true, shaderF16: false, adapter: 'test' };
 const tinyManifest = readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8');
 
-function thrown(f: () => unknown): EngineError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return e as EngineError;
-  }
-  throw new Error('expected an EngineError');
-}
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return e as EngineError;
-  }
-  throw new Error('expected a rejection');
-}
 function err<T>(r: Result<T>) {
   if (r.ok) throw new Error('expected an error');
   return r.error;
@@ -40,7 +23,7 @@ describe('model URLs: https, or http only for this computer (issue 13)', () => {
   const app = 'https://app.example/';
   it.each(['http://evil.example/m/', 'http://192.168.1.10:8000/m/', 'http://localhost.evil.example/m/', 'http://127.0.0.2/m/'])(
     'refuses %s with BAD_REQUEST saying https', (url) => {
-      const e = thrown(() => normaliseUrl(url, app));
+      const e = thrownEngineError(() => normaliseUrl(url, app));
       expect(e.code).toBe(ErrorCode.BadRequest);
       expect(e.message).toMatch(/https/);
     },
@@ -53,7 +36,7 @@ describe('model URLs: https, or http only for this computer (issue 13)', () => {
   it('accepts http on the app\'s own origin, and refuses other schemes', () => {
     expect(normaliseUrl('/models/x/', 'http://192.168.1.10:4173/').href).toBe('http://192.168.1.10:4173/models/x/');
     for (const url of ['ftp://example.org/x', 'data:text/plain,x', 'javascript:alert(1)', 'file:///etc/']) {
-      expect(thrown(() => normaliseUrl(url, app)).code).toBe(ErrorCode.BadRequest);
+      expect(thrownEngineError(() => normaliseUrl(url, app)).code).toBe(ErrorCode.BadRequest);
     }
   });
 });
@@ -84,7 +67,7 @@ describe('variants.json paths stay inside the source folder (issue 13)', () => {
     ['a "./" segment', './fp16/'],
   ])('%s: BAD_MANIFEST naming variants[0].path, and no request leaves the folder', async (_what, path) => {
     const { ctx, outside } = context(path);
-    const e = await rejection(resolveSource({ kind: 'url', url: folder }, ctx));
+    const e = await rejectedEngineError(resolveSource({ kind: 'url', url: folder }, ctx));
     expect(e.code).toBe(ErrorCode.BadManifest);
     expect(e.message).toContain('variants[0].path');
     expect(outside).toEqual([]);
