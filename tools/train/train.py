@@ -182,6 +182,7 @@ class _DDPMTerms:
 STAGES = ("movq", "clip", "prior", "unet", "inpaint", "unet_more", "inpaint_more", "movq_decoder")
 
 
+@torch.enable_grad()  # whatever the caller set: the exporter's golden generator turns gradients off globally
 def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Path | None = None) -> dict:
     """Train the given stages in order; earlier stages' weights are read from `out` if not trained now."""
     from diffusers import DDPMScheduler, PriorTransformer, UNet2DConditionModel, UnCLIPScheduler, VQModel
