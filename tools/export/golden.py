@@ -112,6 +112,17 @@ class StepRecorder:
 # ------------------------------------------------------------------ pipelines
 
 
+def prior_pipeline(src):
+    """diffusers' KandinskyV22PriorPipeline over a source's prior-side models (PyTorch or ONNX-backed)."""
+    from diffusers import KandinskyV22PriorPipeline
+
+    pipe = KandinskyV22PriorPipeline(prior=src.prior, image_encoder=src.image_encoder, text_encoder=src.text_encoder,
+                                     tokenizer=src.tokenizer, scheduler=src.scheduler("prior"),
+                                     image_processor=src.image_processor)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
 class Sources:
     """Loads the diffusers components once (fp32, CPU, no network)."""
 
@@ -147,13 +158,7 @@ class Sources:
         return cls.from_config(cfg)
 
     def prior_pipe(self):
-        from diffusers import KandinskyV22PriorPipeline
-
-        pipe = KandinskyV22PriorPipeline(prior=self.prior, image_encoder=self.image_encoder, text_encoder=self.text_encoder,
-                                         tokenizer=self.tokenizer, scheduler=self.scheduler("prior"),
-                                         image_processor=self.image_processor)
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return prior_pipeline(self)
 
     def decoder_pipe(self, kind: str, scheduler: str):
         from diffusers import KandinskyV22Img2ImgPipeline, KandinskyV22InpaintPipeline, KandinskyV22Pipeline

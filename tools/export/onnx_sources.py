@@ -119,10 +119,6 @@ class OnnxSources:
         return UnCLIPScheduler.from_config({k: v for k, v in self.manifest["schedulers"]["prior"].items() if k != "_class_name"})
 
     def prior_pipe(self):
-        from diffusers import KandinskyV22PriorPipeline
+        from .golden import prior_pipeline
 
-        pipe = KandinskyV22PriorPipeline(prior=self.prior, image_encoder=self.image_encoder, text_encoder=self.text_encoder,
-                                         tokenizer=self.tokenizer, scheduler=self.scheduler("prior"),
-                                         image_processor=self.image_processor)
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return prior_pipeline(self)
