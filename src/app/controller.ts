@@ -5,14 +5,14 @@
 import type { StoreApi } from 'zustand/vanilla';
 import { BUILTIN_MODEL } from '../../workers/builtin.ts';
 import { ErrorCode } from '../../workers/errors.ts';
-import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type CommonParams, type GenerateRequest, type PriorChoice, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
+import { SCHEDULER_KINDS, type BundleInfo, type BundleSourceData, type PriorChoice, type Progress, type Result, type SchedulerKind } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
-import { pasteBack, planFrame, repaintMask } from '../editor/compose.ts';
+import { pasteBack, repaintMask } from '../editor/compose.ts';
 import { Editor } from '../editor/editor.ts';
 import { ASPECT_NAMES, FRAME_SIZES, frameDimensions, type AspectPreset } from '../editor/frame.ts';
-import type { Rect } from '../editor/geometry.ts';
 import { priorLabel, type ImageParameters } from '../editor/parameters.ts';
 import { resizeNearest } from '../editor/raster.ts';
+import type { RunContext, RunPlan } from '../modes/request.ts';
 import { EngineClient } from './engine-client.ts';
 import { decodeImageFile, decodePng, download, encodePng, MAX_IMAGE_SIDE } from './files.ts';
 import { translate, type Language, type MessageKey } from './i18n.ts';
@@ -46,21 +46,6 @@ export function parseStartOptions(search: string): StartOptions {
   if (q.has('db')) out.dbName = q.get('db');
   return out;
 }
-
-/** What an image mode (src/modes) gets to build its request. */
-export interface ModeRequestContext {
-  readonly common: CommonParams;
-  /** The prompt with its style applied, and as typed. */
-  readonly prompt: string;
-  readonly rawPrompt: string;
-  readonly info: BundleInfo;
-  readonly frame: Rect;
-}
-
-/** An image mode's request and the parameters its results record, or a refusal (the mode's panel says why). */
-export type ModeRequestResult =
-  | { readonly ok: true; readonly request: GenerateRequest; readonly params: Partial<ImageParameters> }
-  | { readonly ok: false };
 
 let runCounter = 0;
 
@@ -125,8 +110,8 @@ export class AppController {
     name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_MODEL.path, location.href).href },
   });
 
-  /** Image modes (src/modes/install.ts): the chosen mode's request, a refusal, or null for the frame's own text-to-image/inpainting. */
-  modeRequest: ((ctx: ModeRequestContext) => ModeRequestResult | null) | null = null;
+  /** Every mode's request, the frame's own text-to-image/inpainting included (src/modes/install.ts hooks it in). */
+  modeRequest: ((ctx: RunContext) => RunPlan) | null = null;
 
   /** The prior kind requests use (src/priors/install.ts); null or undefined = the diffusion prior. */
   priorRequest: (() => PriorChoice | undefined) | null = null;
@@ -242,27 +227,14 @@ export class AppController {
       priorGuidance: p.priorGuidance, scheduler: p.scheduler, seed, numImages: p.numImages, negativePrompt: styled.negativePrompt,
       ...prior(this.priorRequest?.()),
     };
-    // An image mode (src/modes) builds its own request; null means the frame's text-to-image or inpainting.
-    const modeRun = this.modeRequest?.({ common, prompt: styled.prompt, rawPrompt: p.prompt, info, frame }) ?? null;
-    if (modeRun && !modeRun.ok) return; // the mode panel says why
-    let request: GenerateRequest;
-    let weights: Float32Array | null = null;
-    let recorded: Partial<ImageParameters>;
-    if (modeRun) {
-      request = modeRun.request;
-      recorded = modeRun.params;
-    } else {
-      const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;
-      const plan = planFrame(image, mask);
-      if (plan.kind === 'nothing-to-repaint') { notify(this.store, 'error', 'errFrameFull'); return; }
-      if (plan.kind === 'text2img' && styled.prompt === '') { notify(this.store, 'error', 'errEmptyPrompt'); return; }
-      if (plan.kind === 'inpaint' && !info.modes.inpaint) { notify(this.store, 'error', 'errNoInpaint'); return; }
-      request = plan.kind === 'text2img'
-        ? { mode: 'text2img', prompt: styled.prompt, ...common }
-        : { mode: 'inpaint', prompt: styled.prompt, image: plan.image, mask: plan.mask, ...common };
-      weights = plan.kind === 'inpaint' ? plan.weights : null;
-      recorded = { mode: plan.kind };
+    const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;
+    if (!this.modeRequest) throw new Error('AppController.generate: no modes installed (call installModes before start)');
+    const plan = this.modeRequest({ common, prompt: styled.prompt, rawPrompt: p.prompt, info, frame, image, mask });
+    if (!plan.ok) {
+      if ('notice' in plan) notify(this.store, 'error', plan.notice);
+      return; // otherwise the mode panel says why
     }
+    const { request, params: { mode, prompt, ...recorded }, weights } = plan;
     const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
     this.store.setState({ run: { runId, startedAt: performance.now(), progress: null, cancelling: false }, lastSeed: seed });
     this.editor.setLocked(true);
@@ -292,7 +264,7 @@ export class AppController {
       const img = generated.image.width === frame.width && generated.image.height === frame.height
         ? generated.image : resizeNearest(generated.image, frame.width, frame.height);
       const params: ImageParameters = {
-        prompt: p.prompt, negativePrompt: p.negativePrompt, style: p.style, mode: request.mode, width: frame.width, height: frame.height,
+        prompt, negativePrompt: p.negativePrompt, style: p.style, mode, width: frame.width, height: frame.height,
         steps: used.steps, guidance: used.guidance, priorSteps: used.priorSteps, priorGuidance: used.priorGuidance,
         scheduler: used.scheduler, seed: used.seed, model: used.model, ep: used.ep, ...recorded,
         ...(used.prior.kind === 'diffusion' ? {} : { prior: priorLabel(used.prior) }),
