@@ -1,24 +1,14 @@
 /** Loading the model into the generation worker: the built-in one or the model manager's choice, on the chosen execution provider. */
 import type { StoreApi } from 'zustand/vanilla';
 import { BUILTIN_MODEL } from '../../workers/builtin.ts';
-import type { BundleInfo, BundleSourceData, Result } from '../../workers/protocol.ts';
+import type { BundleInfo, Result } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import type { Editor } from '../editor/editor.ts';
 import { ASPECT_NAMES, frameDimensions } from '../editor/frame.ts';
 import type { EngineClient, RestartReason } from './engine-client.ts';
 import type { MessageKey } from './i18n.ts';
+import type { ModelChoice } from './model-source.ts';
 import { notify, setModel, setSettings, type AppState } from './store.ts';
-
-/** A model to load: its name (shown while loading) and where its bundle is. */
-export interface ModelChoice {
-  readonly name: string;
-  readonly source: BundleSourceData;
-}
-
-/** The built-in model, served from public/ under the app's base URL `baseHref`. */
-export function builtinModel(baseHref: string): ModelChoice {
-  return { name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_MODEL.path, baseHref).href } };
-}
 
 /** What the loader needs of the app besides the store, the editor and the engine. */
 export interface ModelHost {

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ImageParameters } from '../editor/parameters.ts';
 import { TILE_SIZE } from '../editor/tiled-layer.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import { AppController } from './controller.ts';
@@ -23,7 +24,7 @@ async function settle(cond: () => boolean | Promise<boolean>, rounds = 400): Pro
 const PARAMS = {
   prompt: 'p', negativePrompt: '', style: 'none', mode: 'text2img', width: 64, height: 64, steps: 3, guidance: 4,
   priorSteps: 2, priorGuidance: 4, scheduler: 'ddpm', seed: 1, model: 'm', ep: 'wasm',
-};
+} as const satisfies ImageParameters;
 
 /** What the browser throws when the origin's quota is used up. */
 const quotaError = (): DOMException => new DOMException('The quota has been exceeded.', 'QuotaExceededError');

@@ -1,6 +1,6 @@
 /** The app's state outside the editor engine (prompt parameters, model, runs, staging, gallery, messages) and the actions that change it. */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { DEFAULTS, type BundleInfo, type Progress, type RgbaImage, type SchedulerKind } from '../../workers/protocol.ts';
+import { DEFAULTS, type BundleInfo, type CommonParams, type Progress, type RgbaImage } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
@@ -8,19 +8,13 @@ import type { Raster } from '../editor/raster.ts';
 import type { Language, MessageKey } from './i18n.ts';
 import type { StyleId } from './presets.ts';
 
-/** What the prompt panel edits. */
-export interface GenParams {
+/** What the prompt panel edits: the engine's shared parameters but the frame size (the frame's) and the prior (src/priors), plus the panel's own. */
+export interface GenParams
+  extends Pick<CommonParams, 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'scheduler' | 'numImages'> {
   readonly prompt: string;
-  readonly negativePrompt: string;
   readonly style: StyleId;
+  /** A fresh seed each run instead of `seed`. */
   readonly randomSeed: boolean;
-  readonly seed: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly priorSteps: number;
-  readonly priorGuidance: number;
-  readonly scheduler: SchedulerKind;
-  readonly numImages: number;
 }
 
 /** Defaults of the prompt panel. */
