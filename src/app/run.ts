@@ -36,9 +36,9 @@ export class Runs {
   constructor(
     private readonly store: StoreApi<AppState>,
     private readonly editor: Editor,
-    private readonly client: EngineClient,
-    private readonly gallery: Gallery,
-    private readonly storage: AppStorage,
+    private readonly client: Pick<EngineClient, 'generate' | 'cancel' | 'restarts'>,
+    private readonly gallery: Pick<Gallery, 'add'>,
+    private readonly storage: Pick<AppStorage, 'flush'>,
     private readonly host: RunHost,
   ) {}
 
