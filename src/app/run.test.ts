@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../workers/errors.ts';
 import type { BundleInfo, GenerateRequest, GenerateResult, Result, UsedParams } from '../../workers/protocol.ts';
+import { STAGE_NAMES } from '../../workers/runtime/types.ts';
+import { modesOf } from '../../workers/storage/modes.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import { buildRequest } from '../modes/request.ts';
@@ -11,8 +13,7 @@ import { createAppStore, setParams, type AppState } from './store.ts';
 
 const INFO: BundleInfo = {
   name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, ep: 'wasm', shaderF16: false, warnings: [],
-  stages: ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'],
-  modes: { text2img: true, img2img: true, inpaint: true, fusion: true, variations: true },
+  stages: STAGE_NAMES, modes: modesOf(STAGE_NAMES),
 };
 
 /** What the engine answers: one blue image per request image, at the request's size, with the parameters it used. */

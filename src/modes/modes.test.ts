@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { openDB } from 'idb';
 import type { BundleInfo, CommonParams } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
+import { modesOf } from '../../workers/storage/modes.ts';
 import { createAppStore } from '../app/store.ts';
 import type { DecodeResult } from '../app/files.ts';
 import { TestEditor } from '../editor/test-editor.ts';
@@ -15,7 +16,7 @@ import type { GalleryItem } from '../app/store.ts';
 const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
 const info = (stages: StageName[] = ALL): BundleInfo => ({
   name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages,
-  modes: { text2img: true, img2img: true, inpaint: true, fusion: true, variations: stages.includes('image_encoder') }, ep: 'wasm', shaderF16: false, warnings: [],
+  modes: modesOf(stages), ep: 'wasm', shaderF16: false, warnings: [],
 });
 const COMMON: CommonParams = {
   width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4, scheduler: 'ddpm', seed: 5, numImages: 1, negativePrompt: '',
