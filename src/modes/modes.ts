@@ -238,7 +238,8 @@ export class ModesController {
       if ('problem' in plan) this.refuse(plan.problem);
       return plan;
     }
-    if (this.state.problem) this.store.setState({ problem: null });
+    // A run of an image mode answers the panel's last refusal; the frame's own mode leaves the panel's message alone.
+    if (this.state.mode !== 'text2img' && this.state.problem) this.store.setState({ problem: null });
     return plan;
   }
 
