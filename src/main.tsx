@@ -1,5 +1,6 @@
 import { createRoot } from 'react-dom/client';
-import { AppController, parseStartOptions } from './app/controller.ts';
+import { AppController } from './app/controller.ts';
+import { parseStartOptions } from './app/start-options.ts';
 import { installTestHook } from './app/test-hook.ts';
 import { App } from './ui/App.tsx';
 import { installModelManager } from './models/install.ts';

@@ -165,19 +165,10 @@ export interface Progress {
   readonly elapsedMs: number;
 }
 
-/** The exact parameters a result was made with (after normalisation), enough to re-run it. */
-export interface UsedParams {
+/** The exact parameters a result was made with (after normalisation), enough to re-run it: the shared ones (one image each, the prior as recorded) and the mode's. */
+export interface UsedParams extends Omit<CommonParams, 'numImages' | 'prior'> {
   readonly mode: Mode;
   readonly prompt?: string;
-  readonly negativePrompt: string;
-  readonly width: number;
-  readonly height: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly priorSteps: number;
-  readonly priorGuidance: number;
-  readonly scheduler: SchedulerKind;
-  readonly seed: number;
   readonly strength?: number;
   readonly conditions?: readonly ({ kind: 'text'; prompt: string; weight: number } | { kind: 'image'; weight: number; id?: string })[];
   readonly model: string;

@@ -3,11 +3,12 @@ import { expose } from 'comlink';
 import { MessageChannel } from 'node:worker_threads';
 import { ErrorCode } from '../../workers/errors.ts';
 import type { BundleInfo, EngineApi, GenerateResult, Progress, Result } from '../../workers/protocol.ts';
+import { modesOf } from '../../workers/storage/modes.ts';
 import { EngineClient, type WorkerLike } from './engine-client.ts';
 
 const info: BundleInfo = {
   name: 'stand-in', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages: [],
-  modes: { text2img: true, img2img: false, inpaint: false, fusion: false, variations: false }, ep: 'wasm', shaderF16: false, warnings: [],
+  modes: { ...modesOf([]), text2img: true }, ep: 'wasm', shaderF16: false, warnings: [],
 };
 
 /** A worker whose far side is a scripted EngineApi on a MessageChannel (tests the client's wiring only). */

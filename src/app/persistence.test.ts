@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ImageParameters } from '../editor/parameters.ts';
 import { TILE_SIZE } from '../editor/tiled-layer.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import { AppController } from './controller.ts';
@@ -23,7 +24,7 @@ async function settle(cond: () => boolean | Promise<boolean>, rounds = 400): Pro
 const PARAMS = {
   prompt: 'p', negativePrompt: '', style: 'none', mode: 'text2img', width: 64, height: 64, steps: 3, guidance: 4,
   priorSteps: 2, priorGuidance: 4, scheduler: 'ddpm', seed: 1, model: 'm', ep: 'wasm',
-};
+} as const satisfies ImageParameters;
 
 /** What the browser throws when the origin's quota is used up. */
 const quotaError = (): DOMException => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
@@ -170,7 +171,7 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const name = freshName();
     const c = await startApp(name);
     stage(c, [200, 10, 10, 255]);
-    c.accept();
+    c.runs.accept();
     // No timer is advanced: only a write started by Accept itself can reach the database.
     const p = await Persistence.open(name);
     expect(await settle(async () => ((await p.loadSession()).session?.tiles.length ?? 0) > 0)).toBe(true);
@@ -186,9 +187,9 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const save = vi.spyOn(Persistence.prototype, 'saveSession');
     save.mockRejectedValueOnce(quotaError()).mockRejectedValueOnce(quotaError());
     stage(c, [10, 200, 10, 255]);
-    c.accept();
+    c.runs.accept();
     expect(await settle(() => save.mock.calls.length >= 1)).toBe(true);
-    await c.flush(); // a second failure (the page is hidden, say): still one notice
+    await c.storage.flush(); // a second failure (the page is hidden, say): still one notice
     expect(save).toHaveBeenCalledTimes(2);
     expect(storageNotices(c)).toEqual(['storageQuota']);
     expect(c.t('storageQuota', c.store.getState().notices.find((n) => n.slot === 'storage')?.vars)).toMatch(/QuotaExceededError.*kept in memory.*saved when space is free/);
@@ -208,11 +209,11 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const c = await startApp(name);
     vi.spyOn(Persistence.prototype, 'saveSession').mockRejectedValueOnce(quotaError());
     stage(c, [10, 10, 200, 255]);
-    c.accept();
-    await c.flush();
+    c.runs.accept();
+    await c.storage.flush();
     // Space freed; the user moves the frame and reloads (the page-hide flush writes).
     c.editor.setFrame({ ...c.editor.getFrame(), x: 300 });
-    await c.flush();
+    await c.storage.flush();
     const back = await reopen(name);
     expect(back.app.editor.getFrame().x).toBe(300);
     expect([...back.app.editor.doc.image.read({ x: 0, y: 0, width: 1, height: 1 }).data]).toEqual([10, 10, 200, 255]);
@@ -225,9 +226,9 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const save = vi.spyOn(Persistence.prototype, 'saveSession').mockRejectedValueOnce(quotaError());
     const item: GalleryItem = { id: 'g-1', createdAt: 1, params: PARAMS, width: 64, height: 64, png: new Uint8Array([137, 80, 78, 71]) };
     c.store.setState({ gallery: [item] });
-    // The controller hands new results to the autosave (as generate() does) and flushes at the end of the run.
-    (c as unknown as { autosave: Autosave }).autosave.putGalleryItem(item);
-    await c.flush();
+    // New results go to the autosave (as Runs.generate does through the gallery) and flushes at the end of the run.
+    c.storage.putGalleryItem(item);
+    await c.storage.flush();
     expect(storageNotices(c)).toEqual(['storageQuota']);
     await vi.advanceTimersByTimeAsync(1000);
     expect(await settle(() => save.mock.calls.length >= 2 && storageNotices(c).length === 0)).toBe(true);
@@ -253,7 +254,7 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     const notice = c.store.getState().notices.find((n) => n.key === 'sessionDamaged');
     expect(notice?.action?.label).toBe('downloadDamaged');
     // The repaired session is written back whole, the original kept beside it.
-    await c.flush();
+    await c.storage.flush();
     const p = await Persistence.open(name);
     const [kept] = await p.loadQuarantine();
     expect(kept?.problems.join('\n')).toMatch(/history/);
@@ -271,8 +272,8 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     ]);
     // Autosave is on: an edit is saved and found after a reload, with the gallery.
     stage(c, [1, 2, 3, 255]);
-    c.accept();
-    await c.flush();
+    c.runs.accept();
+    await c.storage.flush();
     const back = await reopen(name);
     expect(back.pixel).toEqual([1, 2, 3, 255]);
     expect(back.undo).toEqual(['generate']);
@@ -293,8 +294,8 @@ describe('autosave that cannot lose work (issue 13: cases 3, 4, 5)', () => {
     expect(c.store.getState().gallery.map((g) => g.id)).toEqual(['ok']);
     expect(c.store.getState().notices.map((n) => n.key)).toEqual(['sessionDamaged', 'gallerySkipped']);
     stage(c, [9, 9, 9, 255]);
-    c.accept();
-    await c.flush();
+    c.runs.accept();
+    await c.storage.flush();
     expect((await reopen(name)).pixel).toEqual([9, 9, 9, 255]);
   });
 });

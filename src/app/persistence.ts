@@ -9,7 +9,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { Editor, EditorState } from '../editor/editor.ts';
 import type { HistoryStep } from '../editor/history.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
-import type { AppState, GalleryItem, GenParams, Settings } from './store.ts';
+import { restoreAppState, type AppState, type GalleryItem, type GenParams, type Settings } from './store.ts';
 import type { Language } from './i18n.ts';
 import { readGalleryRecords, readSessionRecord, type RawSession, type ReadSession, type SavedSession } from './session-record.ts';
 
@@ -224,9 +224,7 @@ export function restoreSession(saved: SavedSession | null, editor: Editor, app: 
   editor.setCamera(meta.camera);
   editor.setBrush(meta.brush);
   editor.setTool(meta.tool);
-  app.setState({
-    params: meta.params, lastSeed: meta.lastSeed, lastParams: meta.lastParams, language: meta.language, settings: meta.settings,
-  });
+  restoreAppState(app, { params: meta.params, lastSeed: meta.lastSeed, lastParams: meta.lastParams, language: meta.language, settings: meta.settings });
   return true;
 }
 

@@ -1,14 +1,15 @@
 /** Run progress maths: overall fraction done and time left, from the engine's progress events. */
-import type { Progress } from '../../workers/protocol.ts';
+import { PROGRESS_STAGES, type Progress, type ProgressStage } from '../../workers/protocol.ts';
 
-/** Rough share of one image's time per stage (the UNet loop dominates). */
-const STAGE_WEIGHT = { load: 0.02, text_encoder: 0.02, image_encoder: 0.02, prior: 0.15, movq_encoder: 0.04, unet: 0.65, movq_decoder: 0.1 } as const;
-const STAGE_ORDER = ['load', 'text_encoder', 'image_encoder', 'prior', 'movq_encoder', 'unet', 'movq_decoder'] as const;
+/** Rough share of one image's time per stage (the UNet loop dominates); the order is the protocol's PROGRESS_STAGES. */
+const STAGE_WEIGHT = {
+  load: 0.02, text_encoder: 0.02, image_encoder: 0.02, prior: 0.15, movq_encoder: 0.04, unet: 0.65, movq_decoder: 0.1,
+} as const satisfies Record<ProgressStage, number>;
 
 /** Fraction of the run done, from the last progress event. */
 export function runFraction(p: Progress): number {
   let before = 0;
-  for (const s of STAGE_ORDER) {
+  for (const s of PROGRESS_STAGES) {
     if (s === p.stage) break;
     before += STAGE_WEIGHT[s];
   }

@@ -4,7 +4,7 @@
  * was wrong comes back so the caller can keep the original record for export.
  * Pure functions: no IndexedDB here (the property tests feed arbitrary values).
  */
-import { LIMITS, SCHEDULER_KINDS } from '../../workers/protocol.ts';
+import { LIMITS, MODES, SCHEDULER_KINDS } from '../../workers/protocol.ts';
 import { EXECUTION_PROVIDERS } from '../../workers/runtime/types.ts';
 import { BRUSH_LIMITS } from '../editor/brush.ts';
 import { LAYER_IDS } from '../editor/document.ts';
@@ -97,7 +97,8 @@ function isInput(v: unknown): v is InputParameter {
 /** True for a well-formed ImageParameters (types only: the values are what a run used). */
 export function isImageParameters(v: unknown): v is ImageParameters {
   if (!isObject(v)) return false;
-  for (const k of ['prompt', 'negativePrompt', 'style', 'mode', 'scheduler', 'model', 'ep'] as const) if (typeof v[k] !== 'string') return false;
+  for (const k of ['prompt', 'negativePrompt', 'style', 'model', 'ep'] as const) if (typeof v[k] !== 'string') return false;
+  if (!isOneOf(v.mode, MODES) || !isOneOf(v.scheduler, SCHEDULER_KINDS)) return false;
   for (const k of ['width', 'height', 'steps', 'priorSteps'] as const) if (!isInt(v[k], 0, 1e6)) return false;
   for (const k of ['guidance', 'priorGuidance'] as const) if (!isNum(v[k], -1e6, 1e6)) return false;
   if (!isNum(v.seed, 0, Number.MAX_SAFE_INTEGER)) return false;

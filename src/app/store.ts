@@ -1,6 +1,6 @@
-/** The app's state outside the editor engine: prompt parameters, model, runs, staging, gallery, messages. */
+/** The app's state outside the editor engine (prompt parameters, model, runs, staging, gallery, messages) and the actions that change it. */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { DEFAULTS, type BundleInfo, type Progress, type RgbaImage, type SchedulerKind } from '../../workers/protocol.ts';
+import { DEFAULTS, type BundleInfo, type CommonParams, type Progress, type RgbaImage } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
@@ -8,19 +8,13 @@ import type { Raster } from '../editor/raster.ts';
 import type { Language, MessageKey } from './i18n.ts';
 import type { StyleId } from './presets.ts';
 
-/** What the prompt panel edits. */
-export interface GenParams {
+/** What the prompt panel edits: the engine's shared parameters but the frame size (the frame's) and the prior (src/priors), plus the panel's own. */
+export interface GenParams
+  extends Pick<CommonParams, 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'scheduler' | 'numImages'> {
   readonly prompt: string;
-  readonly negativePrompt: string;
   readonly style: StyleId;
+  /** A fresh seed each run instead of `seed`. */
   readonly randomSeed: boolean;
-  readonly seed: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly priorSteps: number;
-  readonly priorGuidance: number;
-  readonly scheduler: SchedulerKind;
-  readonly numImages: number;
 }
 
 /** Defaults of the prompt panel. */
@@ -182,4 +176,98 @@ export function setFieldInvalid(store: StoreApi<AppState>, id: string, field: In
 /** Update prompt parameters. */
 export function setParams(store: StoreApi<AppState>, patch: Partial<GenParams>): void {
   store.setState((s) => ({ params: { ...s.params, ...patch } }));
+}
+
+// ---- actions: the only writers of the state above, besides the helpers before them ---------
+
+/** Put back the persisted part of the state (a restored session). */
+export function restoreAppState(store: StoreApi<AppState>, saved: Pick<AppState, 'params' | 'lastSeed' | 'lastParams' | 'language' | 'settings'>): void {
+  store.setState(saved);
+}
+
+/** Record the model's loading state. */
+export function setModel(store: StoreApi<AppState>, model: ModelState): void {
+  store.setState({ model });
+}
+
+/** Change settings (persisted with the session). */
+export function setSettings(store: StoreApi<AppState>, patch: Partial<Settings>): void {
+  store.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+}
+
+/** Set the UI language. */
+export function setLanguage(store: StoreApi<AppState>, language: Language): void {
+  store.setState({ language });
+}
+
+/** Record what generating in the frame would do now. */
+export function setFrameMode(store: StoreApi<AppState>, frameMode: FrameMode): void {
+  if (store.getState().frameMode !== frameMode) store.setState({ frameMode });
+}
+
+/** Mark the saved session as read back (or found empty), with `settings` from it and the URL. */
+export function markRestored(store: StoreApi<AppState>, settings: Settings): void {
+  store.setState({ restored: true, settings });
+}
+
+/** A run starts (its seed is shown as the last used seed). */
+export function startRun(store: StoreApi<AppState>, runId: string, seed: number): void {
+  store.setState({ run: { runId, startedAt: performance.now(), progress: null, cancelling: false }, lastSeed: seed });
+}
+
+/** A progress event of run `runId` (ignored once that run is over). */
+export function runProgress(store: StoreApi<AppState>, runId: string, progress: Progress): void {
+  const run = store.getState().run;
+  if (run?.runId === runId) store.setState({ run: { ...run, progress } });
+}
+
+/** Ask the running run to stop; returns its id, or null when there is none or it is already stopping. */
+export function markCancelling(store: StoreApi<AppState>): string | null {
+  const run = store.getState().run;
+  if (!run || run.cancelling) return null;
+  store.setState({ run: { ...run, cancelling: true } });
+  return run.runId;
+}
+
+/** The run is over (results or not). */
+export function endRun(store: StoreApi<AppState>): void {
+  store.setState({ run: null });
+}
+
+/** Show a run's results over the frame. */
+export function stageResults(store: StoreApi<AppState>, rect: Rect, results: readonly StagedResult[]): void {
+  store.setState({ staging: { rect, results, index: 0 } });
+}
+
+/** Show the next (+1) or previous (-1) staged result. */
+export function cycleStaged(store: StoreApi<AppState>, delta: number): void {
+  const st = store.getState().staging;
+  if (!st) return;
+  const n = st.results.length;
+  store.setState({ staging: { ...st, index: (((st.index + delta) % n) + n) % n } });
+}
+
+/** Drop the staged results; `accepted` (the one landed on the canvas) becomes the last parameters. */
+export function clearStaging(store: StoreApi<AppState>, accepted: StagedResult | null = null): void {
+  store.setState(accepted ? { staging: null, lastParams: accepted.params } : { staging: null });
+}
+
+/** Add a result to the end of the gallery. */
+export function addGalleryItem(store: StoreApi<AppState>, item: GalleryItem): void {
+  store.setState((s) => ({ gallery: [...s.gallery, item] }));
+}
+
+/** The stored gallery, read back: it goes first, before results made meanwhile (kept once by id). */
+export function galleryReadBack(store: StoreApi<AppState>, items: readonly GalleryItem[]): void {
+  store.setState((s) => ({ gallery: [...items, ...s.gallery.filter((g) => !items.some((i) => i.id === g.id))], galleryLoaded: true }));
+}
+
+/** Remove a gallery item. */
+export function removeGalleryItem(store: StoreApi<AppState>, id: string): void {
+  store.setState((s) => ({ gallery: s.gallery.filter((g) => g.id !== id) }));
+}
+
+/** The gallery in the store is all there is (it was read back, or nothing is stored). */
+export function markGalleryLoaded(store: StoreApi<AppState>): void {
+  store.setState({ galleryLoaded: true });
 }

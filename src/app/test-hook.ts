@@ -48,7 +48,7 @@ export function installTestHook(app: AppController): void {
     },
     seamGrowPx: SEAM.growPx,
     undoNames: () => app.editor.doc.history.undoNames(),
-    flush: () => app.flush(),
+    flush: () => app.storage.flush(),
     crashWorker: () => app.client.handleCrash(),
     toolPath: () => app.editor.path(),
   };

@@ -2,21 +2,15 @@
  * Generation parameters as text, in the layout most PNG readers know ("parameters" chunk
  * of A1111-style tools): prompt line, "Negative prompt:" line, then "Key: value" pairs.
  */
+import { MODES, SCHEDULER_KINDS, type CommonParams, type Mode, type SchedulerKind } from '../../workers/protocol.ts';
 
-/** What the editor records about one generated image (re-usable to run it again). */
-export interface ImageParameters {
+/** What the editor records about one generated image (re-usable to run it again): the shared parameters the engine used, and the panel's. */
+export interface ImageParameters extends Pick<CommonParams, 'width' | 'height' | 'steps' | 'guidance' | 'priorSteps' | 'priorGuidance' | 'seed' | 'negativePrompt'> {
   readonly prompt: string;
-  readonly negativePrompt: string;
+  /** The style preset's id (src/app/presets.ts). */
   readonly style: string;
-  readonly mode: string;
-  readonly width: number;
-  readonly height: number;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly priorSteps: number;
-  readonly priorGuidance: number;
-  readonly scheduler: string;
-  readonly seed: number;
+  readonly mode: Mode;
+  readonly scheduler: SchedulerKind;
   readonly model: string;
   readonly ep: string;
   /** img2img: the share of the schedule re-run (src/modes). */
@@ -100,11 +94,17 @@ export function parseParameters(text: string): ImageParameters {
     if (!Number.isFinite(n)) throw new Error(`parameters: "${label}" should be a number, got "${get(label)}"`);
     return n;
   };
+  const oneOf = <T extends string>(label: string, values: readonly T[]): T => {
+    const v = get(label);
+    const found = values.find((x) => x === v);
+    if (found === undefined) throw new Error(`parameters: "${label}" should be one of ${values.join(', ')}, got "${v}"`);
+    return found;
+  };
   const [w, h] = get('Size').split('x').map(Number);
   return {
-    prompt, negativePrompt, style: get('Style'), mode: get('Mode'), width: w ?? NaN, height: h ?? NaN,
+    prompt, negativePrompt, style: get('Style'), mode: oneOf('Mode', MODES), width: w ?? NaN, height: h ?? NaN,
     steps: num('Steps'), guidance: num('CFG scale'), priorSteps: num('Prior steps'), priorGuidance: num('Prior CFG scale'),
-    scheduler: get('Sampler'), seed: num('Seed'), model: get('Model'), ep: get('EP'),
+    scheduler: oneOf('Sampler', SCHEDULER_KINDS), seed: num('Seed'), model: get('Model'), ep: get('EP'),
     ...(kv.has('Strength') ? { strength: num('Strength') } : {}),
     ...(kv.has('Inputs') ? { inputs: parseInputs(get('Inputs')) } : {}),
     ...(kv.has('Prior') ? { prior: get('Prior') } : {}),

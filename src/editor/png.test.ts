@@ -66,5 +66,6 @@ describe('PNG text chunks', () => {
     expect(parseParameters(formatParameters(noNeg))).toEqual(noNeg);
     expect(formatParameters(params).split('\n')[2]).toMatch(/^Steps: 12, Sampler: dpmpp_2m, CFG scale: 4.5, Seed: 4294967295, Size: 128x64/);
     expect(() => parseParameters('just a prompt')).toThrow(/expected a "[A-Za-z ]+:" field/);
+    expect(() => parseParameters(formatParameters(params).replace('Sampler: dpmpp_2m', 'Sampler: Euler a'))).toThrow(/"Sampler" should be one of ddpm, ddim, dpmpp_2m, got "Euler a"/);
   });
 });

@@ -13,7 +13,7 @@ export function installModelManager(controller: AppController): ModelManager {
   const existing = managers.get(controller);
   if (existing) return existing;
   const manager = new ModelManager(createModelsClient(), new URL(import.meta.env.BASE_URL, location.href).href);
-  manager.attach({ reload: () => controller.loadModel() });
+  manager.attach({ reload: () => controller.model.load() });
   controller.modelSource = () => manager.startSource();
   managers.set(controller, manager);
   return manager;

@@ -4,17 +4,15 @@
  * render it. The editor is reached through one function: `reload()` (the controller's loadModel).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { BUILTIN_MODEL } from '../../workers/builtin.ts';
 import type { EngineErrorData } from '../../workers/errors.ts';
-import type { BundleSourceData, Result } from '../../workers/protocol.ts';
+import type { Result } from '../../workers/protocol.ts';
 import { formatBytes } from '../../workers/storage/format.ts';
 import type { AddProgress, AddRequest, FolderFile, GpuFacts, StorageUsage, StoredBundle } from '../../workers/storage/protocol.ts';
+import { builtinModel, type ModelChoice } from '../app/model-source.ts';
 import type { ModelsApi } from './client.ts';
 
 /** Id of the stored copy of the built-in bundle (workers/storage/api.ts BUILTIN_ID). */
 export const BUILTIN_ID = 'builtin';
-/** Folder of the built-in bundle under the app's base URL. */
-export const BUILTIN_PATH = BUILTIN_MODEL.path;
 
 /** A running add, as the panel shows it. */
 export interface ModelTask {
@@ -49,11 +47,6 @@ export interface EngineHost {
   reload(): Promise<void>;
 }
 
-/** The model the editor should load, with a display name. */
-export interface ModelChoice {
-  readonly name: string;
-  readonly source: BundleSourceData;
-}
 
 function unwrap<T>(r: Result<T>): T {
   if (!r.ok) throw r.error;
@@ -202,7 +195,7 @@ export class ModelManager {
    * Never throws: storage trouble falls back to the URL.
    */
   async startSource(): Promise<ModelChoice> {
-    const url: ModelChoice = { name: BUILTIN_MODEL.name, source: { kind: 'url', baseUrl: new URL(BUILTIN_PATH, this.baseHref).href } };
+    const url = builtinModel(this.baseHref);
     try {
       const active = unwrap(await this.api.active());
       for (const id of active === null ? [BUILTIN_ID] : [active, BUILTIN_ID]) {

@@ -10,6 +10,9 @@ export const MAX_INPUT_SIDE = 1024;
 
 const ID_PATTERN = /^sha256-[0-9a-f]{64}$/;
 
+/** An image id short enough to show (the first 12 hex digits). */
+export const shortId = (id: string): string => id.replace(/^sha256-/, '').slice(0, 12);
+
 /** True for an input image id ("sha256-" and 64 hex digits). */
 export function isImageId(id: string): boolean {
   return ID_PATTERN.test(id);

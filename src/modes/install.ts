@@ -1,8 +1,9 @@
 /**
- * Wiring the image modes into the app: one ModesController per AppController, whose hooks build
- * the image modes' requests and restore a gallery result's inputs.
+ * Wiring the modes into the app: one ModesController per AppController, whose hooks build every
+ * run's request (the frame's own mode included) and restore a gallery result's inputs.
  */
-import { parseStartOptions, type AppController } from '../app/controller.ts';
+import type { AppController } from '../app/controller.ts';
+import { parseStartOptions } from '../app/start-options.ts';
 import { decodeImageFile, decodePng } from '../app/files.ts';
 import { DB_NAME } from '../app/persistence.ts';
 import { IdbImageStore, imageDbName, lazyImageStore } from './image-store.ts';

@@ -3,18 +3,20 @@ import { describe, expect, it, vi } from 'vitest';
 import { openDB } from 'idb';
 import type { BundleInfo, CommonParams } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
+import { modesOf } from '../../workers/storage/modes.ts';
 import { createAppStore } from '../app/store.ts';
 import type { DecodeResult } from '../app/files.ts';
 import { TestEditor } from '../editor/test-editor.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import { IdbImageStore, MemoryImageStore, type ImageStore } from './image-store.ts';
-import { INPUT_GC_GRACE_MS, ModesController, type ModeRunContext } from './modes.ts';
+import { INPUT_GC_GRACE_MS, ModesController } from './modes.ts';
+import type { RunContext } from './request.ts';
 import type { GalleryItem } from '../app/store.ts';
 
 const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
 const info = (stages: StageName[] = ALL): BundleInfo => ({
   name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages,
-  modes: { text2img: true, img2img: true, inpaint: true, fusion: true, variations: stages.includes('image_encoder') }, ep: 'wasm', shaderF16: false, warnings: [],
+  modes: modesOf(stages), ep: 'wasm', shaderF16: false, warnings: [],
 });
 const COMMON: CommonParams = {
   width: 64, height: 64, steps: 3, guidance: 4, priorSteps: 2, priorGuidance: 4, scheduler: 'ddpm', seed: 5, numImages: 1, negativePrompt: '',
@@ -31,14 +33,17 @@ function setup(
     decodeFile: decodeFile ?? (async () => ({ ok: false, reason: 'not-image', message: 'unknown format' })),
     decodePng: async () => { throw new Error('not used'); },
   });
-  const run = (): ModeRunContext => ({ common: COMMON, prompt: 'a cat, styled', rawPrompt: 'a cat', info: info(stages), frame: editor.getFrame() });
+  const run = (): RunContext => {
+    const frame = editor.getFrame();
+    return { common: COMMON, prompt: 'a cat, styled', rawPrompt: 'a cat', info: info(stages), frame, image: editor.doc.image.read(frame), mask: null };
+  };
   return { editor, store, modes, run };
 }
 
 describe('modes controller', () => {
-  it('refuses an empty frame as an input, and builds nothing in text2img mode', async () => {
+  it('refuses an empty frame as an input, and builds the frame\'s own request in text2img mode', async () => {
     const { modes, run } = setup();
-    expect(modes.requestFor(run())).toBeNull();
+    expect(modes.requestFor(run())).toMatchObject({ ok: true, request: { mode: 'text2img', prompt: 'a cat, styled' }, params: { mode: 'text2img', prompt: 'a cat' } });
     modes.setMode('variations');
     expect(await modes.addFromFrame()).toBe(false);
     expect(modes.state.problem).toEqual({ key: 'errFrameEmpty' });

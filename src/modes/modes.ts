@@ -1,21 +1,21 @@
 /**
  * The image modes' controller: the panel's store and actions (choose images from the frame, the
  * gallery or a file; weights, texts, strength), the image cache and store, and the two hooks the
- * editor's AppController calls: the request of the chosen mode, and restoring a gallery result's inputs.
+ * editor's AppController calls: the request of the chosen mode (every mode's, the frame's included),
+ * and restoring a gallery result's inputs.
  * No React; the browser-only decoding is injected so tests run in Node.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { BundleInfo, CommonParams, GenerateRequest, RgbaImage } from '../../workers/protocol.ts';
+import type { BundleInfo, RgbaImage } from '../../workers/protocol.ts';
 import type { Editor } from '../editor/editor.ts';
-import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
 import { isTransparent } from '../editor/raster.ts';
 import type { AppState } from '../app/store.ts';
 import type { DecodeResult } from '../app/files.ts';
-import { prepareInputImage } from './image-id.ts';
+import { prepareInputImage, shortId } from './image-id.ts';
 import type { ImageStore } from './image-store.ts';
 import { imageIdsOf, stateFromParameters } from './params.ts';
-import { buildModeRequest, checkInputs, missingForImages, type InputCheck, type ModeParameters } from './request.ts';
+import { buildRequest, checkInputs, missingForImages, type InputCheck, type RunContext, type RunPlan } from './request.ts';
 import {
   INITIAL_MODES, fromSaved, referencedImages, toSaved, withImage, withMode, withStrength, withText, withTextPrompt, withWeight,
   withoutInput, type EditorMode, type ImageRef, type ImageSource, type ModesState, type Problem,
@@ -32,23 +32,6 @@ export interface ModesDecoders {
   readonly decodeFile: (file: Blob) => Promise<DecodeResult>;
   readonly decodePng: (png: Uint8Array) => Promise<RgbaImage>;
 }
-
-/** What the AppController hands the mode when generating. */
-export interface ModeRunContext {
-  readonly common: CommonParams;
-  /** The prompt with its style applied, and as typed. */
-  readonly prompt: string;
-  readonly rawPrompt: string;
-  readonly info: BundleInfo;
-  readonly frame: Rect;
-}
-
-/** The mode's answer: a request with the parameters to record, a refusal (the panel says why), or null for the editor's own text2img/inpaint. */
-export type ModeRunResult =
-  | { readonly ok: true; readonly request: GenerateRequest; readonly params: ModeParameters }
-  | { readonly ok: false; readonly problem: Problem };
-
-const shortId = (id: string): string => id.replace(/^sha256-/, '').slice(0, 12);
 
 /**
  * Unreferenced input images younger than this are kept: another tab may have stored one for a run
@@ -248,20 +231,16 @@ export class ModesController {
     return checkInputs(this.state, { frame, steps, stages: this.stages() });
   }
 
-  /** AppController hook: the request of the chosen image mode, or null in text2img mode. */
-  requestFor(ctx: ModeRunContext): ModeRunResult | null {
-    const s = this.state;
-    if (s.mode === 'text2img') return null;
-    const built = buildModeRequest(s, {
-      frame: ctx.frame, steps: ctx.common.steps, stages: ctx.info.stages, common: ctx.common,
-      prompt: ctx.prompt, rawPrompt: ctx.rawPrompt, pixels: (id) => this.cache.get(id),
-    });
-    if (!built.ok) {
-      this.refuse(built.problem);
-      return { ok: false, problem: built.problem };
+  /** AppController hook: the request of the chosen mode (the frame's own text-to-image/inpainting in text2img mode), or why not; the panel shows its problems. */
+  requestFor(ctx: RunContext): RunPlan {
+    const plan = buildRequest(this.state, ctx, (id) => this.cache.get(id));
+    if (!plan.ok) {
+      if ('problem' in plan) this.refuse(plan.problem);
+      return plan;
     }
-    if (s.problem) this.store.setState({ problem: null });
-    return { ok: true, request: built.request, params: built.params };
+    // A run of an image mode answers the panel's last refusal; the frame's own mode leaves the panel's message alone.
+    if (this.state.mode !== 'text2img' && this.state.problem) this.store.setState({ problem: null });
+    return plan;
   }
 
   /** AppController hook: put a gallery result's mode and inputs back, loading its images from the store. */

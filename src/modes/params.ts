@@ -4,7 +4,7 @@ import { EDITOR_MODES, type Condition, type EditorMode, type ImageRef, type Mode
 
 /** The panel mode that re-runs a result: its own mode for image modes, else the editor's text2img (which inpaints over pixels). */
 export function modeOfParameters(p: Pick<ImageParameters, 'mode'>): EditorMode {
-  return EDITOR_MODES.includes(p.mode as EditorMode) ? (p.mode as EditorMode) : 'text2img';
+  return EDITOR_MODES.find((m) => m === p.mode) ?? 'text2img';
 }
 
 /** Image ids a result's parameters refer to, in order, without repeats. */
@@ -46,6 +46,10 @@ export function stateFromParameters(
       });
       state = { ...state, conditions };
       break;
+    }
+    default: {
+      const unknown: never = mode; // a new mode puts its inputs back here
+      throw new Error(`stateFromParameters: no case for mode ${String(unknown)}`);
     }
   }
   return { state, missing };

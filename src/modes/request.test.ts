@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, type CommonParams, type RgbaImage } from '../../workers/protocol.ts';
+import { LIMITS, type BundleInfo, type CommonParams, type RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
-import { buildModeRequest, checkInputs, missingForImages, missingStages, type BuildContext } from './request.ts';
+import { modesOf } from '../../workers/storage/modes.ts';
+import { buildRequest, checkInputs, missingForImages, missingStages, type CheckContext, type RunContext } from './request.ts';
 import { INITIAL_MODES, withImage, withMode, withStrength, withText, withTextPrompt, withWeight, type ImageRef, type ModesState } from './state.ts';
 
 const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
@@ -19,10 +20,18 @@ const A: ImageRef = { id: 'sha256-' + 'a'.repeat(64), width: 300, height: 100, s
 const B: ImageRef = { id: 'sha256-' + 'b'.repeat(64), width: 64, height: 64, source: 'frame', name: 'frame' };
 const STORE = new Map<string, RgbaImage>([[A.id, pixels(300, 100, 10)], [B.id, pixels(64, 64, 20)]]);
 
-const ctx = (over: Partial<BuildContext> = {}): BuildContext => ({
-  frame: { width: 128, height: 128 }, steps: 3, stages: ALL, common: COMMON, prompt: 'a cat, watercolour', rawPrompt: 'a cat',
-  pixels: (id) => STORE.get(id), ...over,
+const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ frame: { width: 128, height: 128 }, steps: 3, stages: ALL, ...over });
+const INFO: BundleInfo = {
+  name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages: ALL, ep: 'wasm', shaderF16: false, warnings: [],
+  modes: modesOf(ALL),
+};
+/** An empty 128² frame, the prompt panel's parameters and the full tiny bundle. */
+const run = (over: Partial<RunContext> = {}): RunContext => ({
+  common: COMMON, prompt: 'a cat, watercolour', rawPrompt: 'a cat', info: INFO, frame: { x: 0, y: 0, width: 128, height: 128 },
+  image: { width: 128, height: 128, data: new Uint8ClampedArray(128 * 128 * 4) }, mask: null, ...over,
 });
+const stored = (id: string): RgbaImage | undefined => STORE.get(id);
+const build = (s: ModesState, over: Partial<RunContext> = {}) => buildRequest(s, run(over), stored);
 const mode = (m: ModesState['mode'], s: ModesState = INITIAL_MODES): ModesState => withMode(s, m);
 
 describe('availability', () => {
@@ -96,14 +105,14 @@ describe('input checks', () => {
 
 describe('request building', () => {
   it('variations: the stored image, the shared parameters, the image id in the recorded inputs', () => {
-    const r = buildModeRequest(withImage(mode('variations'), B), ctx());
-    if (!r.ok) throw new Error(r.problem.key);
+    const r = build(withImage(mode('variations'), B));
+    if (!r.ok) throw new Error(JSON.stringify(r));
     expect(r.request).toEqual({ ...COMMON, mode: 'variations', image: STORE.get(B.id) });
     expect(r.params).toEqual({ mode: 'variations', prompt: '', inputs: [{ kind: 'image', id: B.id, weight: 1 }] });
   });
 
   it('img2img: the image cropped to the frame\'s aspect, the styled prompt, the strength', () => {
-    const r = buildModeRequest(withStrength(withImage(mode('img2img'), A), 0.5), ctx());
+    const r = build(withStrength(withImage(mode('img2img'), A), 0.5));
     if (!r.ok || r.request.mode !== 'img2img') throw new Error('expected an img2img request');
     expect(r.request.prompt).toBe('a cat, watercolour');
     expect(r.request.strength).toBe(0.5);
@@ -119,7 +128,7 @@ describe('request building', () => {
     let s = withImage(mode('fusion'), A);
     s = withTextPrompt(withText(s), 1, 'in the style of Van Gogh');
     s = withWeight(withWeight(s, 0, 0.6), 1, 0.4);
-    const r = buildModeRequest(s, ctx());
+    const r = build(s);
     if (!r.ok || r.request.mode !== 'fusion') throw new Error('expected a fusion request');
     expect(r.request.conditions).toEqual([
       { kind: 'image', image: STORE.get(A.id), weight: 0.6, id: A.id },
@@ -130,12 +139,45 @@ describe('request building', () => {
   });
 
   it('says which image is missing when its pixels are not loaded', () => {
-    const r = buildModeRequest(withImage(mode('variations'), B), ctx({ pixels: () => undefined }));
+    const r = buildRequest(withImage(mode('variations'), B), run(), () => undefined);
     expect(r).toEqual({ ok: false, problem: { key: 'errImageMissing', vars: { id: 'bbbbbbbbbbbb' } } });
   });
 
   it('returns the first problem instead of a request', () => {
-    expect(buildModeRequest(mode('fusion'), ctx())).toEqual({ ok: false, problem: { key: 'errNoConditions' } });
-    expect(() => buildModeRequest(INITIAL_MODES, ctx())).toThrow(/built by the editor/);
+    expect(build(mode('fusion'))).toEqual({ ok: false, problem: { key: 'errNoConditions' } });
+  });
+});
+
+describe('the frame\'s own mode (text2img in the panel)', () => {
+  /** A 128² frame whose left half is painted (opaque grey). */
+  const halfPainted = (): RgbaImage => {
+    const img = pixels(128, 128, 0);
+    for (let y = 0; y < 128; y++) for (let x = 64; x < 128; x++) img.data[(y * 128 + x) * 4 + 3] = 0;
+    return img;
+  };
+
+  it('draws into an empty frame with the styled prompt, replacing it on paste-back', () => {
+    const r = build(INITIAL_MODES);
+    if (!r.ok) throw new Error('expected a text2img request');
+    expect(r.request).toEqual({ ...COMMON, mode: 'text2img', prompt: 'a cat, watercolour' });
+    expect(r.params).toEqual({ mode: 'text2img', prompt: 'a cat' });
+    expect(r.weights).toBeNull();
+  });
+
+  it('inpaints where the frame is empty, with the feathered paste-back weights', () => {
+    const r = build(INITIAL_MODES, { image: halfPainted() });
+    if (!r.ok || r.request.mode !== 'inpaint') throw new Error('expected an inpaint request');
+    expect([r.request.mask.width, r.request.mask.height]).toEqual([128, 128]);
+    expect(r.params).toEqual({ mode: 'inpaint', prompt: 'a cat' });
+    expect(r.weights?.length).toBe(128 * 128);
+    expect(r.weights?.[0]).toBe(0); // the painted left edge stays
+    expect(r.weights?.[127]).toBe(1); // the empty right edge is replaced
+  });
+
+  it('refuses with an app notice: an empty prompt over nothing, a full frame, inpainting without its stage', () => {
+    expect(build(INITIAL_MODES, { prompt: '' })).toEqual({ ok: false, notice: 'errEmptyPrompt' });
+    expect(build(INITIAL_MODES, { image: pixels(128, 128, 5) })).toEqual({ ok: false, notice: 'errFrameFull' });
+    const noInpaint = { ...INFO, modes: { ...INFO.modes, inpaint: false } };
+    expect(build(INITIAL_MODES, { image: halfPainted(), info: noInpaint })).toEqual({ ok: false, notice: 'errNoInpaint' });
   });
 });

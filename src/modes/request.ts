@@ -1,24 +1,23 @@
 /**
- * Request building for the image modes: checks the chosen inputs (clear problems that block a
- * run, flags that only warn), and turns the mode state into the engine's GenerateRequest plus the
- * parameters a result records. Pure functions (no DOM, no stores).
+ * Request building for every mode, the frame's own text-to-image/inpainting included: checks the
+ * chosen inputs (clear problems that block a run, flags that only warn), and turns the mode state
+ * and the frame into the engine's GenerateRequest plus the parameters a result records. Pure
+ * functions (no DOM, no stores); the one request path AppController.generate runs.
  */
-import { LIMITS, type CommonParams, type FusionCondition, type GenerateRequest, type RgbaImage } from '../../workers/protocol.ts';
+import { LIMITS, type BundleInfo, type CommonParams, type FusionCondition, type GenerateRequest, type RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { MODE_STAGES } from '../../workers/modes.ts';
+import { planFrame } from '../editor/compose.ts';
+import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters, InputParameter } from '../editor/parameters.ts';
+import type { MessageKey } from '../app/i18n.ts';
 import { aspectLabel, cropImage, cropPreview, type CropPreview } from './crop.ts';
+import { shortId } from './image-id.ts';
 import type { Condition, EditorMode, ImageRef, ModesState, Problem } from './state.ts';
 
-/** The engine mode behind each image mode. */
-const ENGINE_MODE = { img2img: 'img2img', variations: 'variations', fusion: 'fusion' } as const;
-
-/** Image modes (every mode but the editor's own text2img). */
-export type ImageMode = keyof typeof ENGINE_MODE;
-
-/** Stages an image mode needs that the bundle lacks (empty = available). Fusion of images also needs image_encoder (see missingForImages). */
+/** Stages a mode needs that the bundle lacks (empty = available). Fusion of images also needs image_encoder (see missingForImages). */
 export function missingStages(mode: EditorMode, stages: readonly StageName[]): StageName[] {
-  const need: readonly StageName[] = mode === 'text2img' ? MODE_STAGES.text2img : MODE_STAGES[ENGINE_MODE[mode]];
+  const need: readonly StageName[] = MODE_STAGES[mode];
   return need.filter((s) => !stages.includes(s));
 }
 
@@ -109,36 +108,49 @@ export function checkInputs(s: Pick<ModesState, 'mode' | 'single' | 'conditions'
   return { problem, flags };
 }
 
-/** What building a request needs besides the state. */
-export interface BuildContext extends CheckContext {
+/** What building any mode's request needs besides the mode state: the prompt panel, the model and the frame. */
+export interface RunContext {
   /** Parameters shared by every mode (frame size, seed, steps, guidance, ...), from the prompt panel. */
   readonly common: CommonParams;
-  /** The prompt panel's prompt with its style applied (img2img's prompt). */
+  /** The prompt panel's prompt with its style applied (what the engine gets). */
   readonly prompt: string;
   /** The prompt as typed (recorded in the result's parameters). */
   readonly rawPrompt: string;
-  /** Pixels of a stored input image, or undefined when they are not loaded. */
-  readonly pixels: (id: string) => RgbaImage | undefined;
+  readonly info: BundleInfo;
+  /** The frame: its size is the output size. */
+  readonly frame: Rect;
+  /** The frame's pixels, and its painted mask (null when nothing in the frame is masked). */
+  readonly image: RgbaImage;
+  readonly mask: RgbaImage | null;
 }
 
-/** The parameters an image-mode result records beyond the shared ones. */
+/** The parameters a result records beyond the shared ones. */
 export type ModeParameters = Pick<ImageParameters, 'mode' | 'prompt'> & Partial<Pick<ImageParameters, 'strength' | 'inputs'>>;
 
-/** A request to run, or the problem that stops it. */
-export type BuildResult =
-  | { readonly ok: true; readonly request: GenerateRequest; readonly params: ModeParameters; readonly flags: readonly Flag[] }
-  | { readonly ok: false; readonly problem: Problem };
+/**
+ * A request to run with what its results record and how they are pasted back into the frame
+ * (`weights`: per-pixel blend, null = replace), or why not: a `problem` the mode panel shows,
+ * or a `notice` the app shows (the frame's own mode).
+ */
+export type RunPlan =
+  | {
+      readonly ok: true; readonly request: GenerateRequest; readonly params: ModeParameters;
+      readonly weights: Float32Array | null; readonly flags: readonly Flag[];
+    }
+  | { readonly ok: false; readonly problem: Problem }
+  | { readonly ok: false; readonly notice: MessageKey };
 
-const shortId = (id: string): string => id.replace(/^sha256-/, '').slice(0, 12);
-
-/** Build the engine request of an image mode (never called for text2img, which the editor builds). */
-export function buildModeRequest(s: Pick<ModesState, 'mode' | 'single' | 'conditions' | 'strength'>, ctx: BuildContext): BuildResult {
-  if (s.mode === 'text2img') throw new Error('buildModeRequest: text2img requests are built by the editor (AppController.generate)');
-  const check = checkInputs(s, ctx);
+/** Build the engine request of `s.mode`; `pixels` gives a stored input image (undefined when not loaded). */
+export function buildRequest(
+  s: Pick<ModesState, 'mode' | 'single' | 'conditions' | 'strength'>, ctx: RunContext, pixels: (id: string) => RgbaImage | undefined,
+): RunPlan {
+  const check = checkInputs(s, { frame: ctx.frame, steps: ctx.common.steps, stages: ctx.info.stages });
   if (check.problem) return { ok: false, problem: check.problem };
-  const need = (ref: ImageRef): RgbaImage | Problem => ctx.pixels(ref.id) ?? { key: 'errImageMissing', vars: { id: shortId(ref.id) } };
+  const need = (ref: ImageRef): RgbaImage | Problem => pixels(ref.id) ?? { key: 'errImageMissing', vars: { id: shortId(ref.id) } };
   const isProblem = (v: RgbaImage | Problem): v is Problem => 'key' in v;
   switch (s.mode) {
+    case 'text2img':
+      return frameRequest(ctx);
     case 'img2img':
     case 'variations': {
       const ref = s.single!;
@@ -146,7 +158,9 @@ export function buildModeRequest(s: Pick<ModesState, 'mode' | 'single' | 'condit
       if (isProblem(image)) return { ok: false, problem: image };
       const inputs: InputParameter[] = [{ kind: 'image', id: ref.id, weight: 1 }];
       if (s.mode === 'variations') {
-        return { ok: true, request: { ...ctx.common, mode: 'variations', image }, params: { mode: 'variations', prompt: '', inputs }, flags: check.flags };
+        return {
+          ok: true, request: { ...ctx.common, mode: 'variations', image }, params: { mode: 'variations', prompt: '', inputs }, weights: null, flags: check.flags,
+        };
       }
       // img2img resizes its input to the output size: crop to the frame's aspect first so it is not stretched.
       const rect = previewFor('img2img', ref, ctx.frame).rect;
@@ -154,6 +168,7 @@ export function buildModeRequest(s: Pick<ModesState, 'mode' | 'single' | 'condit
         ok: true,
         request: { ...ctx.common, mode: 'img2img', prompt: ctx.prompt, image: cropImage(image, rect), strength: s.strength },
         params: { mode: 'img2img', prompt: ctx.rawPrompt, strength: s.strength, inputs },
+        weights: null,
         flags: check.flags,
       };
     }
@@ -168,8 +183,34 @@ export function buildModeRequest(s: Pick<ModesState, 'mode' | 'single' | 'condit
         if (isProblem(image)) return { ok: false, problem: image };
         conditions.push({ kind: 'image', image, weight: c.weight, id: c.image.id });
       }
-      return { ok: true, request: { ...ctx.common, mode: 'fusion', conditions }, params: { mode: 'fusion', prompt: '', inputs: toInputParameters(s.conditions) }, flags: check.flags };
+      return {
+        ok: true, request: { ...ctx.common, mode: 'fusion', conditions }, params: { mode: 'fusion', prompt: '', inputs: toInputParameters(s.conditions) },
+        weights: null, flags: check.flags,
+      };
     }
+  }
+}
+
+/** The frame's own mode: text-to-image over empty canvas, inpainting where the frame is empty or masked over pixels. */
+function frameRequest(ctx: RunContext): RunPlan {
+  const plan = planFrame(ctx.image, ctx.mask);
+  switch (plan.kind) {
+    case 'nothing-to-repaint':
+      return { ok: false, notice: 'errFrameFull' };
+    case 'text2img':
+      if (ctx.prompt === '') return { ok: false, notice: 'errEmptyPrompt' };
+      return {
+        ok: true, request: { mode: 'text2img', prompt: ctx.prompt, ...ctx.common }, params: { mode: 'text2img', prompt: ctx.rawPrompt }, weights: null, flags: [],
+      };
+    case 'inpaint':
+      if (!ctx.info.modes.inpaint) return { ok: false, notice: 'errNoInpaint' };
+      return {
+        ok: true,
+        request: { mode: 'inpaint', prompt: ctx.prompt, image: plan.image, mask: plan.mask, ...ctx.common },
+        params: { mode: 'inpaint', prompt: ctx.rawPrompt },
+        weights: plan.weights,
+        flags: [],
+      };
   }
 }
 

@@ -2,11 +2,11 @@
  * The image modes' state and its pure transitions: which mode, which input images (by content id)
  * and texts with their weights, and img2img's strength. No React, no DOM.
  */
-import { DEFAULTS } from '../../workers/protocol.ts';
+import { DEFAULTS, type Mode } from '../../workers/protocol.ts';
 import type { ModesKey } from './i18n.ts';
 
 /** Modes of the mode selector; 'text2img' is the editor's own frame behaviour (text-to-image, inpaint, outpaint). */
-export const EDITOR_MODES = ['text2img', 'img2img', 'variations', 'fusion'] as const;
+export const EDITOR_MODES = ['text2img', 'img2img', 'variations', 'fusion'] as const satisfies readonly Mode[];
 export type EditorMode = (typeof EDITOR_MODES)[number];
 
 /** Where an input image came from. */

@@ -1,5 +1,6 @@
 /** Wiring the priors into the app: one PriorsController per AppController, whose hook gives requests their prior. */
-import { parseStartOptions, type AppController } from '../app/controller.ts';
+import type { AppController } from '../app/controller.ts';
+import { parseStartOptions } from '../app/start-options.ts';
 import { decodeImageFile, decodePng, download } from '../app/files.ts';
 import { DB_NAME } from '../app/persistence.ts';
 import { PriorsController } from './priors.ts';
@@ -16,7 +17,7 @@ export function installPriors(controller: AppController): PriorsController {
   const storage = lazyStore(open);
   const priors = new PriorsController(controller, storage, { decodeFile: decodeImageFile, decodePng, download });
   controller.priorRequest = () => priors.requestPrior();
-  // "Use these parameters" also puts the result's prior back (after whatever was hooked in before).
+  // "Use these parameters" (gallery.reuse) also puts the result's prior back (after whatever was hooked in before).
   const previous = controller.onReuse;
   controller.onReuse = (params) => { previous?.(params); priors.restore(params.prior); };
   installed.set(controller, priors);

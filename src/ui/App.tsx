@@ -18,16 +18,16 @@ function useGlobalKeys(c: AppController): void {
   useEffect(() => {
     const down = (e: KeyboardEvent): void => {
       const ctrl = e.ctrlKey || e.metaKey;
-      if (ctrl && e.key === 'Enter') { e.preventDefault(); void c.generate(); return; }
+      if (ctrl && e.key === 'Enter') { e.preventDefault(); void c.runs.generate(); return; }
       if (isTyping(e.target)) return;
       const s = c.store.getState();
       if (s.staging) {
-        if (e.key === 'Enter') { e.preventDefault(); c.accept(); return; }
-        if (e.key === 'Escape') { c.discard(); return; }
-        if (e.key === 'ArrowRight') { c.cycle(1); return; }
-        if (e.key === 'ArrowLeft') { c.cycle(-1); return; }
+        if (e.key === 'Enter') { e.preventDefault(); c.runs.accept(); return; }
+        if (e.key === 'Escape') { c.runs.discard(); return; }
+        if (e.key === 'ArrowRight') { c.runs.cycle(1); return; }
+        if (e.key === 'ArrowLeft') { c.runs.cycle(-1); return; }
       }
-      if (s.run && e.key === 'Escape') { c.cancel(); return; }
+      if (s.run && e.key === 'Escape') { c.runs.cancel(); return; }
       const used = c.editor.keyDown({ key: e.key, code: e.code, shiftKey: e.shiftKey, altKey: e.altKey, ctrlKey: ctrl, repeat: e.repeat });
       if (used) e.preventDefault();
     };
@@ -35,9 +35,9 @@ function useGlobalKeys(c: AppController): void {
     const paste = (e: ClipboardEvent): void => {
       if (isTyping(e.target)) return;
       const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
-      if (file) { e.preventDefault(); void c.openFile(file); }
+      if (file) { e.preventDefault(); void c.files.open(file); }
     };
-    const hide = (): void => { void c.flush(); };
+    const hide = (): void => { void c.storage.flush(); };
     const visibility = (): void => { if (document.visibilityState === 'hidden') hide(); };
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);

@@ -20,7 +20,7 @@ export function CanvasView() {
     if (!canvas) return;
     const editor = c.editor;
     const renderer = new CanvasRenderer(canvas, editor, c.store);
-    let fitted = c.sessionRestored;
+    let fitted = c.storage.sessionRestored;
     const resize = (): void => {
       editor.setViewSize(canvas.clientWidth, canvas.clientHeight);
       if (!fitted && canvas.clientWidth > 0) { editor.fitToContent(); fitted = true; }
@@ -117,7 +117,7 @@ export function CanvasView() {
         e.preventDefault();
         setDropping(false);
         const f = e.dataTransfer.files[0];
-        if (f) void c.openFile(f);
+        if (f) void c.files.open(f);
       }}
     >
       <canvas

@@ -24,7 +24,7 @@ export function Gallery() {
       <ul>
         {[...items].reverse().map((item) => (
           <li key={item.id} data-testid="gallery-item" data-id={item.id} title={formatParameters(item.params)}>
-            <button type="button" className="thumb" data-testid="gallery-reuse" onClick={() => c.reuse(item.id)} title={`${t('reuse')}\n\n${formatParameters(item.params)}`}>
+            <button type="button" className="thumb" data-testid="gallery-reuse" onClick={() => c.gallery.reuse(item.id)} title={`${t('reuse')}\n\n${formatParameters(item.params)}`}>
               <Thumb item={item} alt={resultLabel(item.params, language)} />
             </button>
             <div className="meta">
@@ -32,9 +32,9 @@ export function Gallery() {
               <span className="sub">{item.params.width}×{item.params.height} · {t('stepsValue', { steps: item.params.steps })} · {t('seedValue', { seed: item.params.seed })}</span>
             </div>
             <div className="item-actions">
-              <button type="button" data-testid="gallery-place" onClick={() => void c.place(item.id)} title={t('place')}><Icon name="place" size={14} /></button>
-              <button type="button" onClick={() => c.downloadItem(item.id)} title={t('download')}><Icon name="download" size={14} /></button>
-              <button type="button" onClick={() => void c.removeGalleryItem(item.id)} title={t('remove')}><Icon name="trash" size={14} /></button>
+              <button type="button" data-testid="gallery-place" onClick={() => void c.gallery.place(item.id)} title={t('place')}><Icon name="place" size={14} /></button>
+              <button type="button" onClick={() => c.gallery.download(item.id)} title={t('download')}><Icon name="download" size={14} /></button>
+              <button type="button" onClick={() => void c.gallery.remove(item.id)} title={t('remove')}><Icon name="trash" size={14} /></button>
             </div>
           </li>
         ))}

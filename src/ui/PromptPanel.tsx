@@ -24,7 +24,7 @@ export function PromptPanel() {
   const longSide = useEditor((s) => s.longSide);
   const set = (patch: Parameters<typeof setParams>[1]): void => setParams(c.store, patch);
   const sizes = c.frameSizes();
-  /** A number field whose invalid text blocks Generate (controller.generate names it). */
+  /** A number field whose invalid text blocks Generate (Runs.generate names it). */
   const numberField = (testId: string, label: MessageKey, value: number, min: number, max: number, onChange: (v: number) => void,
     opts: { integer?: boolean; step?: number; disabled?: boolean } = {}) => {
     const integer = opts.integer ?? true;
@@ -61,13 +61,13 @@ export function PromptPanel() {
       <section className="row2">
         <label className="field">
           <span>{t('aspect')}</span>
-          <select data-testid="aspect-ratio" value={aspect} onChange={(e) => c.setFrameSize(e.target.value as AspectPreset, longSide)}>
+          <select data-testid="aspect-ratio" value={aspect} onChange={(e) => c.editor.setFrameSize(e.target.value as AspectPreset, longSide)}>
             {ASPECT_NAMES.map((a) => <option key={a} value={a}>{a}</option>)}
           </select>
         </label>
         <label className="field">
           <span>{t('size')}</span>
-          <select data-testid="size-select" value={longSide} onChange={(e) => c.setFrameSize(aspect, Number(e.target.value))}>
+          <select data-testid="size-select" value={longSide} onChange={(e) => c.editor.setFrameSize(aspect, Number(e.target.value))}>
             {!sizes.includes(longSide) && <option value={longSide}>{longSide}</option>}
             {sizes.map((s) => <option key={s} value={s}>{s}px</option>)}
           </select>
@@ -116,7 +116,7 @@ export function PromptPanel() {
         </div>
         <label className="field">
           <span>{t('provider')}</span>
-          <select data-testid="provider-select" value={settings.provider} onChange={(e) => void c.setProvider(e.target.value as ProviderPreference)}>
+          <select data-testid="provider-select" value={settings.provider} onChange={(e) => void c.model.setProvider(e.target.value as ProviderPreference)}>
             {(['auto', 'webgpu', 'wasm'] as const).map((id) => <option key={id} value={id}>{t(`provider_${id}`)}</option>)}
           </select>
         </label>
@@ -130,10 +130,10 @@ export function PromptPanel() {
       <section className="actions">
         <ModeStatus><div className={`mode mode-${frameMode}`} data-testid="frame-mode" data-mode={frameMode}>{t(`mode_${frameMode}`)}</div></ModeStatus>
         <div className="buttons">
-          <button type="button" className="primary" data-testid="generate-button" disabled={run !== null || staged} onClick={() => void c.generate()} title="Ctrl+Enter">
+          <button type="button" className="primary" data-testid="generate-button" disabled={run !== null || staged} onClick={() => void c.runs.generate()} title="Ctrl+Enter">
             {t('generate')}
           </button>
-          <button type="button" data-testid="cancel-button" disabled={run === null || run.cancelling} onClick={() => c.cancel()} title="Esc">
+          <button type="button" data-testid="cancel-button" disabled={run === null || run.cancelling} onClick={() => c.runs.cancel()} title="Esc">
             {t('cancel')}
           </button>
         </div>

@@ -11,11 +11,11 @@ export function StagingStrip() {
   const current = staging.results[staging.index];
   return (
     <div className="staging" data-testid="staging-strip">
-      <button type="button" data-testid="prev-result-button" disabled={n < 2} onClick={() => c.cycle(-1)} title={`${t('previous')} (←)`}><Icon name="left" /></button>
+      <button type="button" data-testid="prev-result-button" disabled={n < 2} onClick={() => c.runs.cycle(-1)} title={`${t('previous')} (←)`}><Icon name="left" /></button>
       <span className="staging-title">{t('stagingTitle', { index: staging.index + 1, count: n })}{current ? ` · ${t('seedValue', { seed: current.params.seed })}` : ''}</span>
-      <button type="button" data-testid="next-result-button" disabled={n < 2} onClick={() => c.cycle(1)} title={`${t('next')} (→)`}><Icon name="right" /></button>
-      <button type="button" className="primary" data-testid="accept-result-button" onClick={() => c.accept()} title="Enter"><Icon name="check" /> {t('accept')}</button>
-      <button type="button" data-testid="discard-result-button" onClick={() => c.discard()} title="Esc"><Icon name="close" /> {t('discard')}</button>
+      <button type="button" data-testid="next-result-button" disabled={n < 2} onClick={() => c.runs.cycle(1)} title={`${t('next')} (→)`}><Icon name="right" /></button>
+      <button type="button" className="primary" data-testid="accept-result-button" onClick={() => c.runs.accept()} title="Enter"><Icon name="check" /> {t('accept')}</button>
+      <button type="button" data-testid="discard-result-button" onClick={() => c.runs.discard()} title="Esc"><Icon name="close" /> {t('discard')}</button>
     </div>
   );
 }

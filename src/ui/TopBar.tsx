@@ -26,12 +26,12 @@ export function TopBar() {
           hidden
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void c.openFile(f);
+            if (f) void c.files.open(f);
             e.target.value = '';
           }}
         />
-        <button type="button" data-testid="save-png-button" onClick={() => void c.saveCanvas()} title={t('saveCanvas')}><Icon name="save" /> {t('saveCanvasShort')}</button>
-        <button type="button" data-testid="save-frame-button" onClick={() => void c.saveFrame()} title={t('saveFrame')}><Icon name="frame" /> {t('saveFrameShort')}</button>
+        <button type="button" data-testid="save-png-button" onClick={() => void c.files.saveCanvas()} title={t('saveCanvas')}><Icon name="save" /> {t('saveCanvasShort')}</button>
+        <button type="button" data-testid="save-frame-button" onClick={() => void c.files.saveFrame()} title={t('saveFrame')}><Icon name="frame" /> {t('saveFrameShort')}</button>
       </div>
       <div className="group">
         <button type="button" data-testid="undo-button" disabled={!canUndo} onClick={() => c.editor.undo()} title={`${t('undo')} (${EDITOR_SHORTCUTS.undo})`}><Icon name="undo" /> {t('undo')}</button>
@@ -73,7 +73,7 @@ function ModelStatus() {
         <span className="badge" data-testid="model-note" title={t('modelTinyNote')}>{t('tinyBadge')}</span>
       )}
       {(model.status === 'none' || model.status === 'error') && (
-        <button type="button" data-testid="load-model-button" onClick={() => void c.loadModel()}>{t('loadModel')}</button>
+        <button type="button" data-testid="load-model-button" onClick={() => void c.model.load()}>{t('loadModel')}</button>
       )}
     </div>
   );
