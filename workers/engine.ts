@@ -4,10 +4,11 @@
  */
 import { loadBundle, type Bundle } from './runtime/bundle.ts';
 import { createRuntime, type OrtRuntime, type RuntimeOptions } from './runtime/ort.ts';
+import type { StageFeeds, StageResult } from './runtime/stage-io.ts';
 import type { StageName, StageRunner } from './runtime/types.ts';
 import { ClipTokenizer } from './tokenizer/clip.ts';
 import { seededNoise, type NoiseSource } from './tensor/noise.ts';
-import { f32, type HostTensor } from './tensor/tensor.ts';
+import { f32 } from './tensor/tensor.ts';
 import { nchwToRgba, resizeBicubicU8, rgbaToRgb, rgbToSigned } from './tensor/image.ts';
 import { StepCountError, createScheduler, decoderConfigFor } from './schedulers/index.ts';
 import type { SchedulerConfig } from './schedulers/types.ts';
@@ -46,7 +47,7 @@ class CancellableRunner implements StageRunner {
   constructor(private readonly inner: StageRunner, private readonly isCancelled: () => boolean) {}
   get ep() { return this.inner.ep; }
   has(stage: StageName): boolean { return this.inner.has(stage); }
-  async run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+  async run<S extends StageName>(stage: S, feeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>> {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
     return this.inner.run(stage, feeds);
@@ -314,6 +315,7 @@ async function bundleLinearPrior(bundle: Bundle): Promise<LinearPriorFile | null
 export function modelFacts(bundle: Bundle): ModelFacts {
   const m = bundle.manifest;
   return {
+    family: 'kandinsky-2.2',
     embeddingDim: m.embedding_dim,
     maxLength: m.text.max_length,
     latentChannels: m.movq.latent_channels,

@@ -5,8 +5,8 @@
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import type { Scheduler } from '../schedulers/types.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
+import { runMovqDecoder, runMovqEncoder, runUnet } from '../stages/index.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
-import { output } from './encode.ts';
 
 /** Round a requested side up to a multiple of scale² (64) and return the latent side (diffusers downscale_height_and_width). */
 export function latentSide(side: number, scaleFactor: number): number {
@@ -116,12 +116,7 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
         sample.set(p.start.keepMask, base + 2 * plane);
       }
     }
-    const out = await ctx.runner.run(stage, {
-      sample: f32(sample, [batch, inChannels, h, w]),
-      timestep: f32(new Float32Array(batch).fill(t), [batch]),
-      image_embeds: embedsTensor,
-    });
-    const pred = output(out, 'out_sample', stage);
+    const pred = await runUnet(ctx.runner, stage, { sample: f32(sample, [batch, inChannels, h, w]), timestep: t, imageEmbeds: embedsTensor });
     const outC = pred.dims[1] ?? 2 * C;
     // Guidance on the epsilon channels only; the learned-variance channels are dropped
     // because the schedulers use fixed variance (diffusers splits them off the same way).
@@ -158,16 +153,14 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
 /** MoVQ-decode latents [1,C,h,w] to an image tensor [1,3,8h,8w] in about [-1,1]. */
 export async function decodeLatents(ctx: PipelineContext, latents: Float32Array, h: number, w: number): Promise<F32Tensor> {
   checkpoint(ctx, 'movq_decoder', 0, 1);
-  const out = await ctx.runner.run('movq_decoder', { latents: f32(latents, [1, ctx.model.latentChannels, h, w]) });
-  return output(out, 'image', 'movq_decoder');
+  return runMovqDecoder(ctx.runner, f32(latents, [1, ctx.model.latentChannels, h, w]));
 }
 
 /** MoVQ-encode an image tensor [1,3,H,W] in [-1,1] to latents [1,C,H/8,W/8]. */
 export async function encodeImageLatents(ctx: PipelineContext, image: F32Tensor): Promise<F32Tensor> {
   requireStage(ctx, 'movq_encoder', 'image-to-image or inpainting');
   checkpoint(ctx, 'movq_encoder', 0, 1);
-  const out = await ctx.runner.run('movq_encoder', { image });
-  return output(out, 'latents', 'movq_encoder');
+  return runMovqEncoder(ctx.runner, image);
 }
 
 /** Decoded [-1,1] NCHW → [0,1] NHWC as the reference's output (clamp(x*0.5+0.5, 0, 1)). */

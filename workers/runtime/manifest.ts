@@ -4,27 +4,17 @@ import { LIMITS, SCHEDULER_KINDS } from '../protocol.ts';
 import { createScheduler, decoderConfigFor } from '../schedulers/index.ts';
 import type { SchedulerConfig } from '../schedulers/types.ts';
 import { checkBundlePath } from './bundle-path.ts';
+import { REQUIRED_STAGES_BY_FAMILY, STAGE_IO_BY_FAMILY, familyStages, stageIo, type ModelFamily } from './stage-io.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
 export const BUNDLE_FORMAT = 'kandinsky-onnx-bundle';
 export const SUPPORTED_VERSIONS = [1] as const;
 
-/** Stages every bundle must have; the others unlock modes (image input, inpainting, img2img). */
-export const REQUIRED_STAGES = ['text_encoder', 'prior', 'unet', 'movq_decoder'] as const satisfies readonly StageName[];
+/** Stages every Kandinsky 2.2 (and version 1) bundle must have; runtime/stage-io.ts has every family's. */
+export const REQUIRED_STAGES = REQUIRED_STAGES_BY_FAMILY['kandinsky-2.2'];
 
-/** Input and output names of each stage (SPEC §2's table); part of the contract. */
-export const STAGE_IO = {
-  text_encoder: { inputs: ['input_ids'], outputs: ['text_embeds', 'last_hidden_state'] },
-  image_encoder: { inputs: ['pixel_values'], outputs: ['image_embeds'] },
-  prior: {
-    inputs: ['hidden_states', 'timestep', 'proj_embedding', 'encoder_hidden_states', 'attention_mask'],
-    outputs: ['predicted_image_embedding'],
-  },
-  unet: { inputs: ['sample', 'timestep', 'image_embeds'], outputs: ['out_sample'] },
-  unet_inpaint: { inputs: ['sample', 'timestep', 'image_embeds'], outputs: ['out_sample'] },
-  movq_encoder: { inputs: ['image'], outputs: ['latents'] },
-  movq_decoder: { inputs: ['latents'], outputs: ['image'] },
-} as const satisfies Record<StageName, { inputs: readonly string[]; outputs: readonly string[] }>;
+/** Input and output names of each Kandinsky 2.2 stage (SPEC §2's table); runtime/stage-io.ts has every family's. */
+export const STAGE_IO = STAGE_IO_BY_FAMILY['kandinsky-2.2'];
 
 export const TENSOR_DTYPES = ['float32', 'float16'] as const;
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];
@@ -230,12 +220,12 @@ function sameNames(actual: readonly string[], expected: readonly string[]): bool
   return actual.length === expected.length && expected.every((n) => actual.includes(n));
 }
 
-function parseStage(c: Checker, name: StageName, v: unknown): StageEntry {
+function parseStage(c: Checker, family: ModelFamily, name: StageName, v: unknown): StageEntry {
   const f = `stages.${name}`;
   const o = c.object(v, f);
   const inputs = c.dims(o.inputs, `${f}.inputs`);
   const outputs = c.dims(o.outputs, `${f}.outputs`);
-  const io = STAGE_IO[name];
+  const io = stageIo(family, name) ?? c.fail(f, `a stage of ${family}`, name);
   const inputNames = Object.keys(inputs);
   const outputNames = Object.keys(outputs);
   if (!sameNames(inputNames, io.inputs)) {
@@ -287,6 +277,7 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
   const movq = c.object(m.movq, 'movq');
   if (typeof movq.force_not_quantize !== 'boolean') c.fail('movq.force_not_quantize', 'true or false', movq.force_not_quantize);
 
+  const family: ModelFamily = 'kandinsky-2.2';
   const stagesJson = c.object(m.stages, 'stages');
   for (const name of REQUIRED_STAGES) {
     if (stagesJson[name] === undefined) {
@@ -294,8 +285,8 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     }
   }
   const stages: Partial<Record<StageName, StageEntry>> = {};
-  for (const name of STAGE_NAMES) {
-    if (stagesJson[name] !== undefined) stages[name] = parseStage(c, name, stagesJson[name]);
+  for (const name of familyStages(family)) {
+    if (stagesJson[name] !== undefined) stages[name] = parseStage(c, family, name, stagesJson[name]);
   }
 
   const sch = c.object(m.schedulers, 'schedulers');
