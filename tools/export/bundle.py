@@ -6,7 +6,15 @@ import math
 from pathlib import Path
 
 FORMAT = "kandinsky-onnx-bundle"
-VERSION = 1
+VERSION = 1  # Kandinsky 2.2 bundles stay version 1 (SPEC §2)
+VERSION_21 = 2  # Kandinsky 2.1 needs version 2 (docs/kandinsky-2-1.md)
+# model_index.json `_class_name` of each checkpoint folder -> (family, folder role)
+PIPELINE_CLASSES = {
+    "KandinskyV22PriorPipeline": ("kandinsky-2.2", "prior"), "KandinskyV22Pipeline": ("kandinsky-2.2", "decoder"),
+    "KandinskyV22InpaintPipeline": ("kandinsky-2.2", "inpaint"), "KandinskyV22Img2ImgPipeline": ("kandinsky-2.2", "decoder"),
+    "KandinskyPriorPipeline": ("kandinsky-2.1", "prior"), "KandinskyPipeline": ("kandinsky-2.1", "decoder"),
+    "KandinskyInpaintPipeline": ("kandinsky-2.1", "inpaint"), "KandinskyImg2ImgPipeline": ("kandinsky-2.1", "decoder"),
+}
 DTYPE_NAMES = {"fp32": "float32", "fp16": "float16"}
 WEIGHTS = {("fp32", "none"): "float32", ("fp16", "none"): "float16",
            ("fp32", "int8"): "int8", ("fp16", "int8"): "int8",
@@ -42,6 +50,66 @@ def scheduler_alternatives(decoder: dict) -> dict:
     dpm = {**head, **tail, "algorithm_type": "dpmsolver++", "solver_order": 2, "solver_type": "midpoint",
            "lower_order_final": True, "_class_name": "DPMSolverMultistepScheduler"}
     return {"ddim": ddim, "dpmpp_2m": dpm}
+
+
+def detect_family(folders: dict) -> str:
+    """"kandinsky-2.1" or "kandinsky-2.2" from the folders' model_index.json `_class_name` (a folder without
+    one counts as 2.2, the exporter's first family). Mixed families are refused."""
+    found = {}
+    for role, folder in folders.items():
+        if folder is None:
+            continue
+        index = Path(folder) / "model_index.json"
+        cls = read_json(index).get("_class_name") if index.exists() else None
+        if cls is None:
+            continue
+        if cls not in PIPELINE_CLASSES:
+            raise SystemExit(f"--{role} {folder}: model_index.json names {cls}, not a Kandinsky 2.1/2.2 pipeline "
+                             f"(expected one of {', '.join(PIPELINE_CLASSES)})")
+        found[role] = PIPELINE_CLASSES[cls][0]
+    families = set(found.values())
+    if len(families) > 1:
+        raise SystemExit(f"checkpoint folders of different families: {found}; give the prior, decoder and inpaint folders of one model")
+    return families.pop() if families else "kandinsky-2.2"
+
+
+def write_multilingual_tokenizer(decoder: Path, out: Path) -> dict:
+    """tokenizer_multilingual/tokenizer.json (+ tokenizer_config.json) from a 2.1 decoder's XLM-R tokenizer, as
+    transformers loads it (the backend diffusers' KandinskyPipeline tokenises with)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(Path(decoder) / "tokenizer", local_files_only=True)
+    backend = tok.backend_tokenizer
+    backend.no_padding()
+    backend.no_truncation()
+    folder = out / "tokenizer_multilingual"
+    folder.mkdir(parents=True, exist_ok=True)
+    backend.save(str(folder / "tokenizer.json"))
+    cfg = {
+        "tokenizer_class": "XLMRobertaTokenizer",
+        "bos_token": str(tok.bos_token), "eos_token": str(tok.eos_token), "unk_token": str(tok.unk_token),
+        "pad_token": str(tok.pad_token), "mask_token": str(tok.mask_token), "model_max_length": 77,
+    }
+    write_json(folder / "tokenizer_config.json", cfg)
+    return {"max_length": 77, "tokenizer": "tokenizer_multilingual/tokenizer.json"}
+
+
+def multilingual_dims(decoder: Path | None) -> tuple[int | None, int | None]:
+    """(Hm, vocabulary size) of a 2.1 decoder's M-CLIP text encoder (XLM-R width)."""
+    if decoder is None or not (Path(decoder) / "text_encoder" / "config.json").exists():
+        return None, None
+    cfg = read_json(Path(decoder) / "text_encoder" / "config.json")
+    return int(cfg.get("transformerDimensions", cfg["hidden_size"])), int(cfg["vocab_size"])
+
+
+def scheduler_alternatives_21(decoder: dict) -> dict:
+    """Kandinsky 2.1's decoder scheduler is DDIM: DDPM (fixed_small, as 2.2's) and DPM-Solver++ 2M on its schedule."""
+    head = {k: decoder[k] for k in _SHARED_SCHEDULE_KEYS if k in decoder and decoder[k] is not None}
+    tail = {k: decoder[k] for k in _SHARED_TAIL_KEYS if k in decoder}
+    ddpm = {**head, "clip_sample": False, **tail, "variance_type": "fixed_small", "_class_name": "DDPMScheduler"}
+    dpm = {**head, **tail, "algorithm_type": "dpmsolver++", "solver_order": 2, "solver_type": "midpoint",
+           "lower_order_final": True, "_class_name": "DPMSolverMultistepScheduler"}
+    return {"ddpm": ddpm, "dpmpp_2m": dpm}
 
 
 def write_tokenizer(prior: Path, out: Path) -> dict:
@@ -108,7 +176,9 @@ def dims(prior: Path | None, decoder: Path | None) -> tuple[int, int]:
         d = read_json(Path(prior) / "prior" / "config.json")["embedding_dim"]
         h = read_json(Path(prior) / "text_encoder" / "config.json").get("hidden_size")
     if d is None and decoder is not None:
-        d = read_json(Path(decoder) / "unet" / "config.json")["encoder_hid_dim"]
+        unet = read_json(Path(decoder) / "unet" / "config.json")
+        # 2.1 (text_image_proj): encoder_hid_dim is the XLM-R width; D is the cross-attention width.
+        d = unet["cross_attention_dim"] if unet.get("encoder_hid_dim_type") == "text_image_proj" else unet["encoder_hid_dim"]
     if d is None:
         raise ValueError("need --prior or --decoder to know the embedding size")
     return int(d), int(h if h is not None else d)

@@ -1,4 +1,8 @@
-"""`python -m tools.export`: diffusers Kandinsky 2.2 checkpoint folders -> ONNX bundle."""
+"""`python -m tools.export`: diffusers Kandinsky 2.2 or 2.1 checkpoint folders -> ONNX bundle.
+
+The family comes from the folders' model_index.json `_class_name` (KandinskyV22*Pipeline: 2.2, a version 1
+bundle as SPEC §2; KandinskyPriorPipeline / KandinskyPipeline / KandinskyInpaintPipeline: 2.1, a version 2
+bundle as docs/kandinsky-2-1.md)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import bundle
-from .stages import STAGE_NAMES, load_module, sample_inputs, stage_contract
+from .stages import ALL_STAGE_NAMES, load_module, sample_inputs, stage_contract, stage_names
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -17,10 +21,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="compute dtype inside the graphs (I/O stays float32); fp16 needs WebGPU shader-f16")
     p.add_argument("--quantize", choices=("none", "int8", "int4"), default="none",
                    help="weight-only quantization (MatMulNBits + int8 conv weights)")
-    p.add_argument("--prior", type=Path, help="KandinskyV22PriorPipeline folder (prior, text_encoder, image_encoder, tokenizer, ...)")
-    p.add_argument("--decoder", type=Path, help="KandinskyV22Pipeline folder (unet, movq, scheduler)")
-    p.add_argument("--inpaint", type=Path, help="KandinskyV22InpaintPipeline folder (its unet becomes unet_inpaint)")
-    p.add_argument("--stages", nargs="+", choices=STAGE_NAMES, help="export only these (default: all the given folders hold)")
+    p.add_argument("--prior", type=Path, help="KandinskyV22PriorPipeline or KandinskyPriorPipeline folder (prior, text_encoder, image_encoder, tokenizer, ...)")
+    p.add_argument("--decoder", type=Path, help="KandinskyV22Pipeline folder (unet, movq, scheduler) or KandinskyPipeline folder (also text_encoder, tokenizer: M-CLIP)")
+    p.add_argument("--inpaint", type=Path, help="KandinskyV22InpaintPipeline or KandinskyInpaintPipeline folder (its unet becomes unet_inpaint)")
+    p.add_argument("--stages", nargs="+", choices=ALL_STAGE_NAMES, help="export only these (default: all the given folders hold)")
     p.add_argument("--name", help="bundle name for the manifest")
     p.add_argument("--description", help="description for the manifest (default: kept, or a generic one)")
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-vs-PyTorch check")
@@ -50,12 +54,19 @@ def main(argv=None) -> int:
     src = _sources(args)
     if not any(src.values()):
         raise SystemExit("give at least one of --prior, --decoder, --inpaint (local diffusers checkpoint folders)")
-    stages = args.stages or [s for s in STAGE_NAMES if src[stage_contract(s, 1, 1).source] is not None]
+    family = bundle.detect_family(src)
+    k21 = family == "kandinsky-2.1"
+    names = stage_names(family)
+    for s in args.stages or ():
+        if s not in names:
+            raise SystemExit(f"stage {s} is not a {family} stage; {family} has: {', '.join(names)}")
+    stages = args.stages or [s for s in names if src[stage_contract(s, 1, 1, family).source] is not None]
     for s in stages:
-        need = stage_contract(s, 1, 1).source
+        need = stage_contract(s, 1, 1, family).source
         if src[need] is None:
             raise SystemExit(f"stage {s} needs --{need}")
     d, h = bundle.dims(src["prior"], src["decoder"] or src["inpaint"])
+    hm, vocab = bundle.multilingual_dims(src["decoder"] or src["inpaint"]) if k21 else (None, None)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -64,11 +75,13 @@ def main(argv=None) -> int:
     variant = {"dtype": args.dtype, "quantize": args.quantize}
     if old and old.get("precision") != {**variant, "requires_shader_f16": args.dtype == "fp16"}:
         raise SystemExit(f"{manifest_path} holds a {old.get('precision')} bundle; write {variant} to another --out")
+    if old and old.get("family", "kandinsky-2.2") != family:
+        raise SystemExit(f"{manifest_path} holds a {old.get('family')} bundle; write {family} to another --out")
     entries = dict(old.get("stages", {}))
     failures = []
     for name in stages:
         t0 = time.time()
-        st = stage_contract(name, d, h)
+        st = stage_contract(name, d, h, family, hm, vocab)
         print(f"[{name}] loading from {src[st.source]}", flush=True)
         module = load_module(name, src[st.source])
         with temp_dir(f"export-{name}-") as work:
@@ -99,24 +112,30 @@ def main(argv=None) -> int:
         bundle.write_prior_stats(src["prior"], out)
     else:
         text = old.get("text", {"max_length": 77, "tokenizer": "tokenizer/tokenizer.json"})
+    if k21 and (src["decoder"] or src["inpaint"]) is not None:
+        text_multilingual = bundle.write_multilingual_tokenizer(src["decoder"] or src["inpaint"], out)
+    elif k21:
+        text_multilingual = old.get("text_multilingual", {"max_length": 77, "tokenizer": "tokenizer_multilingual/tokenizer.json"})
     schedulers = dict(old.get("schedulers", {}))
     if src["prior"] is not None:
         schedulers["prior"] = bundle.scheduler_config(src["prior"])
     dec = src["decoder"] or src["inpaint"]
     if dec is not None:
         schedulers["decoder"] = bundle.scheduler_config(dec)
+    label = "Kandinsky 2.1" if k21 else "Kandinsky 2.2"
     manifest = {
-        "format": bundle.FORMAT, "version": bundle.VERSION,
+        "format": bundle.FORMAT, "version": bundle.VERSION_21 if k21 else bundle.VERSION,
         "name": args.name or old.get("name") or out.name,
-        "family": "kandinsky-2.2",
-        "description": args.description or old.get("description") or f"Kandinsky 2.2 exported by tools/export ({args.dtype}, quantize {args.quantize}).",
+        "family": family,
+        "description": args.description or old.get("description") or f"{label} exported by tools/export ({args.dtype}, quantize {args.quantize}).",
         "dtype": "float32",
         "precision": {**variant, "requires_shader_f16": args.dtype == "fp16"},
         "embedding_dim": d,
         "text": text,
+        **({"text_multilingual": text_multilingual} if k21 else {}),
         "image_processor": bundle.image_processor(src["prior"]) if src["prior"] else old.get("image_processor", bundle.image_processor(None)),
         "movq": bundle.movq_info(src["decoder"]) if src["decoder"] else old.get("movq", bundle.movq_info(None)),
-        "stages": {k: entries[k] for k in STAGE_NAMES if k in entries},
+        "stages": {k: entries[k] for k in names if k in entries},
         "schedulers": schedulers,
     }
     native = {"width": args.native_size[0], "height": args.native_size[1]} if args.native_size else old.get("native_size")
@@ -125,7 +144,8 @@ def main(argv=None) -> int:
             raise SystemExit(f"--native-size {native}: expected multiples of 64 (the decoder's granularity)")
         manifest["native_size"] = native
     if "decoder" in schedulers:
-        manifest["scheduler_alternatives"] = bundle.scheduler_alternatives(schedulers["decoder"])
+        alternatives = bundle.scheduler_alternatives_21 if k21 else bundle.scheduler_alternatives
+        manifest["scheduler_alternatives"] = alternatives(schedulers["decoder"])
     bundle.write_json(manifest_path, bundle.json_safe(manifest))
     print(f"wrote {manifest_path} ({len(manifest['stages'])} stages)")
     if failures:

@@ -237,3 +237,143 @@ def _write_model_index(out: Path, cls: str, components: dict) -> None:
 def cpu_threads() -> int:
     """Torch/ORT threads to use: the machine's cores (CI has 2)."""
     return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------- Kandinsky 2.1
+#
+# Full size: the configs of kandinsky-community/kandinsky-2-1-prior (PriorTransformer at D = 768, CLIP
+# ViT-L/14 text and vision towers) and kandinsky-community/kandinsky-2-1 (M-CLIP = XLM-RoBERTa-Large +
+# Linear 1024 -> 768; the UNet of 2.2 with text_image conditioning, cross_attention_dim 768,
+# encoder_hid_dim 1024; the same MoVQ). Used for the size table only (meta device, no weights).
+# Tiny: the switches of diffusers' own dummy components (tests/pipelines/kandinsky/test_kandinsky.py:
+# addition_embed_type "text_image", encoder_hid_dim_type "text_image_proj", SimpleCrossAttn blocks,
+# scale_shift) at toy width. The tiny XLM-R is 48 wide, not D = 32, so that a bundle or an engine that
+# mixes up the XLM-R width Hm and D fails loudly.
+
+XLMR_TOKENIZER_JSON = Path(__file__).resolve().parent / "data" / "xlmr_tokenizer.json"
+
+FULL_21 = {
+    "prior": {**FULL["prior"], "num_attention_heads": 32, "attention_head_dim": 64, "num_layers": 20,
+              "embedding_dim": 768},
+    "text_encoder": dict(
+        vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+        max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768, layer_norm_eps=1e-5,
+        bos_token_id=49406, eos_token_id=49407, pad_token_id=1,
+    ),
+    "image_encoder": dict(
+        hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16, image_size=224,
+        patch_size=14, projection_dim=768, hidden_act="quick_gelu", layer_norm_eps=1e-5,
+    ),
+    # xlm-roberta-large, with M-CLIP's two extra fields (MCLIPConfig: transformerDimSize, imageDimSize).
+    "text_encoder_multilingual": dict(
+        vocab_size=250002, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
+        max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5, hidden_act="gelu",
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, transformerDimSize=1024, imageDimSize=768,
+    ),
+    "unet": {**FULL["unet"], "addition_embed_type": "text_image", "encoder_hid_dim_type": "text_image_proj",
+             "encoder_hid_dim": 1024, "cross_attention_dim": 768},
+    "movq": FULL["movq"],
+}
+
+TINY_HM = 48
+TINY_21 = {
+    "prior": TINY["prior"],
+    "text_encoder": TINY["text_encoder"],
+    "image_encoder": TINY["image_encoder"],
+    "text_encoder_multilingual": dict(
+        vocab_size=None,  # the tokenizer's (data/xlmr_tokenizer.json)
+        hidden_size=TINY_HM, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+        max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5, hidden_act="gelu",
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, transformerDimSize=TINY_HM, imageDimSize=TINY_D,
+    ),
+    "unet": {**TINY["unet"], "addition_embed_type": "text_image", "encoder_hid_dim_type": "text_image_proj",
+             "encoder_hid_dim": TINY_HM, "cross_attention_dim": TINY_D},
+    "movq": TINY["movq"],
+}
+
+# kandinsky-community/kandinsky-2-1 scheduler/scheduler_config.json (DDIM, eta 0).
+DECODER_SCHEDULER_21 = {
+    "_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_schedule": "linear",
+    "beta_start": 0.00085, "beta_end": 0.012, "clip_sample": False, "set_alpha_to_one": False, "steps_offset": 1,
+    "prediction_type": "epsilon", "thresholding": False, "timestep_spacing": "leading",
+}
+
+PRIOR_PIPELINE_21 = "KandinskyPriorPipeline"
+DECODER_PIPELINE_21 = "KandinskyPipeline"
+INPAINT_PIPELINE_21 = "KandinskyInpaintPipeline"
+
+
+def build_prior_checkpoint_21(out: Path, seed: int = 100) -> Path:
+    """A `KandinskyPriorPipeline.save_pretrained`-style folder: the 2.2 prior folder's layout and classes
+    (same PriorTransformer, CLIP text and vision towers) at D = 32, under 2.1's pipeline class."""
+    out = build_prior_checkpoint(out, size="tiny", seed=seed)
+    index = json.loads((out / "model_index.json").read_text())
+    _write_model_index(out, PRIOR_PIPELINE_21, {k: v for k, v in index.items() if k != "_class_name"})
+    return out
+
+
+def build_multilingual_text_encoder(cfg: dict, seed: int, randomise: bool = True):
+    """diffusers' MultilingualCLIP (XLM-RoBERTa + Linear) from a config of FULL_21/TINY_21 form."""
+    from diffusers.pipelines.kandinsky.text_encoder import MCLIPConfig, MultilingualCLIP
+
+    cfg = dict(cfg)
+    if cfg.get("vocab_size") is None:
+        cfg["vocab_size"] = len(json.loads(XLMR_TOKENIZER_JSON.read_text())["model"]["vocab"]) + 1  # + <mask>
+    _seeded(seed)
+    model = MultilingualCLIP(MCLIPConfig(**cfg))
+    if randomise:
+        _randomise(model, seed + 1, None)
+    return model.eval()
+
+
+def build_decoder_checkpoint_21(out: Path, seed: int = 110, inpaint: bool = False,
+                                movq_from: Path | None = None, text_from: Path | None = None) -> Path:
+    """A `KandinskyPipeline` (or `KandinskyInpaintPipeline`: 9 input channels) folder with random weights:
+    text_encoder (MultilingualCLIP), tokenizer (XLMRobertaTokenizerFast), unet, scheduler (DDIM), movq."""
+    from diffusers import UNet2DConditionModel, VQModel
+    from diffusers.pipelines.kandinsky.text_encoder import MultilingualCLIP
+
+    from .xlmr_tokenizer import fast_tokenizer
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _seeded(seed)
+    unet_cfg = dict(TINY_21["unet"])
+    if inpaint:
+        unet_cfg["in_channels"] = 9
+    unet = UNet2DConditionModel(**unet_cfg)
+    _randomise(unet, seed + 1, None)
+    unet.save_pretrained(out / "unet")
+    del unet
+    if text_from is not None:
+        text = MultilingualCLIP.from_pretrained(Path(text_from) / "text_encoder")
+    else:
+        text = build_multilingual_text_encoder(TINY_21["text_encoder_multilingual"], seed + 2)
+    text.save_pretrained(out / "text_encoder")
+    del text
+    fast_tokenizer(XLMR_TOKENIZER_JSON).save_pretrained(out / "tokenizer")
+    if movq_from is not None:
+        movq = VQModel.from_pretrained(Path(movq_from) / "movq")
+    else:
+        _seeded(seed + 3)
+        movq = VQModel(**TINY_21["movq"])  # diffusers' default init, as the 2.2 tiny MoVQ
+    movq.save_pretrained(out / "movq")
+    del movq
+    _write_scheduler(out / "scheduler", DECODER_SCHEDULER_21)
+    _write_model_index(out, INPAINT_PIPELINE_21 if inpaint else DECODER_PIPELINE_21, {
+        "text_encoder": ["kandinsky", "MultilingualCLIP"],
+        "tokenizer": ["transformers", "XLMRobertaTokenizerFast"],
+        "unet": ["diffusers", "UNet2DConditionModel"],
+        "scheduler": ["diffusers", "DDIMScheduler"],
+        "movq": ["diffusers", "VQModel"],
+    })
+    return out
+
+
+def build_checkpoints_21(root: Path) -> dict[str, Path]:
+    """The three tiny 2.1 folders (prior, decoder, inpaint sharing the decoder's MoVQ and text encoder)."""
+    root = Path(root)
+    prior = build_prior_checkpoint_21(root / "prior")
+    decoder = build_decoder_checkpoint_21(root / "decoder")
+    inpaint = build_decoder_checkpoint_21(root / "inpaint", seed=120, inpaint=True, movq_from=decoder, text_from=decoder)
+    return {"prior": prior, "decoder": decoder, "inpaint": inpaint}

@@ -21,9 +21,12 @@ class Stage:
     inputs: dict  # name -> shape list (ints or axis names), manifest form
     outputs: dict
     int64_inputs: tuple = ()
+    # (start, end, pad, vocabulary size) of the token ids sample_inputs draws for `input_ids`.
+    tokens: tuple = (49406, 49407, 49407, 49406)
 
 
-_D, _HID = "<embedding_dim>", "<text_hidden>"
+_D, _HID, _HM = "<embedding_dim>", "<text_hidden>", "<multilingual_hidden>"
+FAMILIES = ("kandinsky-2.2", "kandinsky-2.1")
 
 
 def _stages(d: str = _D, h: str = _HID) -> dict[str, Stage]:
@@ -51,17 +54,52 @@ def _stages(d: str = _D, h: str = _HID) -> dict[str, Stage]:
     }
 
 
-STAGE_NAMES = tuple(_stages())
+def _stages_21(d: str = _D, hm: str = _HM) -> dict[str, Stage]:
+    """Kandinsky 2.1 (docs/kandinsky-2-1.md): the 2.2 stages, the multilingual text encoder, and UNets that
+    also take the XLM-R states and the M-CLIP text embedding."""
+    base = _stages()
+
+    def unet(name, source, channels):
+        return Stage(name, source, {
+            "sample": ["batch", channels, "height", "width"], "timestep": ["batch"],
+            "encoder_hidden_states": ["batch", MAX_LENGTH, hm], "text_embeds": ["batch", d], "image_embeds": ["batch", d],
+        }, {"out_sample": ["batch", 8, "height", "width"]})
+
+    return {
+        "text_encoder": base["text_encoder"], "image_encoder": base["image_encoder"], "prior": base["prior"],
+        "text_encoder_multilingual": Stage(
+            "text_encoder_multilingual", "decoder",
+            {"input_ids": ["batch", MAX_LENGTH], "attention_mask": ["batch", MAX_LENGTH]},
+            {"text_embeds": ["batch", d], "last_hidden_state": ["batch", MAX_LENGTH, hm]},
+            ("input_ids", "attention_mask"), (0, 2, 1, None)),
+        "unet": unet("unet", "decoder", 4), "unet_inpaint": unet("unet_inpaint", "inpaint", 9),
+        "movq_encoder": base["movq_encoder"], "movq_decoder": base["movq_decoder"],
+    }
 
 
-def stage_contract(name: str, embedding_dim: int, text_hidden: int) -> Stage:
-    """The stage's contract with D and H filled in."""
-    s = _stages()[name]
+STAGE_NAMES = tuple(_stages())  # Kandinsky 2.2, in manifest order
+STAGE_NAMES_21 = tuple(_stages_21())  # Kandinsky 2.1, in manifest order
+ALL_STAGE_NAMES = tuple(dict.fromkeys(STAGE_NAMES_21 + STAGE_NAMES))
+
+
+def stage_names(family: str = "kandinsky-2.2") -> tuple[str, ...]:
+    return STAGE_NAMES_21 if family == "kandinsky-2.1" else STAGE_NAMES
+
+
+def stage_contract(name: str, embedding_dim: int, text_hidden: int, family: str = "kandinsky-2.2",
+                   multilingual_hidden: int | None = None, vocab_size: int | None = None) -> Stage:
+    """The stage's contract with D, H (and for 2.1 Hm, the XLM-R width) filled in."""
+    table = _stages_21() if family == "kandinsky-2.1" else _stages()
+    if name not in table:
+        raise ValueError(f"{family} has no stage {name!r}; its stages: {', '.join(table)}")
+    s = table[name]
+    sizes = {_D: embedding_dim, _HID: text_hidden, _HM: multilingual_hidden}
 
     def fill(io: dict) -> dict:
-        return {k: [embedding_dim if x == _D else text_hidden if x == _HID else x for x in v] for k, v in io.items()}
+        return {k: [sizes.get(x, x) if isinstance(x, str) else x for x in v] for k, v in io.items()}
 
-    return Stage(s.name, s.source, fill(s.inputs), fill(s.outputs), s.int64_inputs)
+    tokens = s.tokens if s.tokens[3] is not None else (*s.tokens[:3], vocab_size or 100)
+    return Stage(s.name, s.source, fill(s.inputs), fill(s.outputs), s.int64_inputs, tokens)
 
 
 def dynamic_axes(stage: Stage) -> dict:
@@ -119,6 +157,33 @@ class UNet(torch.nn.Module):
                           added_cond_kwargs={"image_embeds": image_embeds}).sample
 
 
+class UNetTextImage(torch.nn.Module):
+    """Kandinsky 2.1's UNet (addition_embed_type "text_image", encoder_hid_dim_type "text_image_proj"), called as
+    diffusers' KandinskyPipeline calls it (pipeline_kandinsky.py: encoder_hidden_states = XLM-R states,
+    added_cond_kwargs text_embeds = M-CLIP prompt_embeds, image_embeds)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, sample, timestep, encoder_hidden_states, text_embeds, image_embeds):
+        return self.model(sample, timestep, encoder_hidden_states=encoder_hidden_states,
+                          added_cond_kwargs={"text_embeds": text_embeds, "image_embeds": image_embeds}).sample
+
+
+class MultilingualTextEncoder(torch.nn.Module):
+    """diffusers' MultilingualCLIP (pipelines/kandinsky/text_encoder.py): XLM-R states and the linear projection of
+    their mean over the masked tokens."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        text_embeds, last_hidden_state = self.model(input_ids=input_ids, attention_mask=attention_mask)
+        return text_embeds, last_hidden_state
+
+
 class MovqEncoder(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -157,14 +222,20 @@ def load_module(name: str, folder: Path, dtype=torch.float32) -> torch.nn.Module
     elif name in ("unet", "unet_inpaint"):
         from diffusers import UNet2DConditionModel
 
-        m = UNet(UNet2DConditionModel.from_pretrained(folder / "unet", **kw))
+        unet = UNet2DConditionModel.from_pretrained(folder / "unet", **kw)
+        m = UNetTextImage(unet) if unet.config.encoder_hid_dim_type == "text_image_proj" else UNet(unet)
+    elif name == "text_encoder_multilingual":
+        from diffusers.pipelines.kandinsky.text_encoder import MultilingualCLIP
+
+        m = MultilingualTextEncoder(MultilingualCLIP.from_pretrained(folder / "text_encoder", dtype=dtype,
+                                                                     attn_implementation="eager"))
     elif name in ("movq_encoder", "movq_decoder"):
         from diffusers import VQModel
 
         movq = VQModel.from_pretrained(folder / "movq", **kw)
         m = MovqEncoder(movq) if name == "movq_encoder" else MovqDecoder(movq)
     else:
-        raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGE_NAMES)}")
+        raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(ALL_STAGE_NAMES)}")
     return m.eval()
 
 
@@ -176,10 +247,14 @@ def sample_inputs(stage: Stage, batch: int = 2, side: int = 64, seed: int = 0) -
     for k, shape in stage.inputs.items():
         dims = [batch if x == "batch" else lat if x in ("height", "width") else side if x in ("H", "W") else x for x in shape]
         if k == "input_ids":
-            ids = torch.randint(0, 49406, dims, generator=g)
-            n = 7  # start, 5 tokens, end, then padding with the end token
-            ids[:, 0] = 49406
-            ids[:, n - 1:] = 49407
+            start, end, pad, vocab = stage.tokens
+            ids = torch.randint(0, vocab, dims, generator=g)
+            if stage.tokens != Stage.tokens:  # a vocabulary with specials at the front (XLM-R: 0-3)
+                ids = torch.randint(4, vocab - 1, dims, generator=g)
+            n = 7  # start, 5 tokens, end, then padding (CLIP pads with its end token)
+            ids[:, 0] = start
+            ids[:, n - 1] = end
+            ids[:, n:] = pad
             out[k] = ids
         elif k == "attention_mask":
             m = torch.zeros(dims, dtype=torch.int64)
