@@ -22,6 +22,8 @@ export interface ModelFacts {
   };
   readonly clipMean: Float32Array;
   readonly clipStd: Float32Array;
+  /** Kandinsky 2.1: the multilingual tokenizer's sequence length (text_multilingual.max_length). */
+  readonly multilingualMaxLength?: number;
 }
 
 /** Tokenises one prompt to fixed-length ids and mask (SPEC §3). */
@@ -37,6 +39,8 @@ export interface PipelineContext {
   readonly runner: StageRunner;
   readonly model: ModelFacts;
   readonly tokenizer: PromptTokenizer;
+  /** Kandinsky 2.1: the XLM-R tokenizer of the decoder's text (text_multilingual). */
+  readonly multilingualTokenizer?: PromptTokenizer;
   readonly noise: NoiseSource;
   /** Progress and cancellation hook; the worker throws CANCELLED from it. */
   readonly onStep?: StepHook;

@@ -2,8 +2,9 @@
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import { clipPreprocess } from '../tensor/image.ts';
 import type { StageRunner } from '../runtime/types.ts';
-import { runImageEncoder, runTextEncoder, type TokenBatch } from '../stages/index.ts';
-import { checkpoint, type PipelineContext, type PromptTokenizer } from './context.ts';
+import { runImageEncoder, runMultilingualEncoder, runTextEncoder, type TextEncoding, type TokenBatch } from '../stages/index.ts';
+import { EngineError, ErrorCode } from '../errors.ts';
+import { checkpoint, requireStage, type PipelineContext, type PromptTokenizer } from './context.ts';
 
 /** Text encoder outputs for a batch of prompts. */
 export interface TextConditioning {
@@ -37,6 +38,24 @@ export async function encodeText(ctx: PipelineContext, prompts: readonly string[
   checkpoint(ctx, 'text_encoder', 0, 1);
   const out = await runTextEncoder(ctx.runner, tokens);
   return { ...out, attentionMask: tokens.attentionMask };
+}
+
+/**
+ * Kandinsky 2.1's decoder text (diffusers KandinskyPipeline._encode_prompt): the prompt and the negative prompt
+ * ("" for none) through the multilingual encoder, batch [negative, prompt] when guided (g > 1), else [prompt].
+ */
+export async function encodeDecoderText(ctx: PipelineContext, prompt: string, negativePrompt: string, guided: boolean): Promise<TextEncoding> {
+  requireStage(ctx, 'text_encoder_multilingual', 'Kandinsky 2.1 generation');
+  const tokenizer = ctx.multilingualTokenizer;
+  const length = ctx.model.multilingualMaxLength;
+  if (tokenizer === undefined || length === undefined) {
+    throw new EngineError(ErrorCode.StageMissing, 'This Kandinsky 2.1 model has no multilingual tokenizer (manifest text_multilingual), so it cannot condition its decoder on text.', {
+      file: 'text_multilingual', expected: 'a text_multilingual entry in manifest.json',
+    });
+  }
+  const tokens = tokenizeBatch(ctx, tokenizer, length, guided ? [negativePrompt, prompt] : [prompt]);
+  checkpoint(ctx, 'text_encoder', 0, 1);
+  return runMultilingualEncoder(ctx.runner, tokens);
 }
 
 /** CLIP image embedding of already-normalised pixel values [B,3,S,S]. */

@@ -3,7 +3,7 @@
  * the one home of the names, and the types the runtime's `run` and the stage wrappers (workers/stages/) derive from them.
  */
 import type { HostTensor } from '../tensor/tensor.ts';
-import type { StageName } from './types.ts';
+import { STAGE_NAMES, type StageName } from './types.ts';
 
 /** Model families a bundle can hold (manifest `family` from version 2; version 1 is Kandinsky 2.2). */
 export const MODEL_FAMILIES = ['kandinsky-2.1', 'kandinsky-2.2'] as const;
@@ -52,7 +52,7 @@ export const REQUIRED_STAGES_BY_FAMILY = {
 
 /** The stages a family knows, in STAGE_NAMES order. */
 export function familyStages(family: ModelFamily): StageName[] {
-  return Object.keys(STAGE_IO_BY_FAMILY[family]) as StageName[];
+  return STAGE_NAMES.filter((stage) => stageIo(family, stage) !== undefined);
 }
 
 /** The names of a family's stage, or undefined when the family has no such stage. */
