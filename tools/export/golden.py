@@ -2,6 +2,8 @@
 
 `python -m tools.export.golden --bundle DIR --prior PATH --decoder PATH [--inpaint PATH] --out DIR`
 
+(A Kandinsky 2.1 bundle, manifest `family: kandinsky-2.1`, gets the cases of golden21.py instead.)
+
 Runs the diffusers pipelines (KandinskyV22PriorPipeline and its interpolate, KandinskyV22Pipeline,
 Img2Img, Inpaint) in fp32 on the CPU on the bundle's PyTorch source, with every Gaussian draw
 taken from one recorded stream, and writes one JSON file per case in the format of
@@ -483,8 +485,16 @@ def main(argv=None) -> int:
     else:
         if args.prior is None or args.decoder is None:
             raise SystemExit("--prior and --decoder are required (or --from-bundle for the prior-kind cases)")
-        src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
-        chosen = {"shipped": [cases], "extended": [extended_cases], "all": [cases, extended_cases]}[args.set]
+        if read_json(args.bundle / "manifest.json").get("family") == "kandinsky-2.1":
+            from . import golden21  # docs/kandinsky-2-1.md: the cases of tests/golden-2-1
+
+            if args.set != "shipped":
+                raise SystemExit("--set extended/all: Kandinsky 2.1 has the shipped set (tests/golden-2-1) only")
+            src = golden21.Sources21(args.bundle, args.prior, args.decoder, args.inpaint)
+            chosen = [golden21.cases]
+        else:
+            src = Sources(args.bundle, args.prior, args.decoder, args.inpaint)
+            chosen = {"shipped": [cases], "extended": [extended_cases], "all": [cases, extended_cases]}[args.set]
     args.out.mkdir(parents=True, exist_ok=True)
     for stem, build in (c for gen in chosen for c in gen(src)):
         if args.only and stem not in args.only:

@@ -1,6 +1,6 @@
-"""Sizes of every stage of the full-size Kandinsky 2.2 architecture per precision variant.
+"""Sizes of every stage of the full-size Kandinsky 2.2 (or, `--family 2.1`, 2.1) architecture per precision variant.
 
-`python -m tools.export.sizes` computes them from the architecture (meta device, no memory):
+`python -m tools.export.sizes [--family 2.1]` computes them from the architecture (meta device, no memory):
 fp32 = 4 bytes/param, fp16 = 2, and for int8/int4 the exact layout precision.py writes
 (MatMulNBits: bits/8 per weight + one scale per 32-weight block; conv weights int8 with one
 scale and zero point per output channel; everything else float).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .configs import FULL
+from .configs import FULL, FULL_21
 from .precision import BLOCK_SIZE, MIN_CONV_WEIGHTS
 
 VARIANTS = (("fp32", "none"), ("fp16", "none"), ("fp32", "int8"), ("fp32", "int4"), ("fp16", "int4"))
@@ -35,6 +35,28 @@ def full_models() -> dict[str, torch.nn.Module]:
             "prior": PriorTransformer(**FULL["prior"]),
             "unet": unet,
             "unet_inpaint": UNet2DConditionModel(**{**FULL["unet"], "in_channels": 9}),
+            "movq_encoder": torch.nn.ModuleList([movq.encoder, movq.quant_conv]),
+            "movq_decoder": torch.nn.ModuleList([movq.decoder, movq.post_quant_conv]),
+        }
+
+
+def full_models_21() -> dict[str, torch.nn.Module]:
+    """Kandinsky 2.1 at full size (configs.FULL_21), on the meta device."""
+    from diffusers import PriorTransformer, UNet2DConditionModel, VQModel
+    from transformers import (CLIPTextConfig, CLIPTextModelWithProjection, CLIPVisionConfig,
+                              CLIPVisionModelWithProjection)
+
+    from .configs import build_multilingual_text_encoder
+
+    with torch.device("meta"):
+        movq = VQModel(**FULL_21["movq"])
+        return {
+            "text_encoder": CLIPTextModelWithProjection(CLIPTextConfig(**FULL_21["text_encoder"])),
+            "image_encoder": CLIPVisionModelWithProjection(CLIPVisionConfig(**FULL_21["image_encoder"])),
+            "prior": PriorTransformer(**FULL_21["prior"]),
+            "text_encoder_multilingual": build_multilingual_text_encoder(FULL_21["text_encoder_multilingual"], 0, randomise=False),
+            "unet": UNet2DConditionModel(**FULL_21["unet"]),
+            "unet_inpaint": UNet2DConditionModel(**{**FULL_21["unet"], "in_channels": 9}),
             "movq_encoder": torch.nn.ModuleList([movq.encoder, movq.quant_conv]),
             "movq_decoder": torch.nn.ModuleList([movq.decoder, movq.post_quant_conv]),
         }
@@ -63,8 +85,9 @@ def stage_bytes(model: torch.nn.Module, dtype: str, quant: str) -> int:
     return total
 
 
-def computed() -> dict[str, dict[str, int]]:
-    return {name: {f"{d}/{q}": stage_bytes(m, d, q) for d, q in VARIANTS} for name, m in full_models().items()}
+def computed(models: dict[str, torch.nn.Module] | None = None) -> dict[str, dict[str, int]]:
+    models = full_models() if models is None else models
+    return {name: {f"{d}/{q}": stage_bytes(m, d, q) for d, q in VARIANTS} for name, m in models.items()}
 
 
 def measure_movq(work: Path) -> dict[str, dict[str, int]]:
@@ -91,15 +114,18 @@ def measure_movq(work: Path) -> dict[str, dict[str, int]]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.export.sizes", description=__doc__.split("\n\n")[0])
     p.add_argument("--measure-movq", type=Path, help="work folder: also export the full-size MoVQ and measure")
+    p.add_argument("--family", choices=("2.2", "2.1"), default="2.2", help="which Kandinsky (default 2.2)")
     args = p.parse_args(argv)
-    table = computed()
+    models = full_models_21() if args.family == "2.1" else full_models()
+    table = computed(models)
     cols = [f"{d}/{q}" for d, q in VARIANTS]
     print("| stage | params | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
-    models = full_models()
     for name, row in table.items():
         params = sum(p.numel() for p in models[name].parameters())
         print(f"| {name} | {params / 1e6:.0f}M | " + " | ".join(f"{row[c] / 1e9:.3f} GB" for c in cols) + " |")
+    total = {c: sum(row[c] for row in table.values()) for c in cols}
+    print(f"| **whole bundle** (all {len(table)}) | | " + " | ".join(f"{total[c] / 1e9:.1f} GB" for c in cols) + " |")
     if args.measure_movq:
         measured = measure_movq(args.measure_movq)
         for name, row in measured.items():

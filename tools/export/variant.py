@@ -50,10 +50,13 @@ def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = N
             new["external_data"] = written["external_data"]
         stages[stage] = new
         print(f"[{stage}] {entry['bytes'] / 1e6:.1f} MB -> {written['bytes'] / 1e6:.1f} MB", flush=True)
-    tokenizer = Path(manifest["text"]["tokenizer"])
-    (out / tokenizer.parent).mkdir(parents=True, exist_ok=True)
-    for f in (src / tokenizer.parent).iterdir():
-        shutil.copy2(f, out / tokenizer.parent / f.name)
+    for text in ("text", "text_multilingual"):  # text_multilingual: Kandinsky 2.1 (docs/kandinsky-2-1.md)
+        if text not in manifest:
+            continue
+        tokenizer = Path(manifest[text]["tokenizer"])
+        (out / tokenizer.parent).mkdir(parents=True, exist_ok=True)
+        for f in (src / tokenizer.parent).iterdir():
+            shutil.copy2(f, out / tokenizer.parent / f.name)
     side = list(_SIDE_FILES) + ([manifest["linear_prior"]["file"]] if "linear_prior" in manifest else [])
     for f in side:
         if (src / f).exists():
