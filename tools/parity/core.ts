@@ -205,7 +205,37 @@ async function runDecoderCase(env: ParityEnv, m: Meter, g: Record<string, unknow
   compareSchedule(m, g, result.timesteps);
   compareSteps(m, g, result.steps);
   const image = toUnitNhwc(await decodeLatents(ctx, result.latents, latentH, latentW));
-  m.image('image', image, floats(g.image, 'image'));
+  const refImage = floats(g.image, 'image');
+  m.image('image', image, refImage);
+  await allowDecoderSensitivity(env, m, g, latentH, latentW);
+}
+
+/**
+ * SPEC §4's one allowance, for final images only: random tiny MoVQ decoders amplify latent error strongly. When
+ * every other quantity of the case passes but its image does not, measure how far the decoder's own image of the
+ * reference's final latents moves under a ripple of the measured latents error (the deterministic
+ * sin(12.9898·i) ripple of tools/export/tests/test_golden.py, decoded by this bundle's decoder on this EP) and
+ * count the image as passing when its error is below that; the line says so. Latents and embedding tolerances never widen.
+ */
+async function allowDecoderSensitivity(env: ParityEnv, m: Meter, g: Record<string, unknown>, h: number, w: number): Promise<void> {
+  const last = m.list[m.list.length - 1]!;
+  const others = m.list.slice(0, -1);
+  const steps = g.steps;
+  if (last.what !== 'image' || last.err <= last.tol || !Array.isArray(steps) || steps.length === 0) return;
+  if (!others.every((x) => x.err <= x.tol)) return;
+  const latentsErr = Math.max(...others.filter((x) => x.what.endsWith('latents')).map((x) => x.err));
+  if (!(latentsErr > 0)) return;
+  const ref = floats((steps[steps.length - 1] as { latents?: unknown }).latents, 'steps[-1].latents');
+  const ctx = context(env, recordedNoise([]));
+  const a = toUnitNhwc(await decodeLatents(ctx, ref, h, w));
+  const b = toUnitNhwc(await decodeLatents(ctx, Float32Array.from(ref, (v, i) => v + latentsErr * Math.sin(i * 12.9898)), h, w));
+  const sensitivity = maxAbsErr(a, b);
+  if (last.err >= sensitivity) return;
+  m.list[m.list.length - 1] = {
+    what: `image: within the decoder's sensitivity (its image moves ${sensitivity.toExponential(2)} under the latents error ${latentsErr.toExponential(2)})`,
+    err: last.err,
+    tol: sensitivity,
+  };
 }
 
 /** A prior-kind case (README "Prior kinds"): text embeddings, then the kind's image and negative embeddings. */
@@ -383,10 +413,11 @@ export async function runGoldenCase(name: string, golden: unknown, env: ParityEn
   return { name, kind, worst, pass: m.list.every((x) => ratio(x) <= 1), measurements: m.list };
 }
 
-/** The runner's line for a case: `name kind max_abs_err tolerance PASS|FAIL`. */
+/** The runner's line for a case: `name kind max_abs_err tolerance PASS|FAIL` (a comment when the SPEC §4 image allowance applied). */
 export function formatCase(r: CaseResult): string {
   const e = Number.isFinite(r.worst.err) ? r.worst.err.toExponential(2) : String(r.worst.err);
-  const detail = r.pass ? '' : `  # ${r.error ?? r.worst.what}`;
+  const allowed = r.measurements.find((x) => x.what.startsWith('image: within'));
+  const detail = r.pass ? (allowed ? `  # ${allowed.what}` : '') : `  # ${r.error ?? r.worst.what}`;
   return `${r.name} ${r.kind} ${e} ${r.worst.tol.toExponential(2)} ${r.pass ? 'PASS' : 'FAIL'}${detail}`;
 }
 
