@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .bundle import read_json
-from .golden import (TEXT_PROMPTS, TOKENIZER_PROMPTS, case_image_encoder, case_interpolate, case_movq,
+from .golden import (case_image_encoder, case_interpolate, case_movq,
                      case_text_encoder, case_tokenizer, f32, i64, recorded_noise, scheduler_dump, test_image)
 
 FAMILY = "kandinsky-2.1"
@@ -263,4 +263,4 @@ def cases(src: Sources21):
         yield "inpaint_ddim_rect", lambda: case_inpaint(src, "ddim", 4, 28, "a red cat")
 
 
-__all__ = ["Sources21", "cases", "FAMILY", "TEXT_PROMPTS", "TOKENIZER_PROMPTS"]
+__all__ = ["Sources21", "cases", "FAMILY"]

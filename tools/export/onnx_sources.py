@@ -10,6 +10,7 @@ text_encoder, image_encoder and prior cases; what such a case adds is the pipeli
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -209,36 +210,62 @@ def _tensor(t: dict) -> np.ndarray:
     return np.frombuffer(base64.b64decode(t["b64"]), "<f4").reshape(t["shape"])
 
 
-def replay_case(src: OnnxSources21, case: dict) -> dict[str, float]:
-    """Runs a 2.1 text2img / img2img / inpaint golden case through diffusers over the bundle's graphs with the
-    case's recorded noise; returns max |ours - reference| per quantity (text conditioning, each step, image)."""
-    from contextlib import contextmanager
-
-    from PIL import Image
+@contextmanager
+def replayed(draws: list[dict]):
+    """diffusers' randn_tensor (every loaded diffusers module) returns a case's recorded draws, in order."""
+    import sys
 
     from diffusers.utils import torch_utils
 
-    @contextmanager
-    def replayed(draws):
-        import sys
+    original = torch_utils.randn_tensor
+    queue = [torch.from_numpy(_tensor(d).copy()) for d in draws]
 
-        original = torch_utils.randn_tensor
-        queue = [torch.from_numpy(_tensor(d).copy()) for d in draws]
+    def replay(shape, generator=None, device=None, dtype=None, layout=None):
+        x = queue.pop(0)
+        assert tuple(x.shape) == tuple(shape), (tuple(x.shape), tuple(shape))
+        return x
 
-        def replay(shape, generator=None, device=None, dtype=None, layout=None):
-            x = queue.pop(0)
-            assert tuple(x.shape) == tuple(shape), (tuple(x.shape), tuple(shape))
-            return x
-
-        patched = [m for m in list(sys.modules.values()) if getattr(m, "__name__", "").startswith("diffusers")
-                   and getattr(m, "randn_tensor", None) is original]
+    patched = [m for m in list(sys.modules.values()) if getattr(m, "__name__", "").startswith("diffusers")
+               and getattr(m, "randn_tensor", None) is original]
+    for m in patched:
+        m.randn_tensor = replay
+    try:
+        yield queue
+    finally:
         for m in patched:
-            m.randn_tensor = replay
-        try:
-            yield queue
-        finally:
-            for m in patched:
-                m.randn_tensor = original
+            m.randn_tensor = original
+
+
+def replay_prior_case(bundle: Path, case: dict) -> dict[str, float]:
+    """A 2.1 `prior` or `interpolate` golden case through diffusers' KandinskyPriorPipeline over the bundle's
+    text_encoder, image_encoder and prior graphs (OnnxSources), with the case's recorded noise."""
+    from diffusers import KandinskyPriorPipeline
+    from PIL import Image
+
+    src = OnnxSources(bundle)
+    pipe = KandinskyPriorPipeline(prior=src.prior, image_encoder=src.image_encoder, text_encoder=src.text_encoder,
+                                  tokenizer=src.tokenizer, scheduler=src.scheduler("prior"), image_processor=src.image_processor)
+    pipe.set_progress_bar_config(disable=True)
+    with torch.no_grad(), replayed(case["noise"]) as left:
+        if case["kind"] == "prior":
+            out = pipe(case["prompt"], negative_prompt=case["negative_prompt"], guidance_scale=case["guidance_scale"],
+                       num_inference_steps=case["num_inference_steps"], output_type="pt")
+        else:
+            conds = [c["prompt"] if "prompt" in c else
+                     Image.fromarray(np.asarray(c["image_rgb"]["data"], np.uint8).reshape(c["image_rgb"]["shape"]))
+                     for c in case["conditions"]]
+            out = pipe.interpolate(conds, case["weights"], num_inference_steps=case["num_inference_steps"],
+                                   guidance_scale=case["guidance_scale"], negative_prompt=case["negative_prompt"],
+                                   negative_prior_prompt=case["negative_prior_prompt"])
+        if left:
+            raise AssertionError(f"{len(left)} recorded noise draws were not used")
+    return {k: float(np.abs(getattr(out, k).numpy() - _tensor(case[k])).max()) for k in ("image_embeds", "negative_image_embeds")}
+
+
+def replay_case(src: OnnxSources21, case: dict) -> dict[str, float]:
+    """Runs a 2.1 text2img / img2img / inpaint golden case through diffusers over the bundle's graphs with the
+    case's recorded noise; returns max |ours - reference| per quantity (text conditioning, each step, image)."""
+    from PIL import Image
 
     kind = case["kind"]
     pipe = src.decoder_pipe(kind, case["scheduler"])

@@ -329,3 +329,45 @@ def test_shipped_bundle_text_encoder_multilingual_matches_the_golden():
         for got, key in ((embeds, "text_embeds"), (hidden, "last_hidden_state")):
             ref = _arr(c[key])
             assert np.abs(got - ref).max() <= EMBEDDING_TOL * max(1.0, float(np.abs(ref).max())), (c["prompt"], key)
+
+
+def test_shipped_bundle_replays_the_prior_goldens_in_onnxruntime():
+    """diffusers' KandinskyPriorPipeline (and its interpolate) over the shipped bundle's CLIP and prior graphs."""
+    from tools.export.onnx_sources import replay_prior_case
+
+    checked = 0
+    for p in sorted(GOLDEN.glob("*.json")):
+        case = json.loads(p.read_text())
+        if case["kind"] not in ("prior", "interpolate"):
+            continue
+        for key, err in replay_prior_case(SHIPPED, case).items():
+            ref = _arr(case[key])
+            assert err <= EMBEDDING_TOL * max(1.0, float(np.abs(ref).max())), (p.stem, key, err)
+        checked += 1
+    assert checked == 3
+
+
+def test_shipped_bundle_encoders_and_movq_match_the_goldens():
+    import onnxruntime as ort
+
+    def session(stage):
+        return ort.InferenceSession(str(SHIPPED / f"{stage}.onnx"), providers=["CPUExecutionProvider"])
+
+    def close(got, ref, tol=None):
+        ref = _arr(ref)
+        tol = EMBEDDING_TOL * max(1.0, float(np.abs(ref).max())) if tol is None else tol
+        assert got.shape == ref.shape and np.abs(got - ref).max() <= tol, (float(np.abs(got - ref).max()), tol)
+
+    text = session("text_encoder")
+    for c in json.loads((GOLDEN / "text_encoder.json").read_text())["cases"]:
+        embeds, hidden = text.run(None, {"input_ids": _arr(c["input_ids"])})
+        close(embeds, c["text_embeds"])
+        close(hidden, c["last_hidden_state"])
+    img = json.loads((GOLDEN / "image_encoder.json").read_text())
+    image = session("image_encoder")
+    close(image.run(None, {"pixel_values": _arr(img["pixel_values"])})[0], img["image_embeds"])
+    close(image.run(None, {"pixel_values": np.zeros((1, 3, 224, 224), np.float32)})[0], img["zero_image_embeds"])
+    mv = json.loads((GOLDEN / "movq.json").read_text())
+    encoded = session("movq_encoder").run(None, {"image": _arr(mv["image_in"])})[0]
+    close(encoded, mv["encoded"], LATENTS_TOL)
+    close(session("movq_decoder").run(None, {"latents": _arr(mv["latents"])})[0], mv["decoded"], IMAGE_TOL)
