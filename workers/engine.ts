@@ -4,37 +4,36 @@
  */
 import { loadBundle, type Bundle } from './runtime/bundle.ts';
 import { createRuntime, type OrtRuntime, type RuntimeOptions } from './runtime/ort.ts';
+import type { StageFeeds, StageResult } from './runtime/stage-io.ts';
 import type { StageName, StageRunner } from './runtime/types.ts';
 import { ClipTokenizer } from './tokenizer/clip.ts';
+import { XlmRobertaTokenizer } from './tokenizer/xlmr.ts';
+import type { BundleTokenizer } from './tokenizer/bundle-tokenizer.ts';
+import { manifestFamily } from './runtime/manifest.ts';
 import { seededNoise, type NoiseSource } from './tensor/noise.ts';
-import { f32, type HostTensor } from './tensor/tensor.ts';
+import { f32 } from './tensor/tensor.ts';
 import { nchwToRgba, resizeBicubicU8, rgbaToRgb, rgbToSigned } from './tensor/image.ts';
-import { StepCountError, createScheduler, decoderConfigFor } from './schedulers/index.ts';
+import { StepCountError, createScheduler, decoderConfigFor, type SchedulerKind } from './schedulers/index.ts';
 import type { SchedulerConfig } from './schedulers/types.ts';
 import { EngineError, ErrorCode } from './errors.ts';
 import type {
   BundleInfo, BundleSourceData, FitPriorRequest, FitProgress, FittedPrior, GenerateRequest, GenerateResult, GeneratedImage,
-  LoadOptions, Mode, PriorChoice, Progress, ProgressStage, RgbaImage, SchedulerKind, UsedParams, UsedPrior,
+  LoadOptions, Mode, PriorChoice, Progress, ProgressStage, RgbaImage, UsedParams, UsedPrior,
 } from './protocol.ts';
+import { FAMILY_DEFAULTS } from './protocol.ts';
 import type { ModelFacts, PipelineContext } from './pipelines/context.ts';
 import { negativeEmbedding } from './pipelines/prior.ts';
 import { runPriorKind, type LinearMap, type ResolvedPrior } from './pipelines/prior-kinds.ts';
 import { checkPriorFitsModel, decodeLinearPrior, type LinearPriorFile } from './priors/file.ts';
 import { fitLinearPrior } from './priors/fit.ts';
-import { decodeLatents, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
+import { decodeLatents, decoderConditioning, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
 import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
 import { prepareKeepMask } from './pipelines/mask.ts';
 import { checkSizeOn, normaliseRequest } from './pipelines/validate.ts';
-import { MODE_STAGES } from './modes.ts';
+import { MODE_STAGES, modeStages } from './modes.ts';
 
 export { MODE_STAGES };
-
-/** The diffusers config for a decoder scheduler kind, from the manifest. */
-export function decoderSchedulerConfig(bundle: Bundle, kind: SchedulerKind): SchedulerConfig {
-  const m = bundle.manifest;
-  return decoderConfigFor(m.schedulers.decoder, m.scheduler_alternatives, kind);
-}
 
 /** An RgbaImage as packed RGB. */
 function rgbOf(img: RgbaImage): Uint8Array {
@@ -46,7 +45,7 @@ class CancellableRunner implements StageRunner {
   constructor(private readonly inner: StageRunner, private readonly isCancelled: () => boolean) {}
   get ep() { return this.inner.ep; }
   has(stage: StageName): boolean { return this.inner.has(stage); }
-  async run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+  async run<S extends StageName>(stage: S, feeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>> {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
     return this.inner.run(stage, feeds);
@@ -67,27 +66,35 @@ export class Engine {
     readonly model: ModelFacts,
     /** The bundle's own linear prior (manifest `linear_prior`), or null. */
     readonly linearPrior: LinearPriorFile | null = null,
+    /** Kandinsky 2.1: the XLM-R tokenizer of the decoder's text; null for 2.2. */
+    readonly multilingualTokenizer: BundleTokenizer | null = null,
   ) {}
 
   /** Load a bundle and create its runtime (sessions are created lazily); `tuning` is for benchmarks. */
   static async load(source: BundleSourceData, options: LoadOptions, tuning: Omit<RuntimeOptions, 'provider'> = {}): Promise<Engine> {
     const bundle = await loadBundle(source, options.verify === undefined ? {} : { verify: options.verify });
+    // Tokenizers first: a wrong-kind or unsafe tokenizer.json is BAD_MANIFEST before any session exists.
+    const m = bundle.manifest;
+    const tokenizer = ClipTokenizer.fromJson(bundle.tokenizerJson, bundle.tokenizerConfig, m.text.max_length, m.text.tokenizer);
+    const multilingual = multilingualTokenizerOf(bundle);
+    const linearPrior = await bundleLinearPrior(bundle);
     const runtime = await createRuntime(bundle, { ...tuning, provider: options.provider });
-    const tokenizer = ClipTokenizer.fromJson(bundle.tokenizerJson, bundle.tokenizerConfig, bundle.manifest.text.max_length);
-    return new Engine(bundle, runtime, tokenizer, modelFacts(bundle), await bundleLinearPrior(bundle));
+    return new Engine(bundle, runtime, tokenizer, modelFacts(bundle), linearPrior, multilingual);
   }
 
   /** What the UI shows about this bundle. */
   info(): BundleInfo {
     const m = this.bundle.manifest;
     const stages = (Object.keys(m.stages) as StageName[]).filter((s) => this.runtime.has(s));
+    const family = this.model.family;
     const modes = Object.fromEntries(
-      (Object.keys(MODE_STAGES) as Mode[]).map((mode) => [mode, MODE_STAGES[mode].every((s) => this.runtime.has(s))]),
+      (Object.keys(MODE_STAGES) as Mode[]).map((mode) => [mode, modeStages(mode, family).every((s) => this.runtime.has(s))]),
     ) as Record<Mode, boolean>;
     return {
       name: m.name,
       description: m.description,
-      family: m.family,
+      family,
+      defaults: FAMILY_DEFAULTS[family],
       embeddingDim: m.embedding_dim,
       ...(m.native_size !== undefined ? { nativeSize: m.native_size } : {}),
       stages,
@@ -113,8 +120,8 @@ export class Engine {
       }
       const side = source.bias.length;
       checkPriorFitsModel(
-        { name: source.name, embedding_dim: side, text_dim: side, family: 'another model' },
-        { embeddingDim: this.model.embeddingDim, family: this.bundle.manifest.family, name: this.bundle.manifest.name },
+        { name: source.name, embedding_dim: side, text_dim: side, family: source.family ?? 'another model' },
+        { embeddingDim: this.model.embeddingDim, family: this.model.family, name: this.bundle.manifest.name },
       );
       return source;
     };
@@ -138,15 +145,27 @@ export class Engine {
 
   /** Build a pipeline context for one image of a run. */
   context(noise: NoiseSource, warnings: string[], runner: StageRunner = this.runtime, onStep?: PipelineContext['onStep']): PipelineContext {
-    return { runner, model: this.model, tokenizer: this.tokenizer, noise, warnings, ...(onStep ? { onStep } : {}) };
+    return {
+      runner, model: this.model, tokenizer: this.tokenizer, noise, warnings,
+      ...(this.multilingualTokenizer ? { multilingualTokenizer: this.multilingualTokenizer } : {}),
+      ...(onStep ? { onStep } : {}),
+    };
   }
 
   /** Generate 1–4 images for a request. Throws EngineError (BAD_REQUEST, STAGE_MISSING, CANCELLED, ...). */
   async generate(runId: string, request: GenerateRequest, hooks: RunHooks = {}): Promise<GenerateResult> {
     const started = performance.now();
-    const req = normaliseRequest(request);
+    const family = this.model.family;
+    const req = normaliseRequest(request, FAMILY_DEFAULTS[family]);
+    if (req.family !== undefined && req.family !== family) {
+      throw new EngineError(
+        ErrorCode.BadRequest,
+        `This request was made for a ${req.family} model, but the loaded model "${this.bundle.manifest.name}" is ${family}. Reload the model's facts (BundleInfo) and build the request for ${family}.`,
+        { expected: `family ${family}`, actual: `family ${req.family}` },
+      );
+    }
     const warnings = [...req.warnings];
-    const missing = MODE_STAGES[req.mode].filter((s) => !this.runtime.has(s));
+    const missing = modeStages(req.mode, family).filter((s) => !this.runtime.has(s));
     if (missing.length > 0) {
       throw new EngineError(ErrorCode.StageMissing, `This model cannot do ${req.mode}: it has no ${missing.join(', ')} stage.`, {
         file: missing.join(', '),
@@ -185,12 +204,18 @@ export class Engine {
    *  error here (a plain RangeError included) is a bug and stays INTERNAL. */
   private checkSchedules(kind: SchedulerKind, steps: number, priorSteps: number): void {
     try {
-      createScheduler(decoderSchedulerConfig(this.bundle, kind)).setTimesteps(steps);
+      createScheduler(this.decoderSchedulerConfig(kind)).setTimesteps(steps);
       createScheduler(this.bundle.manifest.schedulers.prior as SchedulerConfig).setTimesteps(priorSteps);
     } catch (e) {
       if (e instanceof StepCountError) throw new EngineError(ErrorCode.BadRequest, e.message);
       throw e;
     }
+  }
+
+  /** The diffusers config of a decoder scheduler kind for this bundle (schedulers/index.ts decoderConfigFor). */
+  private decoderSchedulerConfig(kind: SchedulerKind): SchedulerConfig {
+    const m = this.bundle.manifest;
+    return decoderConfigFor(m.schedulers.decoder, m.scheduler_alternatives, kind);
   }
 
   private usedParams(req: ReturnType<typeof normaliseRequest>, seed: number): UsedParams {
@@ -267,9 +292,13 @@ export class Engine {
         start = { kind: 'inpaint', imageLatents: encoded.data, keepMask: prepareKeepMask(maskF, req.width, req.height, latentW, latentH) };
       }
     }
+    // Kandinsky 2.1 also conditions the decoder on text: the prompt in the text modes, "" in the image modes
+    // (the reference's interpolation example); the negative prompt is the unconditional text in every mode.
+    const decoderPrompt = req.mode === 'text2img' || req.mode === 'img2img' || req.mode === 'inpaint' ? req.prompt : '';
+    const conditioning = await decoderConditioning(ctx, decoderPrompt, req.negativePrompt, req.guidance);
     const decoded = await runDecoder(ctx, {
-      ...embeds, latentH, latentW, guidance: req.guidance, steps: req.steps,
-      scheduler: createScheduler(decoderSchedulerConfig(this.bundle, req.scheduler)), start,
+      ...embeds, conditioning, latentH, latentW, guidance: req.guidance, steps: req.steps,
+      scheduler: createScheduler(this.decoderSchedulerConfig(req.scheduler)), start,
     });
     const image = await decodeLatents(ctx, decoded.latents, latentH, latentW);
     const H = image.dims[2]!, W = image.dims[3]!;
@@ -306,14 +335,27 @@ async function bundleLinearPrior(bundle: Bundle): Promise<LinearPriorFile | null
   const entry = bundle.manifest.linear_prior;
   if (!entry) return null;
   const file = decodeLinearPrior(await bundle.readFile(entry.path));
-  checkPriorFitsModel(file.header, { embeddingDim: bundle.manifest.embedding_dim, family: bundle.manifest.family, name: bundle.manifest.name });
+  checkPriorFitsModel(file.header, { embeddingDim: bundle.manifest.embedding_dim, family: manifestFamily(bundle.manifest), name: bundle.manifest.name });
   return file;
+}
+
+/** Kandinsky 2.1's XLM-R tokenizer (checked to be a Unigram one, BAD_MANIFEST otherwise); null for 2.2. */
+function multilingualTokenizerOf(bundle: Bundle): BundleTokenizer | null {
+  const entry = bundle.manifest.text_multilingual;
+  if (manifestFamily(bundle.manifest) !== 'kandinsky-2.1' || entry === undefined) return null;
+  const t = bundle.multilingualTokenizer;
+  if (t === undefined) {
+    throw new EngineError(ErrorCode.BadManifest, `The bundle's multilingual tokenizer (${entry.tokenizer}) was not read.`, { file: entry.tokenizer });
+  }
+  return XlmRobertaTokenizer.fromJson(t.json, t.config, entry.max_length, t.path);
 }
 
 /** Facts the pipelines need, from a loaded bundle. */
 export function modelFacts(bundle: Bundle): ModelFacts {
   const m = bundle.manifest;
   return {
+    family: manifestFamily(m),
+    ...(m.text_multilingual === undefined ? {} : { multilingualMaxLength: m.text_multilingual.max_length }),
     embeddingDim: m.embedding_dim,
     maxLength: m.text.max_length,
     latentChannels: m.movq.latent_channels,

@@ -4,6 +4,11 @@
  */
 import type { EngineErrorData } from './errors.ts';
 import type { ProviderPreference, ExecutionProvider, StageName } from './runtime/types.ts';
+import type { ModelFamily } from './runtime/stage-io.ts';
+import type { SchedulerKind } from './schedulers/index.ts';
+
+export { MODEL_FAMILIES, type ModelFamily } from './runtime/stage-io.ts';
+export { SCHEDULER_KINDS, type SchedulerKind } from './schedulers/index.ts';
 
 /** RGBA pixels, as in ImageData (row-major, 4 bytes per pixel). */
 export interface RgbaImage {
@@ -18,10 +23,6 @@ export interface MaskImage {
   readonly height: number;
   readonly data: Uint8Array;
 }
-
-/** Decoder schedulers the engine offers. */
-export const SCHEDULER_KINDS = ['ddpm', 'ddim', 'dpmpp_2m'] as const;
-export type SchedulerKind = (typeof SCHEDULER_KINDS)[number];
 
 /** Generation modes; one request type each. */
 export const MODES = ['text2img', 'img2img', 'inpaint', 'fusion', 'variations'] as const;
@@ -47,6 +48,9 @@ export interface CommonParams {
   readonly negativePrompt: string;
   /** How text becomes an image embedding (README "Prior kinds"); default the diffusion prior. */
   readonly prior?: PriorChoice;
+  /** The model family the client built this request for (BundleInfo.family); another family than the loaded
+   *  model's is BAD_REQUEST naming both. Absent: not checked. */
+  readonly family?: ModelFamily;
 }
 
 /** Prior kinds (the paper's Table 3 ablation): the diffusion prior, a linear map, none (text embedding used directly), a blend. */
@@ -60,7 +64,11 @@ export type PriorKind = (typeof PRIOR_KINDS)[number];
  */
 export type LinearPriorSource =
   | { readonly from: 'bundle' }
-  | { readonly from: 'user'; readonly id: string; readonly name: string; readonly weight: Float32Array; readonly bias: Float32Array };
+  | {
+    readonly from: 'user'; readonly id: string; readonly name: string; readonly weight: Float32Array; readonly bias: Float32Array;
+    /** The family of the model it was fitted on (its file's header); another family than the loaded model's is BAD_PRIOR_FILE. */
+    readonly family?: string;
+  };
 
 /** The prior a request runs. `blend`: (1 - linearWeight) × diffusion + linearWeight × linear, after de-normalisation. */
 export type PriorChoice =
@@ -116,15 +124,31 @@ export interface VariationsRequest extends CommonParams {
 
 export type GenerateRequest = Text2ImgRequest | Img2ImgRequest | InpaintRequest | FusionRequest | VariationsRequest;
 
-/** Default parameters (Kandinsky 2.2 demo defaults, fewer steps for the browser). */
+/** The generation parameters whose defaults depend on the model family. */
+export interface FamilyDefaults {
+  readonly steps: number;
+  readonly guidance: number;
+  readonly priorSteps: number;
+  readonly priorGuidance: number;
+  readonly scheduler: SchedulerKind;
+}
+
+/**
+ * Defaults per model family, the one table (the UI gets its model's row as BundleInfo.defaults; a request that
+ * leaves a field out gets the loaded model's): Kandinsky 2.2's demo defaults with fewer steps for the browser,
+ * and Kandinsky 2.1's reference defaults (diffusers KandinskyPipeline: DDIM, 100 steps, guidance 4;
+ * KandinskyPriorPipeline: 25 steps, guidance 4).
+ */
+export const FAMILY_DEFAULTS = {
+  'kandinsky-2.2': { steps: 30, guidance: 4, priorSteps: 25, priorGuidance: 4, scheduler: 'ddpm' },
+  'kandinsky-2.1': { steps: 100, guidance: 4, priorSteps: 25, priorGuidance: 4, scheduler: 'ddim' },
+} as const satisfies Record<ModelFamily, FamilyDefaults>;
+
+/** Default parameters (Kandinsky 2.2's family defaults, FAMILY_DEFAULTS, and the family-independent ones). */
 export const DEFAULTS = {
   width: 512,
   height: 512,
-  steps: 30,
-  guidance: 4,
-  priorSteps: 25,
-  priorGuidance: 4,
-  scheduler: 'ddpm',
+  ...FAMILY_DEFAULTS['kandinsky-2.2'],
   seed: 0,
   numImages: 1,
   negativePrompt: '',
@@ -205,7 +229,10 @@ export interface LoadOptions {
 export interface BundleInfo {
   readonly name: string;
   readonly description: string;
-  readonly family: string;
+  /** The model family (manifest version 2's `family`; every version 1 bundle is kandinsky-2.2). Send it back as a request's `family`. */
+  readonly family: ModelFamily;
+  /** This family's generation defaults (FAMILY_DEFAULTS): the UI's initial steps, guidance and scheduler for this model. */
+  readonly defaults: FamilyDefaults;
   readonly embeddingDim: number;
   /** The size the model was trained at (manifest native_size), when the bundle says. */
   readonly nativeSize?: { readonly width: number; readonly height: number };

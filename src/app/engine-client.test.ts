@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { expose } from 'comlink';
 import { MessageChannel } from 'node:worker_threads';
 import { ErrorCode } from '../../workers/errors.ts';
-import type { BundleInfo, EngineApi, GenerateResult, Progress, Result } from '../../workers/protocol.ts';
+import { FAMILY_DEFAULTS, type BundleInfo, type EngineApi, type GenerateResult, type Progress, type Result } from '../../workers/protocol.ts';
 import { modesOf } from '../../workers/storage/modes.ts';
 import { EngineClient, type WorkerLike } from './engine-client.ts';
 
 const info: BundleInfo = {
-  name: 'stand-in', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages: [],
+  name: 'stand-in', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, stages: [],
   modes: { ...modesOf([]), text2img: true }, ep: 'wasm', shaderF16: false, warnings: [],
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../workers/errors.ts';
-import type { BundleInfo, GenerateRequest, GenerateResult, Result, UsedParams } from '../../workers/protocol.ts';
+import { FAMILY_DEFAULTS, type BundleInfo, type GenerateRequest, type GenerateResult, type Result, type UsedParams } from '../../workers/protocol.ts';
 import { STAGE_NAMES } from '../../workers/runtime/types.ts';
 import { modesOf } from '../../workers/storage/modes.ts';
 import { TestEditor } from '../editor/test-editor.ts';
@@ -12,7 +12,7 @@ import { Runs } from './run.ts';
 import { createAppStore, setParams, type AppState } from './store.ts';
 
 const INFO: BundleInfo = {
-  name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, ep: 'wasm', shaderF16: false, warnings: [],
+  name: 'tiny', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, ep: 'wasm', shaderF16: false, warnings: [],
   stages: STAGE_NAMES, modes: modesOf(STAGE_NAMES),
 };
 

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
 import { openDB } from 'idb';
-import type { BundleInfo, CommonParams } from '../../workers/protocol.ts';
+import { FAMILY_DEFAULTS, type BundleInfo, type CommonParams } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { modesOf } from '../../workers/storage/modes.ts';
 import { createAppStore } from '../app/store.ts';
@@ -15,7 +15,7 @@ import type { GalleryItem } from '../app/store.ts';
 
 const ALL: StageName[] = ['text_encoder', 'image_encoder', 'prior', 'unet', 'unet_inpaint', 'movq_encoder', 'movq_decoder'];
 const info = (stages: StageName[] = ALL): BundleInfo => ({
-  name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages,
+  name: 'tiny', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, stages,
   modes: modesOf(stages), ep: 'wasm', shaderF16: false, warnings: [],
 });
 const COMMON: CommonParams = {

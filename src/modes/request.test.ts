@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, type BundleInfo, type CommonParams, type RgbaImage } from '../../workers/protocol.ts';
+import { FAMILY_DEFAULTS, LIMITS, type BundleInfo, type CommonParams, type RgbaImage } from '../../workers/protocol.ts';
 import type { StageName } from '../../workers/runtime/types.ts';
 import { modesOf } from '../../workers/storage/modes.ts';
 import { buildRequest, checkInputs, missingForImages, missingStages, type CheckContext, type RunContext } from './request.ts';
@@ -22,7 +22,7 @@ const STORE = new Map<string, RgbaImage>([[A.id, pixels(300, 100, 10)], [B.id, p
 
 const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ frame: { width: 128, height: 128 }, steps: 3, stages: ALL, ...over });
 const INFO: BundleInfo = {
-  name: 'tiny', description: '', family: 'kandinsky-2.2', embeddingDim: 32, stages: ALL, ep: 'wasm', shaderF16: false, warnings: [],
+  name: 'tiny', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, stages: ALL, ep: 'wasm', shaderF16: false, warnings: [],
   modes: modesOf(ALL),
 };
 /** An empty 128² frame, the prompt panel's parameters and the full tiny bundle. */

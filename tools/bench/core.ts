@@ -1,6 +1,7 @@
 /** Benchmark core (isomorphic): per-stage and end-to-end times for a loaded engine. Figures only. */
 import type { Engine } from '../../workers/engine.ts';
-import { f32, i64 } from '../../workers/tensor/tensor.ts';
+import { f32 } from '../../workers/tensor/tensor.ts';
+import { runMovqDecoder, runMultilingualEncoder, runPriorStage, runTextEncoder, runUnet } from '../../workers/stages/index.ts';
 import type { Text2ImgRequest } from '../../workers/protocol.ts';
 import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
 
@@ -39,25 +40,24 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const lat = (o.size / 64) * m.scaleFactor;
   const rows: BenchRow[] = [];
   const work = (): GpuWorkCounts | null => rt.gpuWork();
-  const ids = i64(new BigInt64Array(2 * L), [2, L]);
-  const text = await rt.run('text_encoder', { input_ids: ids });
-  rows.push(await time('text encoder (batch 2)', o.repeats, () => rt.run('text_encoder', { input_ids: ids }), work));
-  const priorFeeds = {
-    hidden_states: f32(new Float32Array(2 * D), [2, D]),
-    timestep: f32(new Float32Array([500, 500]), [2]),
-    proj_embedding: text.text_embeds!,
-    encoder_hidden_states: text.last_hidden_state!,
-    attention_mask: i64(new BigInt64Array(2 * L).fill(1n), [2, L]),
+  // Each stage through its wrapper (workers/stages), on the shapes the pipelines give it.
+  const tokens = { batch: 2, length: L, inputIds: new BigInt64Array(2 * L), attentionMask: new BigInt64Array(2 * L).fill(1n) };
+  const text = await runTextEncoder(rt, tokens);
+  rows.push(await time('text encoder (batch 2)', o.repeats, () => runTextEncoder(rt, tokens), work));
+  if (rt.has('text_encoder_multilingual')) {
+    rows.push(await time('multilingual text encoder (batch 2)', o.repeats, () => runMultilingualEncoder(rt, tokens), work));
+  }
+  const prior = { latents: new Float32Array(2 * D), timestep: 500, textEmbeds: text.textEmbeds, hiddenStates: text.hiddenStates, attentionMask: tokens.attentionMask };
+  rows.push(await time('prior step (batch 2)', o.repeats, () => runPriorStage(rt, prior), work));
+  // A Kandinsky 2.1 UNet also takes the multilingual text: its encoder's outputs on the same tokens.
+  const unetText = engine.model.family === 'kandinsky-2.1' ? await runMultilingualEncoder(rt, tokens) : undefined;
+  const unet = {
+    sample: f32(new Float32Array(2 * C * lat * lat), [2, C, lat, lat]), timestep: 500,
+    imageEmbeds: f32(new Float32Array(2 * D), [2, D]), ...(unetText === undefined ? {} : { text: unetText }),
   };
-  rows.push(await time('prior step (batch 2)', o.repeats, () => rt.run('prior', priorFeeds), work));
-  const unetFeeds = {
-    sample: f32(new Float32Array(2 * C * lat * lat), [2, C, lat, lat]),
-    timestep: f32(new Float32Array([500, 500]), [2]),
-    image_embeds: f32(new Float32Array(2 * D), [2, D]),
-  };
-  rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => rt.run('unet', unetFeeds), work));
-  const movqFeeds = { latents: f32(new Float32Array(C * lat * lat), [1, C, lat, lat]) };
-  rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => rt.run('movq_decoder', movqFeeds), work));
+  rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => runUnet(rt, 'unet', unet), work));
+  const latents = f32(new Float32Array(C * lat * lat), [1, C, lat, lat]);
+  rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => runMovqDecoder(rt, latents), work));
   const req: Text2ImgRequest = {
     mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: o.size, height: o.size, steps: o.steps, guidance: 4,
     priorSteps: o.priorSteps, priorGuidance: 4, scheduler: 'ddpm', seed: 1, numImages: 1,

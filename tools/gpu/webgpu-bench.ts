@@ -30,9 +30,10 @@ import { bundleDirBlobs } from '../../workers/testing/bundle-dir.ts';
 import type { BundleManifest, StageEntry } from '../../workers/runtime/manifest.ts';
 import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
 import { createRuntime, ORT_BUILDS, type OrtBuild } from '../../workers/runtime/ort.ts';
-import type { ExecutionProvider } from '../../workers/runtime/types.ts';
+import type { ExecutionProvider, StageRunner } from '../../workers/runtime/types.ts';
+import { movqDecoderFeeds, priorFeeds, textEncoderFeeds, unetFeeds } from '../../workers/stages/index.ts';
 import { seededNoise } from '../../workers/tensor/noise.ts';
-import { f32, i64, type HostTensor } from '../../workers/tensor/tensor.ts';
+import { f32, type HostTensor } from '../../workers/tensor/tensor.ts';
 import {
   BENCH_STAGES, formatBuildTable, formatExports, parseStages, plan, rowKey, SIDES, summarise,
   type BenchSize, type BenchStage, type ExportInfo, type TorchRow, type WebRow,
@@ -186,41 +187,52 @@ function fixedDim(entry: StageEntry, input: string, axis: number): number {
   return d;
 }
 
-/** Inputs as the pipelines feed them (CFG batch 2; MoVQ batch 1), seeded random values. */
-function feedsFor(stage: BenchStage, entry: StageEntry, side: number): Record<string, HostTensor> {
+/** One stage call as the pipelines make it (CFG batch 2; MoVQ batch 1), seeded random values, built by workers/stages. */
+type StageCall = (runner: StageRunner) => Promise<Record<string, HostTensor>>;
+
+/** The call to time for `stage`: its feeds built once by the stage's wrapper. */
+function callFor(stage: BenchStage, entry: StageEntry, side: number): StageCall {
   const noise = seededNoise(1234);
   const randn = (dims: number[]) => f32(noise.next(dims), dims);
   const lat = side / 8;
   const L = 77;
   switch (stage) {
-    case 'movq_decoder':
-      return { latents: randn([1, fixedDim(entry, 'latents', 1), lat, lat]) };
-    case 'unet':
-      return {
-        sample: randn([2, fixedDim(entry, 'sample', 1), lat, lat]),
-        timestep: f32(new Float32Array([500, 500]), [2]),
-        image_embeds: randn([2, fixedDim(entry, 'image_embeds', 1)]),
+    case 'movq_decoder': {
+      const feeds = movqDecoderFeeds(randn([1, fixedDim(entry, 'latents', 1), lat, lat]));
+      return (r) => r.run(stage, feeds);
+    }
+    case 'unet': {
+      // A Kandinsky 2.1 UNet also takes the multilingual text (its width from the manifest).
+      const text = entry.inputs.encoder_hidden_states === undefined ? undefined : {
+        hiddenStates: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]), textEmbeds: randn([2, fixedDim(entry, 'text_embeds', 1)]),
       };
+      const feeds = unetFeeds({
+        sample: randn([2, fixedDim(entry, 'sample', 1), lat, lat]), timestep: 500,
+        imageEmbeds: randn([2, fixedDim(entry, 'image_embeds', 1)]), ...(text === undefined ? {} : { text }),
+      });
+      return (r) => r.run(stage, feeds);
+    }
     case 'prior': {
       const D = fixedDim(entry, 'hidden_states', 1);
       const mask = new BigInt64Array(2 * L);
       for (let b = 0; b < 2; b++) for (let i = 0; i < 7; i++) mask[b * L + i] = 1n;
-      return {
-        hidden_states: randn([2, D]),
-        timestep: f32(new Float32Array([500, 500]), [2]),
-        proj_embedding: randn([2, D]),
-        encoder_hidden_states: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]),
-        attention_mask: i64(mask, [2, L]),
-      };
+      const feeds = priorFeeds({
+        latents: randn([2, D]).data, timestep: 500, textEmbeds: randn([2, D]),
+        hiddenStates: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]), attentionMask: mask,
+      });
+      return (r) => r.run(stage, feeds);
     }
     case 'text_encoder': {
       // start token, five word tokens, end token, padded with the end token (CLIP's pad).
       const ids = new BigInt64Array(2 * L).fill(49407n);
+      const mask = new BigInt64Array(2 * L);
       for (let b = 0; b < 2; b++) {
         ids[b * L] = 49406n;
         for (let i = 1; i < 6; i++) ids[b * L + i] = BigInt(320 + 97 * i + b);
+        for (let i = 0; i < 7; i++) mask[b * L + i] = 1n;
       }
-      return { input_ids: i64(ids, [2, L]) };
+      const feeds = textEncoderFeeds({ batch: 2, length: L, inputIds: ids, attentionMask: mask });
+      return (r) => r.run(stage, feeds);
     }
     default: {
       const never: never = stage;
@@ -248,7 +260,7 @@ function maxAbs(outputs: Record<string, HostTensor>): number {
  */
 async function profileRun(
   runtime: Awaited<ReturnType<typeof createRuntime>>, stage: BenchStage, side: number,
-  feeds: Record<string, HostTensor>, record: (row: object) => void,
+  call: StageCall, record: (row: object) => void,
 ): Promise<void> {
   const byType = new Map<string, { ns: number; count: number }>();
   let kernels = 0;
@@ -260,7 +272,7 @@ async function profileRun(
     byType.set(k.kernelType, e);
   });
   const t = performance.now();
-  await runtime.run(stage, feeds);
+  await call(runtime);
   const wallMs = performance.now() - t;
   await new Promise((r) => setTimeout(r, 200)); // timestamp readback is asynchronous
   runtime.profileGpu(null);
@@ -296,9 +308,9 @@ async function stageCommand(): Promise<number> {
     log(`${stage}: session on ${ep} in ${(sessionMs / 1000).toFixed(1)} s (${graph})`);
     const entry = bundle.manifest.stages[stage]!;
     for (const side of sides) {
-      const feeds = feedsFor(stage, entry, side);
+      const call = callFor(stage, entry, side);
       let t = performance.now();
-      const first = await runtime.run(stage, feeds);
+      const first = await call(runtime);
       const firstRunMs = performance.now() - t;
       const peak = maxAbs(first);
       log(`${stage}${side ? ` ${side}` : ''}: first run ${(firstRunMs / 1000).toFixed(1)} s, max |out| ${peak.toPrecision(3)}`);
@@ -322,7 +334,7 @@ async function stageCommand(): Promise<number> {
         }
         const before = runtime.gpuWork();
         t = performance.now();
-        await runtime.run(stage, feeds);
+        await call(runtime);
         times.push(performance.now() - t);
         const after = runtime.gpuWork();
         if (before && after) counted = gpuWorkBetween(before, after);
@@ -333,7 +345,7 @@ async function stageCommand(): Promise<number> {
         `${counted ? `; per run ${counted.dispatches} dispatches (${counted.transposes} transposes, ${counted.dequantizes} dequantizes), ${counted.submits} submits, ` +
           `${counted.uploads} uploads, ${counted.readBacks} read-backs; top kernels ${Object.entries(counted.kernels).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`);
       if (argv.includes('--profile') && ep === 'webgpu' && Date.now() + 2 * (row.medianMs ?? 1000) + 1000 < deadline) {
-        await profileRun(runtime, stage, side, feeds, record);
+        await profileRun(runtime, stage, side, call, record);
       }
     }
     await runtime.dispose();

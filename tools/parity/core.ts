@@ -14,8 +14,12 @@ import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
 import { runPrior } from '../../workers/pipelines/prior.ts';
 import { runFusion, type FusionInput } from '../../workers/pipelines/fusion.ts';
 import { runPriorKind, type ResolvedPrior } from '../../workers/pipelines/prior-kinds.ts';
-import { encodeText, encodePixels, zeroImageEmbedding } from '../../workers/pipelines/encode.ts';
-import { decodeLatents, encodeImageLatents, latentSide, runDecoder, toUnitNhwc, type DecoderParams } from '../../workers/pipelines/decoder.ts';
+import { encodeText, encodePixels, tokenizeBatch, zeroImageEmbedding } from '../../workers/pipelines/encode.ts';
+import {
+  decodeLatents, decoderConditioning, encodeImageLatents, latentSide, runDecoder, toUnitNhwc, type DecoderParams,
+} from '../../workers/pipelines/decoder.ts';
+import { runMultilingualEncoder } from '../../workers/stages/index.ts';
+import { isModelFamily, type ModelFamily } from '../../workers/runtime/stage-io.ts';
 import { prepareKeepMask } from '../../workers/pipelines/mask.ts';
 import { floats, ints, reviveNonFinite, tensor } from './golden.ts';
 import { referenceImg2ImgInput } from './reference.ts';
@@ -29,9 +33,9 @@ export const TOLERANCES = {
   webgpu: { embedding: 1e-3, latents: 5e-3, image: 2e-2 },
 } as const satisfies Record<ParityEp, { embedding: number; latents: number; image: number }>;
 
-/** Known golden kinds (SPEC §4). */
+/** Known golden kinds (SPEC §4; docs/kandinsky-2-1.md adds text_encoder_multilingual). */
 export const GOLDEN_KINDS = [
-  'tokenizer', 'text_encoder', 'image_encoder', 'movq', 'prior', 'interpolate', 'text2img', 'img2img', 'inpaint',
+  'tokenizer', 'text_encoder', 'text_encoder_multilingual', 'image_encoder', 'movq', 'prior', 'interpolate', 'text2img', 'img2img', 'inpaint',
   'prior_linear', 'prior_none', 'prior_blend',
 ] as const;
 export type GoldenKind = (typeof GOLDEN_KINDS)[number];
@@ -59,6 +63,8 @@ export interface ParityEnv {
   readonly runner: StageRunner;
   readonly model: ModelFacts;
   readonly tokenizer: PromptTokenizer;
+  /** Kandinsky 2.1 bundles: the XLM-R tokenizer of the decoder's text. */
+  readonly multilingualTokenizer?: PromptTokenizer;
   readonly priorSchedulerConfig: SchedulerConfig;
   readonly ep: ParityEp;
   /** Multiplies every tolerance (for fp16/int8 bundles, whose tolerances are measured, not SPEC's). */
@@ -99,7 +105,21 @@ class Meter {
 }
 
 function context(env: ParityEnv, noise: NoiseSource, warnings: string[] = []): PipelineContext {
-  return { runner: env.runner, model: env.model, tokenizer: env.tokenizer, noise, warnings };
+  return {
+    runner: env.runner, model: env.model, tokenizer: env.tokenizer, noise, warnings,
+    ...(env.multilingualTokenizer ? { multilingualTokenizer: env.multilingualTokenizer } : {}),
+  };
+}
+
+/** The multilingual tokenizer a 2.1 case needs; a clear failure on a bundle without one. */
+function multilingual(env: ParityEnv): PromptTokenizer {
+  if (!env.multilingualTokenizer) throw new Error('this case needs the multilingual tokenizer of a kandinsky-2.1 bundle');
+  return env.multilingualTokenizer;
+}
+
+/** The family a case was made for: its `family` field (docs/kandinsky-2-1.md), Kandinsky 2.2 when absent. */
+function caseFamily(g: Record<string, unknown>): ModelFamily | string {
+  return g.family === undefined ? 'kandinsky-2.2' : String(g.family);
 }
 
 function noiseOf(g: Record<string, unknown>): NoiseSource {
@@ -161,21 +181,61 @@ async function runDecoderCase(env: ParityEnv, m: Meter, g: Record<string, unknow
       start = { kind: 'inpaint', imageLatents: encoded.data, keepMask: prepareKeepMask(floats(g.mask, 'mask'), mw, mh, latentW, latentH) };
     }
   }
+  const guidance = num(g, 'guidance_scale');
+  // Kandinsky 2.1: the decoder text from the prompt and the negative prompt (None → ""), checked as embeddings.
+  const neg = g.negative_prompt;
+  const conditioning = await decoderConditioning(ctx, String(g.prompt ?? ''), typeof neg === 'string' ? neg : '', guidance);
+  if (conditioning.family === 'kandinsky-2.1') {
+    m.embedding('prompt_embeds', conditioning.text.textEmbeds.data, floats(g.prompt_embeds, 'prompt_embeds'));
+    m.embedding('text_encoder_hidden_states', conditioning.text.hiddenStates.data, floats(g.text_encoder_hidden_states, 'text_encoder_hidden_states'));
+  }
   const scheduler = createScheduler(config);
   const result = await runDecoder(ctx, {
+    conditioning,
     imageEmbeds: floats(g.image_embeds, 'image_embeds'),
     negativeImageEmbeds: floats(g.negative_image_embeds, 'negative_image_embeds'),
     latentH, latentW,
-    guidance: num(g, 'guidance_scale'),
+    guidance,
     steps: num(g, 'num_inference_steps'),
     scheduler,
     start,
     record: true,
   });
+  if (g.latent_timestep !== undefined) m.exact('latent_timestep', [result.latentTimestep ?? NaN], [num(g, 'latent_timestep')]);
   compareSchedule(m, g, result.timesteps);
   compareSteps(m, g, result.steps);
   const image = toUnitNhwc(await decodeLatents(ctx, result.latents, latentH, latentW));
-  m.image('image', image, floats(g.image, 'image'));
+  const refImage = floats(g.image, 'image');
+  m.image('image', image, refImage);
+  await allowDecoderSensitivity(env, m, g, latentH, latentW);
+}
+
+/**
+ * SPEC §4's one allowance, for final images only: random tiny MoVQ decoders amplify latent error strongly. When
+ * every other quantity of the case passes but its image does not, measure how far the decoder's own image of the
+ * reference's final latents moves under a ripple of the measured latents error (the deterministic
+ * sin(12.9898·i) ripple of tools/export/tests/test_golden.py, decoded by this bundle's decoder on this EP) and
+ * count the image as passing when its error is below that; the line says so. Latents and embedding tolerances never widen.
+ */
+async function allowDecoderSensitivity(env: ParityEnv, m: Meter, g: Record<string, unknown>, h: number, w: number): Promise<void> {
+  const last = m.list[m.list.length - 1]!;
+  const others = m.list.slice(0, -1);
+  const steps = g.steps;
+  if (last.what !== 'image' || last.err <= last.tol || !Array.isArray(steps) || steps.length === 0) return;
+  if (!others.every((x) => x.err <= x.tol)) return;
+  const latentsErr = Math.max(...others.filter((x) => x.what.endsWith('latents')).map((x) => x.err));
+  if (!(latentsErr > 0)) return;
+  const ref = floats((steps[steps.length - 1] as { latents?: unknown }).latents, 'steps[-1].latents');
+  const ctx = context(env, recordedNoise([]));
+  const a = toUnitNhwc(await decodeLatents(ctx, ref, h, w));
+  const b = toUnitNhwc(await decodeLatents(ctx, Float32Array.from(ref, (v, i) => v + latentsErr * Math.sin(i * 12.9898)), h, w));
+  const sensitivity = maxAbsErr(a, b);
+  if (last.err >= sensitivity) return;
+  m.list[m.list.length - 1] = {
+    what: `image: within the decoder's sensitivity (its image moves ${sensitivity.toExponential(2)} under the latents error ${latentsErr.toExponential(2)})`,
+    err: last.err,
+    tol: sensitivity,
+  };
 }
 
 /** A prior-kind case (README "Prior kinds"): text embeddings, then the kind's image and negative embeddings. */
@@ -210,8 +270,9 @@ async function runKind(env: ParityEnv, m: Meter, kind: GoldenKind, g: Record<str
   switch (kind) {
     case 'tokenizer': {
       const cases = g.cases as { prompt: string; input_ids: unknown; attention_mask: unknown }[];
+      const tokenizer = g.tokenizer === 'multilingual' ? multilingual(env) : env.tokenizer;
       cases.forEach((c, i) => {
-        const enc = env.tokenizer.encode(c.prompt);
+        const enc = tokenizer.encode(c.prompt);
         m.exact(`case ${i} input_ids`, Array.from(enc.inputIds, Number), ints(c.input_ids, 'input_ids'));
         m.exact(`case ${i} attention_mask`, Array.from(enc.attentionMask, Number), ints(c.attention_mask, 'attention_mask'));
       });
@@ -223,6 +284,20 @@ async function runKind(env: ParityEnv, m: Meter, kind: GoldenKind, g: Record<str
         const ctx = context(env, recordedNoise([]));
         m.exact(`case ${i} input_ids`, Array.from(env.tokenizer.encode(c.prompt).inputIds, Number), ints(c.input_ids, 'input_ids'));
         const out = await encodeText(ctx, [c.prompt]);
+        m.embedding(`case ${i} text_embeds`, out.textEmbeds.data, floats(c.text_embeds, 'text_embeds'));
+        m.embedding(`case ${i} last_hidden_state`, out.hiddenStates.data, floats(c.last_hidden_state, 'last_hidden_state'));
+      }
+      return;
+    }
+    case 'text_encoder_multilingual': {
+      const cases = g.cases as { prompt: string; input_ids: unknown; attention_mask: unknown; text_embeds: unknown; last_hidden_state: unknown }[];
+      const tokenizer = multilingual(env);
+      for (const [i, c] of cases.entries()) {
+        const ctx = context(env, recordedNoise([]));
+        const tokens = tokenizeBatch(ctx, tokenizer, env.model.multilingualMaxLength ?? 77, [c.prompt]);
+        m.exact(`case ${i} input_ids`, Array.from(tokens.inputIds, Number), ints(c.input_ids, 'input_ids'));
+        m.exact(`case ${i} attention_mask`, Array.from(tokens.attentionMask, Number), ints(c.attention_mask, 'attention_mask'));
+        const out = await runMultilingualEncoder(env.runner, tokens);
         m.embedding(`case ${i} text_embeds`, out.textEmbeds.data, floats(c.text_embeds, 'text_embeds'));
         m.embedding(`case ${i} last_hidden_state`, out.hiddenStates.data, floats(c.last_hidden_state, 'last_hidden_state'));
       }
@@ -323,6 +398,9 @@ export async function runGoldenCase(name: string, golden: unknown, env: ParityEn
   if (!(GOLDEN_KINDS as readonly string[]).includes(kind)) {
     return failed(`unknown kind '${kind}' (known: ${GOLDEN_KINDS.join(', ')})`);
   }
+  const family = caseFamily(g!);
+  if (!isModelFamily(family)) return failed(`unknown family '${family}'`);
+  if (family !== env.model.family) return failed(`a ${family} case, but the bundle is ${env.model.family}`);
   try {
     await runKind(env, m, kind as GoldenKind, g!);
   } catch (e) {
@@ -335,10 +413,11 @@ export async function runGoldenCase(name: string, golden: unknown, env: ParityEn
   return { name, kind, worst, pass: m.list.every((x) => ratio(x) <= 1), measurements: m.list };
 }
 
-/** The runner's line for a case: `name kind max_abs_err tolerance PASS|FAIL`. */
+/** The runner's line for a case: `name kind max_abs_err tolerance PASS|FAIL` (a comment when the SPEC §4 image allowance applied). */
 export function formatCase(r: CaseResult): string {
   const e = Number.isFinite(r.worst.err) ? r.worst.err.toExponential(2) : String(r.worst.err);
-  const detail = r.pass ? '' : `  # ${r.error ?? r.worst.what}`;
+  const allowed = r.measurements.find((x) => x.what.startsWith('image: within'));
+  const detail = r.pass ? (allowed ? `  # ${allowed.what}` : '') : `  # ${r.error ?? r.worst.what}`;
   return `${r.name} ${r.kind} ${e} ${r.worst.tol.toExponential(2)} ${r.pass ? 'PASS' : 'FAIL'}${detail}`;
 }
 

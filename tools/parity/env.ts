@@ -12,6 +12,7 @@ export async function loadParityEnv(source: BundleSourceData, ep: ParityEp, tole
     runner: engine.runtime,
     model: engine.model,
     tokenizer: engine.tokenizer,
+    ...(engine.multilingualTokenizer ? { multilingualTokenizer: engine.multilingualTokenizer } : {}),
     priorSchedulerConfig: engine.bundle.manifest.schedulers.prior as SchedulerConfig,
     ep,
     toleranceScale,

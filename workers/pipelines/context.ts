@@ -1,4 +1,5 @@
 /** What every pipeline needs: stages to run, the bundle's facts, a noise source, and a way to stop. */
+import type { ModelFamily } from '../runtime/stage-io.ts';
 import type { StageRunner } from '../runtime/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
 import type { ProgressStage } from '../protocol.ts';
@@ -6,6 +7,8 @@ import { EngineError, ErrorCode } from '../errors.ts';
 
 /** Bundle facts the pipelines read (a subset of the manifest, so tests can build it by hand). */
 export interface ModelFacts {
+  /** Which Kandinsky: 2.1 conditions its UNet on multilingual text as well (docs/kandinsky-2-1.md). */
+  readonly family: ModelFamily;
   readonly embeddingDim: number;
   readonly maxLength: number;
   readonly latentChannels: number;
@@ -19,6 +22,8 @@ export interface ModelFacts {
   };
   readonly clipMean: Float32Array;
   readonly clipStd: Float32Array;
+  /** Kandinsky 2.1: the multilingual tokenizer's sequence length (text_multilingual.max_length). */
+  readonly multilingualMaxLength?: number;
 }
 
 /** Tokenises one prompt to fixed-length ids and mask (SPEC §3). */
@@ -34,6 +39,8 @@ export interface PipelineContext {
   readonly runner: StageRunner;
   readonly model: ModelFacts;
   readonly tokenizer: PromptTokenizer;
+  /** Kandinsky 2.1: the XLM-R tokenizer of the decoder's text (text_multilingual). */
+  readonly multilingualTokenizer?: PromptTokenizer;
   readonly noise: NoiseSource;
   /** Progress and cancellation hook; the worker throws CANCELLED from it. */
   readonly onStep?: StepHook;

@@ -1,12 +1,16 @@
 /**
- * The latent diffusion decoder (diffusers KandinskyV22Pipeline / Img2Img / Inpaint):
- * a UNet conditioned on image embeddings denoises 4-channel latents, MoVQ turns them into pixels.
+ * The latent diffusion decoder (diffusers KandinskyV22Pipeline / Img2Img / Inpaint, and Kandinsky 2.1's
+ * KandinskyPipeline / Img2Img / Inpaint): a UNet conditioned on image embeddings (2.1: and multilingual text)
+ * denoises 4-channel latents, MoVQ turns them into pixels. One loop for both families; what differs is
+ * DecoderConditioning (docs/kandinsky-2-1.md "Pipeline semantics").
  */
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import type { Scheduler } from '../schedulers/types.ts';
+import { addNoiseAt, linspaceF32, noiseTables } from '../schedulers/common.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
+import { runMovqDecoder, runMovqEncoder, runUnet, type TextEncoding } from '../stages/index.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
-import { output } from './encode.ts';
+import { encodeDecoderText } from './encode.ts';
 
 /** Round a requested side up to a multiple of scale² (64) and return the latent side (diffusers downscale_height_and_width). */
 export function latentSide(side: number, scaleFactor: number): number {
@@ -21,7 +25,23 @@ export interface ImageStart { readonly kind: 'image'; readonly imageLatents: Flo
 /** Inpainting: keep-mask on the latent grid (1 = keep) and the encoded image. */
 export interface InpaintStart { readonly kind: 'inpaint'; readonly imageLatents: Float32Array; readonly keepMask: Float32Array }
 
+/**
+ * What a family's decoder is conditioned on, and with it the family's start and loop rules:
+ * - kandinsky-2.2: image embeddings only; img2img noises with the scheduler's add_noise; inpainting resets the
+ *   kept region after every step.
+ * - kandinsky-2.1: also the multilingual text (batch [negative, prompt] under guidance, else [prompt]); img2img
+ *   noises with the pipeline's own schedule (kandinsky21AddNoise); inpainting never resets the kept region.
+ */
+export type DecoderConditioning =
+  | { readonly family: 'kandinsky-2.2' }
+  | { readonly family: 'kandinsky-2.1'; readonly text: TextEncoding };
+
+/** Kandinsky 2.2's conditioning (image embeddings only). */
+export const IMAGE_ONLY: DecoderConditioning = { family: 'kandinsky-2.2' };
+
 export interface DecoderParams {
+  /** The family's conditioning; default Kandinsky 2.2's. */
+  readonly conditioning?: DecoderConditioning;
   readonly imageEmbeds: Float32Array;
   readonly negativeImageEmbeds: Float32Array;
   /** Latent grid size. */
@@ -38,6 +58,8 @@ export interface DecoderParams {
 export interface DecoderResult {
   readonly latents: Float32Array;
   readonly timesteps: readonly number[];
+  /** Kandinsky 2.1 img2img: the training timestep the start latents were noised to (parity checks). */
+  readonly latentTimestep?: number;
   readonly steps: readonly { t: number; latents: Float32Array }[];
 }
 
@@ -46,6 +68,43 @@ export function keptTimesteps(timesteps: readonly number[], strength: number): r
   const n = timesteps.length;
   const init = Math.min(Math.floor(n * strength), n);
   return timesteps.slice(Math.max(n - init, 0));
+}
+
+/**
+ * The decoder conditioning of the loaded model's family: Kandinsky 2.2 needs nothing more than the image
+ * embeddings; 2.1 encodes the decoder prompt and the negative prompt (docs/kandinsky-2-1.md "Decoder text").
+ */
+export async function decoderConditioning(ctx: PipelineContext, prompt: string, negativePrompt: string, guidance: number): Promise<DecoderConditioning> {
+  switch (ctx.model.family) {
+    case 'kandinsky-2.2':
+      return IMAGE_ONLY;
+    case 'kandinsky-2.1':
+      return { family: 'kandinsky-2.1', text: await encodeDecoderText(ctx, prompt, negativePrompt, guidance > 1) };
+  }
+}
+
+/** Training timesteps of Kandinsky 2.1's own img2img noise table (its schedulers' num_train_timesteps). */
+export const KANDINSKY21_TRAIN_TIMESTEPS = 1000;
+
+let kandinsky21Cumprod: Float32Array | null = null;
+
+/**
+ * The timestep Kandinsky 2.1's img2img noises its start latents to: int(num_train_timesteps × strength) − 2
+ * (diffusers KandinskyImg2ImgPipeline.__call__, `latent_timestep`); −1 and −2 index from the end, as torch does.
+ */
+export function kandinsky21LatentTimestep(strength: number): number {
+  const t = Math.trunc(KANDINSKY21_TRAIN_TIMESTEPS * strength) - 2;
+  return t < 0 ? t + KANDINSKY21_TRAIN_TIMESTEPS : t;
+}
+
+/**
+ * Kandinsky 2.1 img2img's own forward diffusion (diffusers KandinskyImg2ImgPipeline.add_noise): betas
+ * torch.linspace(0.0001, 0.02, 1000) in float32, ᾱ = cumprod(1 − β), then sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·noise,
+ * whatever scheduler the loop runs.
+ */
+export function kandinsky21AddNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
+  kandinsky21Cumprod ??= noiseTables(linspaceF32(0.0001, 0.02, KANDINSKY21_TRAIN_TIMESTEPS)).alphasCumprod;
+  return addNoiseAt(kandinsky21Cumprod, original, noise, t, 'KandinskyImg2ImgPipeline.add_noise');
 }
 
 /** Run the denoising loop; returns the final latents [1,C,h,w]. */
@@ -58,12 +117,18 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
   const batch = cfg ? 2 : 1;
   const inpaint = p.start.kind === 'inpaint';
   const stage = inpaint ? 'unet_inpaint' : 'unet';
+  const conditioning = p.conditioning ?? IMAGE_ONLY;
+  const text = conditioning.family === 'kandinsky-2.1' ? conditioning.text : undefined;
+  if (text !== undefined && text.textEmbeds.dims[0] !== batch) {
+    throw new RangeError(`runDecoder: the decoder text has batch ${text.textEmbeds.dims[0]} but guidance ${p.guidance} needs ${batch}`);
+  }
   requireStage(ctx, stage, inpaint ? 'inpainting' : 'image generation');
 
   const sched = p.scheduler;
   sched.setTimesteps(p.steps);
   let timesteps = sched.timesteps;
   let latents: Float32Array;
+  let latentTimestep: number | undefined;
   switch (p.start.kind) {
     case 'noise':
     case 'inpaint': {
@@ -77,12 +142,25 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
         throw new EngineError(ErrorCode.BadRequest, `strength ${p.start.strength} with ${p.steps} steps keeps no denoising step; raise strength or steps.`);
       }
       const noise = ctx.noise.next([1, C, h, w]);
-      latents = sched.addNoise(p.start.imageLatents, noise, timesteps[0]!);
+      switch (conditioning.family) {
+        case 'kandinsky-2.2':
+          latents = sched.addNoise(p.start.imageLatents, noise, timesteps[0]!);
+          break;
+        case 'kandinsky-2.1': {
+          // KandinskyImg2ImgPipeline.prepare_latents: × init_noise_sigma, then the pipeline's own add_noise.
+          const sigma = sched.initNoiseSigma;
+          const scaled = sigma === 1 ? p.start.imageLatents : p.start.imageLatents.map((v) => v * sigma);
+          latentTimestep = kandinsky21LatentTimestep(p.start.strength);
+          latents = kandinsky21AddNoise(scaled, noise, latentTimestep);
+          break;
+        }
+      }
       break;
     }
   }
-  // Inpainting keeps the initial noise to re-noise the kept region after each step.
-  const initialNoise = inpaint ? latents.slice() : null;
+  // Kandinsky 2.2 inpainting keeps the initial noise to re-noise the kept region after each step (2.1 does not reset it).
+  const resetsKept = inpaint && conditioning.family === 'kandinsky-2.2';
+  const initialNoise = resetsKept ? latents.slice() : null;
 
   // Image embeddings batch: [negative, positive] under guidance (unconditional first).
   const embeds = new Float32Array(batch * D);
@@ -116,12 +194,9 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
         sample.set(p.start.keepMask, base + 2 * plane);
       }
     }
-    const out = await ctx.runner.run(stage, {
-      sample: f32(sample, [batch, inChannels, h, w]),
-      timestep: f32(new Float32Array(batch).fill(t), [batch]),
-      image_embeds: embedsTensor,
+    const pred = await runUnet(ctx.runner, stage, {
+      sample: f32(sample, [batch, inChannels, h, w]), timestep: t, imageEmbeds: embedsTensor, ...(text === undefined ? {} : { text }),
     });
-    const pred = output(out, 'out_sample', stage);
     const outC = pred.dims[1] ?? 2 * C;
     // Guidance on the epsilon channels only; the learned-variance channels are dropped
     // because the schedulers use fixed variance (diffusers splits them off the same way).
@@ -136,7 +211,7 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
       eps.set(pred.data.subarray(0, plane));
     }
     latents = sched.step({ modelOutput: eps, t, sample: latents, noise: () => ctx.noise.next([1, C, h, w]) }).prevSample;
-    if (p.start.kind === 'inpaint') {
+    if (p.start.kind === 'inpaint' && resetsKept) {
       // Reset the kept region to the image latents noised to the next timestep (plain after the last).
       const next = timesteps[i + 1];
       const proper = next === undefined ? p.start.imageLatents : sched.addNoise(p.start.imageLatents, initialNoise!, next);
@@ -152,22 +227,20 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
     if (p.record) recorded.push({ t, latents: latents.slice() });
   }
   checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
-  return { latents, timesteps, steps: recorded };
+  return { latents, timesteps, steps: recorded, ...(latentTimestep === undefined ? {} : { latentTimestep }) };
 }
 
 /** MoVQ-decode latents [1,C,h,w] to an image tensor [1,3,8h,8w] in about [-1,1]. */
 export async function decodeLatents(ctx: PipelineContext, latents: Float32Array, h: number, w: number): Promise<F32Tensor> {
   checkpoint(ctx, 'movq_decoder', 0, 1);
-  const out = await ctx.runner.run('movq_decoder', { latents: f32(latents, [1, ctx.model.latentChannels, h, w]) });
-  return output(out, 'image', 'movq_decoder');
+  return runMovqDecoder(ctx.runner, f32(latents, [1, ctx.model.latentChannels, h, w]));
 }
 
 /** MoVQ-encode an image tensor [1,3,H,W] in [-1,1] to latents [1,C,H/8,W/8]. */
 export async function encodeImageLatents(ctx: PipelineContext, image: F32Tensor): Promise<F32Tensor> {
   requireStage(ctx, 'movq_encoder', 'image-to-image or inpainting');
   checkpoint(ctx, 'movq_encoder', 0, 1);
-  const out = await ctx.runner.run('movq_encoder', { image });
-  return output(out, 'latents', 'movq_encoder');
+  return runMovqEncoder(ctx.runner, image);
 }
 
 /** Decoded [-1,1] NCHW → [0,1] NHWC as the reference's output (clamp(x*0.5+0.5, 0, 1)). */

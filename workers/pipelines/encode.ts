@@ -1,9 +1,10 @@
 /** Text and image conditioning: CLIP text encoder, CLIP image encoder, the zero-image embedding. */
-import { f32, i64, type F32Tensor } from '../tensor/tensor.ts';
+import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import { clipPreprocess } from '../tensor/image.ts';
 import type { StageRunner } from '../runtime/types.ts';
+import { runImageEncoder, runMultilingualEncoder, runTextEncoder, type TextEncoding, type TokenBatch } from '../stages/index.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
-import { checkpoint, type PipelineContext } from './context.ts';
+import { checkpoint, requireStage, type PipelineContext, type PromptTokenizer } from './context.ts';
 
 /** Text encoder outputs for a batch of prompts. */
 export interface TextConditioning {
@@ -15,47 +16,52 @@ export interface TextConditioning {
   readonly attentionMask: BigInt64Array;
 }
 
-/** Take a float32 output of a stage, failing clearly when it is absent. */
-export function output(outputs: Record<string, unknown>, name: string, stage: string): F32Tensor {
-  const t = outputs[name] as F32Tensor | undefined;
-  if (!t || t.type !== 'float32') {
-    throw new EngineError(ErrorCode.StageMismatch, `Stage '${stage}' returned no float32 output '${name}'.`, {
-      file: stage,
-      expected: name,
-      actual: Object.keys(outputs).join(', '),
-    });
-  }
-  return t;
+/** Tokenise prompts into one fixed-length batch, in order; a truncated prompt adds a warning. */
+export function tokenizeBatch(ctx: PipelineContext, tokenizer: PromptTokenizer, length: number, prompts: readonly string[]): TokenBatch {
+  const inputIds = new BigInt64Array(prompts.length * length);
+  const attentionMask = new BigInt64Array(prompts.length * length);
+  prompts.forEach((prompt, b) => {
+    const enc = tokenizer.encode(prompt);
+    if (enc.truncated) {
+      const note = `Prompt truncated to ${length} tokens (it had ${enc.tokenCount}): "${prompt.slice(0, 40)}…"`;
+      if (!ctx.warnings.includes(note)) ctx.warnings.push(note);
+    }
+    inputIds.set(enc.inputIds, b * length);
+    attentionMask.set(enc.attentionMask, b * length);
+  });
+  return { batch: prompts.length, length, inputIds, attentionMask };
 }
 
 /** Tokenise and encode prompts as one batch, in order (diffusers' _encode_prompt). */
 export async function encodeText(ctx: PipelineContext, prompts: readonly string[]): Promise<TextConditioning> {
-  const L = ctx.model.maxLength;
-  const ids = new BigInt64Array(prompts.length * L);
-  const mask = new BigInt64Array(prompts.length * L);
-  prompts.forEach((prompt, b) => {
-    const enc = ctx.tokenizer.encode(prompt);
-    if (enc.truncated) {
-      const note = `Prompt truncated to ${L} tokens (it had ${enc.tokenCount}): "${prompt.slice(0, 40)}…"`;
-      if (!ctx.warnings.includes(note)) ctx.warnings.push(note);
-    }
-    ids.set(enc.inputIds, b * L);
-    mask.set(enc.attentionMask, b * L);
-  });
+  const tokens = tokenizeBatch(ctx, ctx.tokenizer, ctx.model.maxLength, prompts);
   checkpoint(ctx, 'text_encoder', 0, 1);
-  const out = await ctx.runner.run('text_encoder', { input_ids: i64(ids, [prompts.length, L]) });
-  return {
-    textEmbeds: output(out, 'text_embeds', 'text_encoder'),
-    hiddenStates: output(out, 'last_hidden_state', 'text_encoder'),
-    attentionMask: mask,
-  };
+  const out = await runTextEncoder(ctx.runner, tokens);
+  return { ...out, attentionMask: tokens.attentionMask };
+}
+
+/**
+ * Kandinsky 2.1's decoder text (diffusers KandinskyPipeline._encode_prompt): the prompt and the negative prompt
+ * ("" for none) through the multilingual encoder, batch [negative, prompt] when guided (g > 1), else [prompt].
+ */
+export async function encodeDecoderText(ctx: PipelineContext, prompt: string, negativePrompt: string, guided: boolean): Promise<TextEncoding> {
+  requireStage(ctx, 'text_encoder_multilingual', 'Kandinsky 2.1 generation');
+  const tokenizer = ctx.multilingualTokenizer;
+  const length = ctx.model.multilingualMaxLength;
+  if (tokenizer === undefined || length === undefined) {
+    throw new EngineError(ErrorCode.StageMissing, 'This Kandinsky 2.1 model has no multilingual tokenizer (manifest text_multilingual), so it cannot condition its decoder on text.', {
+      file: 'text_multilingual', expected: 'a text_multilingual entry in manifest.json',
+    });
+  }
+  const tokens = tokenizeBatch(ctx, tokenizer, length, guided ? [negativePrompt, prompt] : [prompt]);
+  checkpoint(ctx, 'text_encoder', 0, 1);
+  return runMultilingualEncoder(ctx.runner, tokens);
 }
 
 /** CLIP image embedding of already-normalised pixel values [B,3,S,S]. */
 export async function encodePixels(ctx: PipelineContext, pixelValues: F32Tensor): Promise<F32Tensor> {
   checkpoint(ctx, 'image_encoder', 0, 1);
-  const out = await ctx.runner.run('image_encoder', { pixel_values: pixelValues });
-  return output(out, 'image_embeds', 'image_encoder');
+  return runImageEncoder(ctx.runner, pixelValues);
 }
 
 /** CLIP image embedding [D] of an RGB image (CLIPImageProcessor preprocessing, SPEC §3). */

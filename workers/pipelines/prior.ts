@@ -3,10 +3,10 @@
  * KandinskyV22PriorPipeline.__call__). Classifier-free guidance runs one batch,
  * unconditional half first.
  */
-import { f32, i64 } from '../tensor/tensor.ts';
 import type { Scheduler } from '../schedulers/types.ts';
+import { runPriorStage } from '../stages/index.ts';
 import { checkpoint, type PipelineContext } from './context.ts';
-import { encodeText, output, zeroImageEmbedding } from './encode.ts';
+import { encodeText, zeroImageEmbedding } from './encode.ts';
 
 export interface PriorParams {
   readonly prompt: string;
@@ -29,7 +29,6 @@ export interface PriorResult {
 /** Run the prior (diffusers semantics: a negative prompt joins the batch and its result is the negative embedding). */
 export async function runPrior(ctx: PipelineContext, p: PriorParams): Promise<PriorResult> {
   const D = ctx.model.embeddingDim;
-  const L = ctx.model.maxLength;
   const prompts = p.negativePrompt === null ? [p.prompt] : [p.prompt, p.negativePrompt];
   const B = prompts.length;
   const cfg = p.guidance > 1;
@@ -51,14 +50,9 @@ export async function runPrior(ctx: PipelineContext, p: PriorParams): Promise<Pr
     const input = new Float32Array(batch * D);
     input.set(latents, 0);
     if (cfg) input.set(latents, B * D);
-    const out = await ctx.runner.run('prior', {
-      hidden_states: f32(input, [batch, D]),
-      timestep: f32(new Float32Array(batch).fill(t), [batch]),
-      proj_embedding: text.textEmbeds,
-      encoder_hidden_states: text.hiddenStates,
-      attention_mask: i64(text.attentionMask, [batch, L]),
-    });
-    const pred = output(out, 'predicted_image_embedding', 'prior').data;
+    const pred = (await runPriorStage(ctx.runner, {
+      latents: input, timestep: t, textEmbeds: text.textEmbeds, hiddenStates: text.hiddenStates, attentionMask: text.attentionMask,
+    })).data;
     let guided: Float32Array;
     if (cfg) {
       guided = new Float32Array(B * D);

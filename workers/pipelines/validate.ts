@@ -1,8 +1,8 @@
 /** Request validation and normalisation: every bad parameter becomes a clear BAD_REQUEST. */
 import { EngineError, ErrorCode } from '../errors.ts';
 import {
-  DEFAULTS, LIMITS, MODES, PRIOR_KINDS, SCHEDULER_KINDS,
-  type FusionCondition, type GenerateRequest, type LinearPriorSource, type PriorChoice, type RgbaImage,
+  DEFAULTS, LIMITS, MODEL_FAMILIES, MODES, PRIOR_KINDS, SCHEDULER_KINDS,
+  type FamilyDefaults, type FusionCondition, type GenerateRequest, type LinearPriorSource, type ModelFamily, type PriorChoice, type RgbaImage,
 } from '../protocol.ts';
 import type { ExecutionProvider } from '../runtime/types.ts';
 
@@ -95,7 +95,9 @@ function checkLinearSource(v: unknown): LinearPriorSource {
     throw bad('prior.linear needs weight (Float32Array D×D) and bias (Float32Array D).');
   }
   if (!l.weight.every(Number.isFinite) || !l.bias.every(Number.isFinite)) throw bad('prior.linear holds non-finite numbers (NaN or infinity).');
-  return { from: 'user', id: l.id, name: l.name, weight: l.weight, bias: l.bias };
+  const family = (l as { family?: unknown }).family;
+  if (family !== undefined && typeof family !== 'string') throw bad(`prior.linear.family must be text; got ${describe(family)}.`);
+  return { from: 'user', id: l.id, name: l.name, weight: l.weight, bias: l.bias, ...(family === undefined ? {} : { family }) };
 }
 
 /** The prior choice (default diffusion): a known kind, a linear source where the kind needs one, a blend weight in [0, 1]. */
@@ -113,27 +115,36 @@ function checkPrior(v: unknown): PriorChoice {
   }
 }
 
-/** Validate and normalise a request; throws EngineError(BAD_REQUEST) naming the bad field. */
-export function normaliseRequest(req: GenerateRequest): NormalisedRequest {
+/** The request's optional family: one of MODEL_FAMILIES (the engine compares it with the loaded model's). */
+function checkFamily(v: unknown): { family?: ModelFamily } {
+  if (v === undefined) return {};
+  if (!(MODEL_FAMILIES as readonly unknown[]).includes(v)) throw bad(`family must be one of ${MODEL_FAMILIES.join(', ')}; got ${describe(v)}.`);
+  return { family: v as ModelFamily };
+}
+
+/** Validate and normalise a request; throws EngineError(BAD_REQUEST) naming the bad field. Missing
+ *  parameters take `defaults` (the loaded model's FAMILY_DEFAULTS row; Kandinsky 2.2's when not given). */
+export function normaliseRequest(req: GenerateRequest, defaults: FamilyDefaults = DEFAULTS): NormalisedRequest {
   // Total over any structured-clone value: the wire does not enforce the types.
   if (!record(req)) throw bad(`The request must be an object; got ${describe(req)}.`);
   if (!MODES.includes(req.mode)) throw bad(`mode must be one of ${MODES.join(', ')}; got ${describe(req.mode)}.`);
   const warnings: string[] = [];
-  const scheduler = orDefault(req.scheduler, DEFAULTS.scheduler);
+  const scheduler = orDefault(req.scheduler, defaults.scheduler);
   if (!SCHEDULER_KINDS.includes(scheduler)) throw bad(`scheduler must be one of ${SCHEDULER_KINDS.join(', ')}; got ${describe(scheduler)}.`);
   const common = {
     width: normaliseSide('width', orDefault(req.width, DEFAULTS.width), warnings),
     height: normaliseSide('height', orDefault(req.height, DEFAULTS.height), warnings),
-    steps: integerIn('steps', orDefault(req.steps, DEFAULTS.steps), 1, LIMITS.maxSteps),
-    guidance: numberIn('guidance', orDefault(req.guidance, DEFAULTS.guidance), 0, LIMITS.maxGuidance),
+    steps: integerIn('steps', orDefault(req.steps, defaults.steps), 1, LIMITS.maxSteps),
+    guidance: numberIn('guidance', orDefault(req.guidance, defaults.guidance), 0, LIMITS.maxGuidance),
     // UnCLIP's schedule divides by (steps - 1), so the prior needs two steps at least.
-    priorSteps: integerIn('priorSteps', orDefault(req.priorSteps, DEFAULTS.priorSteps), 2, LIMITS.maxPriorSteps),
-    priorGuidance: numberIn('priorGuidance', orDefault(req.priorGuidance, DEFAULTS.priorGuidance), 0, LIMITS.maxGuidance),
+    priorSteps: integerIn('priorSteps', orDefault(req.priorSteps, defaults.priorSteps), 2, LIMITS.maxPriorSteps),
+    priorGuidance: numberIn('priorGuidance', orDefault(req.priorGuidance, defaults.priorGuidance), 0, LIMITS.maxGuidance),
     scheduler,
     seed: integerIn('seed', orDefault(req.seed, DEFAULTS.seed), 0, 2 ** 32 - 1),
     numImages: integerIn('numImages', orDefault(req.numImages, DEFAULTS.numImages), 1, LIMITS.maxImages),
     negativePrompt: text('negativePrompt', orDefault(req.negativePrompt, DEFAULTS.negativePrompt)),
     prior: checkPrior(req.prior),
+    ...checkFamily(req.family),
   };
   switch (req.mode) {
     case 'text2img':

@@ -6,6 +6,7 @@
  * normalised image space: image_emb = (W · text_emb + b) · clip_std + clip_mean.
  */
 import { EngineError, ErrorCode } from '../errors.ts';
+import { isModelFamily } from '../runtime/stage-io.ts';
 
 /** File magic. */
 export const LINEAR_PRIOR_MAGIC = 'KWLP';
@@ -115,6 +116,14 @@ export function decodeLinearPrior(bytes: Uint8Array): LinearPriorFile {
 
 /** Refuse a prior whose dimensions differ from the loaded model's (BAD_PRIOR_FILE naming both). */
 export function checkPriorFitsModel(header: Pick<LinearPriorHeader, 'name' | 'embedding_dim' | 'text_dim' | 'family'>, model: { embeddingDim: number; family: string; name: string }): void {
+  // Priors map one CLIP's embeddings (2.1: ViT-L/14, 2.2: ViT-bigG/14): a known family other than the model's does not fit,
+  // whatever its size. Free-text families (older files, "another model") are judged by size alone.
+  if (isModelFamily(header.family) && isModelFamily(model.family) && header.family !== model.family) {
+    throw bad(
+      `The prior "${header.name}" was fitted on a ${header.family} model, but the loaded model "${model.name}" is ${model.family}. Use it with a ${header.family} model.`,
+      `family ${model.family}`, `family ${header.family}`,
+    );
+  }
   if (header.embedding_dim !== model.embeddingDim || header.text_dim !== model.embeddingDim) {
     throw bad(
       `The prior "${header.name}" maps ${header.text_dim}-d text embeddings to ${header.embedding_dim}-d image embeddings, but the loaded model "${model.name}" (${model.family}) uses ${model.embeddingDim}-d embeddings. Use it with a ${header.family} model of that size.`,

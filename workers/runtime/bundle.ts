@@ -18,6 +18,8 @@ export interface Bundle {
   readonly tokenizerJson: unknown;
   /** tokenizer_config.json next to tokenizer.json, or null when the bundle has none. */
   readonly tokenizerConfig: unknown | null;
+  /** Kandinsky 2.1: the multilingual (XLM-R) tokenizer.json named by text_multilingual, its config and path. */
+  readonly multilingualTokenizer?: { readonly json: unknown; readonly config: unknown | null; readonly path: string };
   /** Where the bundle came from (URL prefix or "local files"), for messages. */
   readonly location: string;
   /** Reads a file by its path inside the bundle; files the manifest lists are size-checked. */
@@ -229,6 +231,17 @@ function parseStats(json: unknown, path: string, dim: number): { clipMean: Float
 /** Directory part of a bundle path ("tokenizer/tokenizer.json" → "tokenizer/"). */
 const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/') + 1);
 
+/** A tokenizer.json and the tokenizer_config.json beside it (optional). */
+async function readTokenizer(src: FileSource, path: string): Promise<{ json: unknown; config: unknown | null; path: string }> {
+  const configPath = `${dirOf(path)}tokenizer_config.json`;
+  const [bytes, configBytes] = await Promise.all([src.read(path), src.readOptional(configPath)]);
+  return {
+    json: parseJson(bytes, path, src.describe(path)),
+    config: configBytes === null ? null : parseJson(configBytes, configPath, src.describe(configPath)),
+    path,
+  };
+}
+
 /** Opens a bundle; BAD_MANIFEST, MISSING_FILE, NETWORK_ERROR or INTEGRITY_MISMATCH name the file at fault. */
 export async function loadBundle(source: BundleSourceData, options: LoadBundleOptions = {}): Promise<Bundle> {
   let src: FileSource;
@@ -258,6 +271,7 @@ export async function loadBundle(source: BundleSourceData, options: LoadBundleOp
   const [statsBytes, tokenizerBytes, configBytes] = await Promise.all([
     src.read(statsPath), src.read(tokenizerPath), src.readOptional(configPath),
   ]);
+  const multilingualTokenizer = manifest.text_multilingual === undefined ? undefined : await readTokenizer(src, manifest.text_multilingual.tokenizer);
   const priorStats = parseStats(parseJson(statsBytes, statsPath, src.describe(statsPath)), statsPath, manifest.embedding_dim);
   const tokenizerJson = parseJson(tokenizerBytes, tokenizerPath, src.describe(tokenizerPath));
   const tokenizerConfig = configBytes === null ? null : parseJson(configBytes, configPath, src.describe(configPath));
@@ -272,6 +286,7 @@ export async function loadBundle(source: BundleSourceData, options: LoadBundleOp
     priorStats,
     tokenizerJson,
     tokenizerConfig,
+    ...(multilingualTokenizer === undefined ? {} : { multilingualTokenizer }),
     location: src.location,
     async readFile(path) {
       const bytes = await src.read(path);

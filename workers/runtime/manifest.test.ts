@@ -56,9 +56,10 @@ describe('parseManifest', () => {
   });
 
   it('rejects an unsupported version', () => {
-    const e = bad((m) => { m.version = 2; });
+    // Version 2 (docs/kandinsky-2-1.md) is supported since Kandinsky 2.1; 3 is the first unknown one.
+    const e = bad((m) => { m.version = 3; });
     expect(e.code).toBe(ErrorCode.BadManifest);
-    expect(e.message).toMatch(/"version" should be one of \[1\] but is 2.*update the app/);
+    expect(e.message).toMatch(/"version" should be one of \[1, 2\] but is 3.*update the app/);
   });
 
   for (const stage of ['text_encoder', 'prior', 'unet', 'movq_decoder']) {

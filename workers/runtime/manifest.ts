@@ -1,30 +1,23 @@
-/** The bundle manifest (SPEC §2, format version 1): types and a validating parser. */
+/** The bundle manifest (SPEC §2 version 1; docs/kandinsky-2-1.md version 2 with a family): types and a validating parser. */
 import { EngineError, ErrorCode } from '../errors.ts';
 import { LIMITS, SCHEDULER_KINDS } from '../protocol.ts';
 import { createScheduler, decoderConfigFor } from '../schedulers/index.ts';
 import type { SchedulerConfig } from '../schedulers/types.ts';
 import { checkBundlePath } from './bundle-path.ts';
+import {
+  MODEL_FAMILIES, REQUIRED_STAGES_BY_FAMILY, STAGE_IO_BY_FAMILY, familyStages, isModelFamily, stageIo, type ModelFamily,
+} from './stage-io.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
 export const BUNDLE_FORMAT = 'kandinsky-onnx-bundle';
-export const SUPPORTED_VERSIONS = [1] as const;
+export const SUPPORTED_VERSIONS = [1, 2] as const;
+export type ManifestVersion = (typeof SUPPORTED_VERSIONS)[number];
 
-/** Stages every bundle must have; the others unlock modes (image input, inpainting, img2img). */
-export const REQUIRED_STAGES = ['text_encoder', 'prior', 'unet', 'movq_decoder'] as const satisfies readonly StageName[];
+/** Stages every Kandinsky 2.2 (and version 1) bundle must have; runtime/stage-io.ts has every family's. */
+export const REQUIRED_STAGES = REQUIRED_STAGES_BY_FAMILY['kandinsky-2.2'];
 
-/** Input and output names of each stage (SPEC §2's table); part of the contract. */
-export const STAGE_IO = {
-  text_encoder: { inputs: ['input_ids'], outputs: ['text_embeds', 'last_hidden_state'] },
-  image_encoder: { inputs: ['pixel_values'], outputs: ['image_embeds'] },
-  prior: {
-    inputs: ['hidden_states', 'timestep', 'proj_embedding', 'encoder_hidden_states', 'attention_mask'],
-    outputs: ['predicted_image_embedding'],
-  },
-  unet: { inputs: ['sample', 'timestep', 'image_embeds'], outputs: ['out_sample'] },
-  unet_inpaint: { inputs: ['sample', 'timestep', 'image_embeds'], outputs: ['out_sample'] },
-  movq_encoder: { inputs: ['image'], outputs: ['latents'] },
-  movq_decoder: { inputs: ['latents'], outputs: ['image'] },
-} as const satisfies Record<StageName, { inputs: readonly string[]; outputs: readonly string[] }>;
+/** Input and output names of each Kandinsky 2.2 stage (SPEC §2's table); runtime/stage-io.ts has every family's. */
+export const STAGE_IO = STAGE_IO_BY_FAMILY['kandinsky-2.2'];
 
 export const TENSOR_DTYPES = ['float32', 'float16'] as const;
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];
@@ -35,7 +28,7 @@ export type TensorDtype = (typeof TENSOR_DTYPES)[number];
  * (token buffers, image and latent tensors, noise tables) can exhaust memory or time.
  */
 export const MANIFEST_BOUNDS = {
-  /** Tokens per prompt: 77 for CLIP (2.2) and XLM-R (2.1). */
+  /** Tokens per prompt (text.max_length and text_multilingual.max_length): 77 for CLIP and XLM-R (2.1). */
   maxLength: { min: 2, max: 512 },
   /** CLIP embedding size D: 1280 (2.2), 768 (2.1), 32 in the tiny fixture. */
   embeddingDim: { min: 1, max: 8192 },
@@ -87,16 +80,23 @@ export interface StageEntry {
   readonly external_data?: readonly FileEntry[];
 }
 
-/** manifest.json of a bundle (SPEC §2). Unknown extra fields are allowed and ignored. */
+/** A tokenizer the manifest names, with the sequence length its ids are padded and truncated to. */
+export interface TextEntry { readonly max_length: number; readonly tokenizer: string }
+
+/** manifest.json of a bundle (SPEC §2, docs/kandinsky-2-1.md). Unknown extra fields are allowed and ignored. */
 export interface BundleManifest {
   readonly format: typeof BUNDLE_FORMAT;
-  readonly version: 1;
+  readonly version: ManifestVersion;
   readonly name: string;
+  /** Free text at version 1 (which is always Kandinsky 2.2); one of MODEL_FAMILIES at version 2. Read it with manifestFamily(). */
   readonly family: string;
   readonly description: string;
   readonly dtype: TensorDtype;
   readonly embedding_dim: number;
-  readonly text: { readonly max_length: number; readonly tokenizer: string };
+  /** The CLIP BPE tokenizer (text encoder and prior). */
+  readonly text: TextEntry;
+  /** Kandinsky 2.1 only: the XLM-R Unigram tokenizer of text_encoder_multilingual (the UNet's text). */
+  readonly text_multilingual?: TextEntry;
   readonly image_processor: {
     readonly size: number;
     readonly crop_size: number;
@@ -115,6 +115,11 @@ export interface BundleManifest {
 }
 
 type Json = Record<string, unknown>;
+
+/** The model family of a parsed manifest: version 1 is Kandinsky 2.2 whatever its free-text family says. */
+export function manifestFamily(m: Pick<BundleManifest, 'version' | 'family'>): ModelFamily {
+  return m.version === 1 || !isModelFamily(m.family) ? 'kandinsky-2.2' : m.family;
+}
 
 /** The optional `linear_prior: {file, bytes, sha256}` entry. */
 function linearPriorEntry(c: Checker, v: unknown): FileEntry {
@@ -230,12 +235,12 @@ function sameNames(actual: readonly string[], expected: readonly string[]): bool
   return actual.length === expected.length && expected.every((n) => actual.includes(n));
 }
 
-function parseStage(c: Checker, name: StageName, v: unknown): StageEntry {
+function parseStage(c: Checker, family: ModelFamily, name: StageName, v: unknown): StageEntry {
   const f = `stages.${name}`;
   const o = c.object(v, f);
   const inputs = c.dims(o.inputs, `${f}.inputs`);
   const outputs = c.dims(o.outputs, `${f}.outputs`);
-  const io = STAGE_IO[name];
+  const io = stageIo(family, name) ?? c.fail(f, `a stage of ${family}`, name);
   const inputNames = Object.keys(inputs);
   const outputNames = Object.keys(outputs);
   if (!sameNames(inputNames, io.inputs)) {
@@ -275,9 +280,18 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
   if (m.format !== BUNDLE_FORMAT) {
     c.fail('format', `"${BUNDLE_FORMAT}"`, m.format, 'This file is not a Kandinsky ONNX bundle manifest.');
   }
-  if (!SUPPORTED_VERSIONS.includes(m.version as 1)) {
+  if (!SUPPORTED_VERSIONS.includes(m.version as ManifestVersion)) {
     c.fail('version', `one of [${SUPPORTED_VERSIONS.join(', ')}]`, m.version, 'This bundle was made for another version of the app; update the app or re-export the bundle.');
   }
+  const version = m.version as ManifestVersion;
+  // Version 2 names its family; version 1 is Kandinsky 2.2 (its `family` is free text, checked below).
+  if (version === 2 && !isModelFamily(m.family)) {
+    c.fail('family', `one of ${MODEL_FAMILIES.map((f) => `"${f}"`).join(', ')} (manifest version 2)`, m.family);
+  }
+  const family: ModelFamily = version === 2 ? (m.family as ModelFamily) : 'kandinsky-2.2';
+  const textMultilingual = family === 'kandinsky-2.1'
+    ? textEntry(c, m.text_multilingual, 'text_multilingual', 'the XLM-R tokenizer of text_encoder_multilingual (Kandinsky 2.1)')
+    : undefined;
 
   const text = c.object(m.text, 'text');
   const ip = c.object(m.image_processor, 'image_processor');
@@ -288,14 +302,16 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
   if (typeof movq.force_not_quantize !== 'boolean') c.fail('movq.force_not_quantize', 'true or false', movq.force_not_quantize);
 
   const stagesJson = c.object(m.stages, 'stages');
-  for (const name of REQUIRED_STAGES) {
+  const required = REQUIRED_STAGES_BY_FAMILY[family];
+  for (const name of required) {
     if (stagesJson[name] === undefined) {
-      c.fail(`stages.${name}`, 'present (required stages: ' + REQUIRED_STAGES.join(', ') + ')', undefined, 'The bundle is incomplete; re-export it with all required stages.');
+      const of = family === 'kandinsky-2.2' ? '' : ` of ${family}`;
+      c.fail(`stages.${name}`, `present (required stages${of}: ${required.join(', ')})`, undefined, 'The bundle is incomplete; re-export it with all required stages.');
     }
   }
   const stages: Partial<Record<StageName, StageEntry>> = {};
-  for (const name of STAGE_NAMES) {
-    if (stagesJson[name] !== undefined) stages[name] = parseStage(c, name, stagesJson[name]);
+  for (const name of familyStages(family)) {
+    if (stagesJson[name] !== undefined) stages[name] = parseStage(c, family, name, stagesJson[name]);
   }
 
   const sch = c.object(m.schedulers, 'schedulers');
@@ -308,13 +324,14 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
 
   const parsed: BundleManifest = {
     format: BUNDLE_FORMAT,
-    version: 1,
+    version,
     name: c.string(m.name, 'name'),
     family: c.string(m.family, 'family'),
     description: m.description === undefined ? '' : typeof m.description === 'string' ? m.description : c.fail('description', 'a string', m.description),
     dtype: m.dtype === undefined ? 'float32' : c.dtype(m.dtype, 'dtype'),
     embedding_dim: c.int(m.embedding_dim, 'embedding_dim', 1),
     text: { max_length: c.int(text.max_length, 'text.max_length', 2), tokenizer: c.path(text.tokenizer, 'text.tokenizer') },
+    ...(textMultilingual !== undefined ? { text_multilingual: textMultilingual } : {}),
     image_processor: {
       size,
       crop_size: cropSize,
@@ -346,6 +363,7 @@ function checkBounds(c: Checker, m: BundleManifest): void {
   c.bounded(m.description.length, 'description (length)', 'descriptionLength');
   c.bounded(m.embedding_dim, 'embedding_dim', 'embeddingDim');
   c.bounded(m.text.max_length, 'text.max_length', 'maxLength');
+  if (m.text_multilingual) c.bounded(m.text_multilingual.max_length, 'text_multilingual.max_length', 'maxLength');
   const ip = m.image_processor;
   c.bounded(ip.size, 'image_processor.size', 'imageSize');
   c.bounded(ip.crop_size, 'image_processor.crop_size', 'imageSize');
@@ -390,6 +408,7 @@ export interface DimRule {
  * is created (runtime/ort.ts).
  */
 export function dimRules(m: BundleManifest): DimRule[] {
+  const family = manifestFamily(m);
   const L = m.text.max_length;
   const D = m.embedding_dim;
   const C = m.movq.latent_channels;
@@ -414,7 +433,43 @@ export function dimRules(m: BundleManifest): DimRule[] {
     rule('unet_inpaint', 'inputs', 'image_embeds', 1, D, 'embedding_dim'),
     rule('movq_encoder', 'outputs', 'latents', 1, C, 'movq.latent_channels'),
     rule('movq_decoder', 'inputs', 'latents', 1, C, 'movq.latent_channels'),
+    ...(family === 'kandinsky-2.1' ? multilingualDimRules(m, rule) : []),
   ];
+}
+
+/**
+ * Kandinsky 2.1's extra ties: the multilingual encoder's sequence is text_multilingual.max_length, its pooled
+ * embedding and the UNets' text_embeds are embedding_dim wide, and the UNets' encoder_hidden_states have the
+ * encoder's sequence length and (where the encoder's manifest entry fixes it) its width.
+ */
+function multilingualDimRules(
+  m: BundleManifest, rule: (stage: StageName, kind: DimRule['kind'], io: string, axis: number, want: number, from: string) => DimRule,
+): DimRule[] {
+  const Lm = m.text_multilingual?.max_length;
+  if (Lm === undefined) return [];
+  const D = m.embedding_dim;
+  const width = m.stages.text_encoder_multilingual?.outputs.last_hidden_state?.[2];
+  const widthFrom = 'stages.text_encoder_multilingual.outputs.last_hidden_state[2]';
+  const unet = (stage: 'unet' | 'unet_inpaint'): DimRule[] => [
+    rule(stage, 'inputs', 'encoder_hidden_states', 1, Lm, 'text_multilingual.max_length'),
+    ...(typeof width === 'number' ? [rule(stage, 'inputs', 'encoder_hidden_states', 2, width, widthFrom)] : []),
+    rule(stage, 'inputs', 'text_embeds', 1, D, 'embedding_dim'),
+  ];
+  return [
+    rule('text_encoder_multilingual', 'inputs', 'input_ids', 1, Lm, 'text_multilingual.max_length'),
+    rule('text_encoder_multilingual', 'inputs', 'attention_mask', 1, Lm, 'text_multilingual.max_length'),
+    rule('text_encoder_multilingual', 'outputs', 'text_embeds', 1, D, 'embedding_dim'),
+    rule('text_encoder_multilingual', 'outputs', 'last_hidden_state', 1, Lm, 'text_multilingual.max_length'),
+    ...unet('unet'),
+    ...unet('unet_inpaint'),
+  ];
+}
+
+/** A `{max_length, tokenizer}` entry (text_multilingual); `what` says what it is for in the error. */
+function textEntry(c: Checker, v: unknown, field: string, what: string): TextEntry {
+  if (v === undefined) c.fail(field, `an object {max_length, tokenizer}: ${what}`, v, 'The bundle is incomplete; re-export it.');
+  const o = c.object(v, field);
+  return { max_length: c.int(o.max_length, `${field}.max_length`, 2), tokenizer: c.path(o.tokenizer, `${field}.tokenizer`) };
 }
 
 /** Fixed dims the stages declare must agree with dimRules; symbolic dims ("batch", "height") are not checked. */

@@ -8,6 +8,7 @@ import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
 import { createRuntime, type OrtRuntime } from './ort.ts';
+import type { StageFeeds } from './stage-io.ts';
 import { rejectedEngineError } from '../testing/engine-error.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
@@ -64,7 +65,7 @@ describe('createRuntime on the wasm EP', () => {
       const out = await rt.run('text_encoder', { input_ids: tensor(c.input_ids) });
       for (const key of ['text_embeds', 'last_hidden_state']) {
         const ref = tensor(c[key]).data as Float32Array;
-        const got = out[key]!;
+        const got = out[key as keyof typeof out];
         expect(got.type).toBe('float32');
         expect(got.dims).toEqual(c[key].shape);
         const err = maxAbs(got.data as Float32Array, ref);
@@ -108,10 +109,12 @@ describe('createRuntime on the wasm EP', () => {
   it('rejects feeds with missing, extra or wrongly typed inputs before running', async () => {
     const rt = await runtimeFor(await loadBundle({ kind: 'files', files: bundleFiles() }));
     const ids = i64(new BigInt64Array(77), [1, 77]);
-    const missing = await rejectedEngineError(rt.run('text_encoder', {}));
+    // Wrong feeds on purpose: the compiler would refuse them (runtime/stage-io.ts), the runtime must too.
+    const untyped = rt as { run(stage: string, feeds: object): Promise<unknown> };
+    const missing = await rejectedEngineError(untyped.run('text_encoder', {}));
     expect(missing.code).toBe(ErrorCode.Internal);
     expect(missing.message).toMatch(/takes \[input_ids\] but was given \[\]; missing input_ids/);
-    const extra = await rejectedEngineError(rt.run('text_encoder', { input_ids: ids, attention_mask: ids }));
+    const extra = await rejectedEngineError(untyped.run('text_encoder', { input_ids: ids, attention_mask: ids }));
     expect(extra.message).toMatch(/unexpected attention_mask/);
     const typed = await rejectedEngineError(rt.run('text_encoder', { input_ids: f32(new Float32Array(77), [1, 77]) }));
     expect(typed.message).toMatch(/input "input_ids" is float32 but the graph takes int64/);
@@ -167,7 +170,7 @@ describe('createRuntime on the wasm EP', () => {
 
     // A fixed dim the manifest declares that the graph contradicts (the manifest alone cannot tell).
     const wide = await bundleWith((m) => { m.stages.unet.outputs.out_sample = ['batch', 6, 'height', 'width']; });
-    const e2 = await rejectedEngineError((await runtimeFor(wide)).run('unet', {}));
+    const e2 = await rejectedEngineError((await runtimeFor(wide)).run('unet', {} as StageFeeds<'unet'>));
     expect(e2.code).toBe(ErrorCode.StageMismatch);
     expect(e2.details).toEqual({ file: 'unet.onnx', expected: 'out_sample[1] = 6 (stages.unet.outputs.out_sample[1])', actual: 'out_sample[1] = 8' });
   });
@@ -176,7 +179,7 @@ describe('createRuntime on the wasm EP', () => {
     const rt = await runtimeFor(await bundleWith((m) => { delete m.stages.unet_inpaint; }));
     expect(rt.has('unet_inpaint')).toBe(false);
     expect(rt.has('unet')).toBe(true);
-    const e = await rejectedEngineError(rt.run('unet_inpaint', {}));
+    const e = await rejectedEngineError(rt.run('unet_inpaint', {} as StageFeeds<'unet_inpaint'>));
     expect(e.code).toBe(ErrorCode.StageMissing);
   });
 

@@ -9,6 +9,7 @@ import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
 import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
 import { dimRules, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
+import type { StageFeeds, StageResult } from './stage-io.ts';
 import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
@@ -551,7 +552,9 @@ class Runtime implements OrtRuntime {
     }
   }
 
-  run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+  run<S extends StageName>(stage: S, typedFeeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>> {
+    // Names are checked against the graph below; inside, a stage's feeds are a plain name → tensor table.
+    const feeds: Readonly<Record<string, HostTensor>> = typedFeeds;
     return this.serial(async () => {
       this.checkUsable();
       const entry = this.entry(stage);
@@ -599,7 +602,7 @@ class Runtime implements OrtRuntime {
         out[name] = this.fromOrtTensor(stage, name, t);
         t.dispose();
       }
-      return out;
+      return out as StageResult<S>;
     });
   }
 

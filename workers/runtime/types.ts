@@ -1,8 +1,9 @@
-import type { HostTensor } from '../tensor/tensor.ts';
+import type { StageFeeds, StageResult } from './stage-io.ts';
 
-/** Every stage a bundle can hold (SPEC §2); names are part of the contract. */
+/** Every stage a bundle can hold (SPEC §2, docs/kandinsky-2-1.md); names are part of the contract. */
 export const STAGE_NAMES = [
   'text_encoder',
+  'text_encoder_multilingual',
   'image_encoder',
   'prior',
   'unet',
@@ -26,6 +27,6 @@ export interface StageRunner {
   readonly ep: ExecutionProvider;
   /** True when the bundle has this stage. */
   has(stage: StageName): boolean;
-  /** Run a stage. Inputs/outputs are float32 or int64 on the host, whatever the graph dtype. */
-  run(stage: StageName, feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
+  /** Run a stage with its named inputs (runtime/stage-io.ts). Inputs/outputs are float32 or int64 on the host, whatever the graph dtype. */
+  run<S extends StageName>(stage: S, feeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>>;
 }

@@ -1,6 +1,5 @@
-/** The schedulers a bundle may name, built from their diffusers configs. */
+/** The schedulers a bundle may name, built from their diffusers configs; the decoder kinds the app offers and their configs. */
 import { EngineError, ErrorCode } from '../errors.ts';
-import type { SchedulerKind } from '../protocol.ts';
 import { DDIMScheduler } from './ddim.ts';
 import { DDPMScheduler } from './ddpm.ts';
 import { DPMSolverMultistepScheduler } from './dpmpp2m.ts';
@@ -19,6 +18,17 @@ export const SCHEDULER_CLASSES = [
   'UnCLIPScheduler', 'DDPMScheduler', 'DDIMScheduler', 'DPMSolverMultistepScheduler',
 ] as const;
 export type SchedulerClass = (typeof SCHEDULER_CLASSES)[number];
+
+/** Decoder schedulers the engine offers (protocol.ts re-exports them for the UI). */
+export const SCHEDULER_KINDS = ['ddpm', 'ddim', 'dpmpp_2m'] as const;
+export type SchedulerKind = (typeof SCHEDULER_KINDS)[number];
+
+/** The diffusers class each decoder kind runs. */
+export const SCHEDULER_KIND_CLASSES = {
+  ddpm: 'DDPMScheduler',
+  ddim: 'DDIMScheduler',
+  dpmpp_2m: 'DPMSolverMultistepScheduler',
+} as const satisfies Record<SchedulerKind, SchedulerClass>;
 
 function isSchedulerClass(name: unknown): name is SchedulerClass {
   return typeof name === 'string' && (SCHEDULER_CLASSES as readonly string[]).includes(name);
@@ -52,15 +62,24 @@ export function createScheduler(config: SchedulerConfig): Scheduler {
   }
 }
 
-/** The diffusers config for a decoder scheduler kind: the manifest's alternative for it, else its decoder
- *  config re-classed (one rule for the engine and for the manifest check, so both build the same scheduler). */
+/** True when the bundle's own decoder config already is this kind (2.2's DDPM, 2.1's DDIM). */
+function isKind(config: SchedulerConfig, kind: SchedulerKind): boolean {
+  if (config._class_name !== SCHEDULER_KIND_CLASSES[kind]) return false;
+  // dpmpp_2m is DPM-Solver++ of order 2 (diffusers' defaults); other DPM-Solver variants are not this kind.
+  return kind !== 'dpmpp_2m' || ((config.algorithm_type ?? 'dpmsolver++') === 'dpmsolver++' && (config.solver_order ?? 2) === 2);
+}
+
+/** The diffusers config for a decoder scheduler kind: the bundle's own decoder when it is that kind, else the
+ *  manifest's alternative for it, else the decoder config re-classed (one rule for the engine and for the
+ *  manifest check, so both build the same scheduler). */
 export function decoderConfigFor(
   decoder: SchedulerConfig, alternatives: Readonly<Record<string, SchedulerConfig>> | undefined, kind: SchedulerKind,
 ): SchedulerConfig {
+  if (isKind(decoder, kind)) return decoder;
   const alt = (alternatives ?? {}) as Readonly<Record<string, SchedulerConfig | undefined>>;
   switch (kind) {
     case 'ddpm':
-      return decoder._class_name === 'DDPMScheduler' ? decoder : { ...decoder, _class_name: 'DDPMScheduler', ...(alt.ddpm ?? {}) };
+      return { ...decoder, _class_name: 'DDPMScheduler', ...(alt.ddpm ?? {}) };
     case 'ddim':
       return alt.ddim ?? { ...decoder, _class_name: 'DDIMScheduler', set_alpha_to_one: false };
     case 'dpmpp_2m':

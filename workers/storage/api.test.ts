@@ -37,8 +37,9 @@ beforeAll(async () => {
   }));
   mkdirSync(join(root, 'notjson'));
   writeFileSync(join(root, 'notjson', 'manifest.json'), '<!doctype html><p>login</p>');
+  // An unknown manifest version (2 is Kandinsky 2.1's since docs/kandinsky-2-1.md; 3 is the first unknown one).
   mkdirSync(join(root, 'v2'));
-  writeFileSync(join(root, 'v2', 'manifest.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8')), version: 2 }));
+  writeFileSync(join(root, 'v2', 'manifest.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8')), version: 3 }));
   server = await BundleServer.start(root);
 });
 afterAll(async () => {

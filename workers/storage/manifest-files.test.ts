@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { toErrorData } from '../errors.ts';
-import { TINY_BUNDLE_DIR } from '../testing/tiny-bundle.ts';
+import { TINY_21_BUNDLE_DIR, TINY_BUNDLE_DIR } from '../testing/tiny-bundle.ts';
 import { readManifest } from './manifest-files.ts';
 
 const text = readFileSync(join(TINY_BUNDLE_DIR, 'manifest.json'), 'utf8');
@@ -20,6 +20,16 @@ describe('readManifest', () => {
     expect(unet.bytes).toBe(3776083);
     expect(unet.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(facts.files.find((f) => f.path === 'tokenizer/tokenizer_config.json')!.optional).toBe(true);
+  });
+
+  test('a Kandinsky 2.1 bundle also lists its multilingual encoder and tokenizer (manifest version 2)', () => {
+    const facts = readManifest(readFileSync(join(TINY_21_BUNDLE_DIR, 'manifest.json'), 'utf8'), 'tiny-2-1');
+    expect(facts.stages).toContain('text_encoder_multilingual');
+    const paths = facts.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      'text_encoder_multilingual.onnx', 'tokenizer/tokenizer.json', 'tokenizer_multilingual/tokenizer.json', 'tokenizer_multilingual/tokenizer_config.json',
+    ]));
+    expect(facts.files.find((f) => f.path === 'tokenizer_multilingual/tokenizer.json')!.optional).toBe(false);
   });
 
   test('external-data files are listed with their own size and hash', () => {

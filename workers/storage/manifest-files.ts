@@ -44,7 +44,11 @@ export function readManifest(text: string, where: string): ManifestFacts {
     for (const x of s.external_data ?? []) add({ path: x.path, bytes: x.bytes, sha256: x.sha256, optional: false });
     if (name === 'prior') add({ path: s.stats ?? 'prior_stats.json', bytes: null, sha256: null, optional: false });
   }
-  add({ path: m.text.tokenizer, bytes: null, sha256: null, optional: false });
-  add({ path: `${dirname(m.text.tokenizer)}tokenizer_config.json`, bytes: null, sha256: null, optional: true });
+  // The CLIP tokenizer, and Kandinsky 2.1's multilingual one (text_multilingual), each with its optional config.
+  for (const text of [m.text, m.text_multilingual]) {
+    if (text === undefined) continue;
+    add({ path: text.tokenizer, bytes: null, sha256: null, optional: false });
+    add({ path: `${dirname(text.tokenizer)}tokenizer_config.json`, bytes: null, sha256: null, optional: true });
+  }
   return { name: m.name, description: m.description, family: m.family, stages, files };
 }

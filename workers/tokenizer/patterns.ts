@@ -27,8 +27,8 @@ export const SAFE_TOKENIZER_PATTERNS: readonly SafePattern[] = [
     family: 'clip', component: 'pre_tokenizer',
     regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
   },
-  // XLM-R Unigram (xlm-roberta-large, Kandinsky 2.1's M-CLIP text encoder): Precompiled + this Replace,
-  // then Metaspace. Listed for when 2.1 lands; nothing loads that family yet.
+  // XLM-R Unigram (xlm-roberta-large, Kandinsky 2.1's M-CLIP text encoder, text_multilingual): Precompiled + this
+  // Replace, then Metaspace.
   { family: 'xlm-roberta', component: 'normalizer', regex: ' {2,}' },
 ];
 
@@ -59,7 +59,7 @@ export function checkTokenizerPatterns(tokenizerJson: object, file = 'tokenizer.
       const shown = typeof regex === 'string' ? show(regex) : String(regex);
       throw new EngineError(
         ErrorCode.BadManifest,
-        `${file}: ${path} uses the regex ${shown}, which is not a known-safe pattern of a supported tokenizer (CLIP BPE). `
+        `${file}: ${path} uses the regex ${shown}, which is not a known-safe pattern of a supported tokenizer (CLIP BPE, XLM-R Unigram). `
         + 'A bundle\'s pattern could stall tokenising for minutes, and that cannot be cancelled; use the original tokenizer.json of the model.',
         { file, expected: `${path}: one of the known-safe ${component} patterns (README "Tokenizer patterns")`, actual: shown },
       );
