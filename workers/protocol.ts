@@ -144,6 +144,17 @@ export const FAMILY_DEFAULTS = {
   'kandinsky-2.1': { steps: 100, guidance: 4, priorSteps: 25, priorGuidance: 4, scheduler: 'ddim' },
 } as const satisfies Record<ModelFamily, FamilyDefaults>;
 
+/** The name each family is shown by (model status, model manager). */
+export const FAMILY_NAMES = {
+  'kandinsky-2.2': 'Kandinsky 2.2',
+  'kandinsky-2.1': 'Kandinsky 2.1',
+} as const satisfies Record<ModelFamily, string>;
+
+/** A stored bundle's family as shown; a family this app does not know is shown as written. */
+export function familyName(family: string): string {
+  return (FAMILY_NAMES as Readonly<Record<string, string>>)[family] ?? family;
+}
+
 /** Default parameters (Kandinsky 2.2's family defaults, FAMILY_DEFAULTS, and the family-independent ones). */
 export const DEFAULTS = {
   width: 512,

@@ -93,7 +93,7 @@ const en = {
   modelNone: 'No model loaded',
   loadModel: 'Load built-in model',
   tinyBadge: 'random weights: noise images',
-  modelTinyNote: 'The built-in tiny-kandinsky-2-2 model has random weights: it runs the real pipeline, but its images are noise. Load a real bundle for real pictures.',
+  modelTinyNote: 'This test model has random weights: it runs the real pipeline, but its images are noise. Load a real bundle for real pictures.',
   errNoModel: 'No model is loaded yet. Wait until the status says "ready", or load the built-in model.',
   errEmptyPrompt: 'The frame is over empty canvas: type a prompt to describe what to draw.',
   errFrameFull: 'The frame holds no empty or masked pixels: erase or mask the part to repaint, or move the frame.',
@@ -121,6 +121,7 @@ const en = {
   downloadDamaged: 'Download damaged session',
   gallerySkipped: '{count} gallery item(s) could not be read; they are left in storage untouched.',
   warnings: 'Engine notes: {text}',
+  familyDefaults: '{family} loaded: its reference settings apply ({scheduler}, {steps} steps, guidance {guidance}).',
   dropHint: 'Drop an image to open it',
 } as const;
 
@@ -223,7 +224,7 @@ const ru: Record<MessageKey, string> = {
   modelNone: 'Модель не загружена',
   loadModel: 'Загрузить встроенную модель',
   tinyBadge: 'случайные веса: рисует шум',
-  modelTinyNote: 'Встроенная модель tiny-kandinsky-2-2 имеет случайные веса: она проходит настоящий конвейер, но рисует шум. Загрузите настоящую модель, чтобы получать картинки.',
+  modelTinyNote: 'У этой тестовой модели случайные веса: она проходит настоящий конвейер, но рисует шум. Загрузите настоящую модель, чтобы получать картинки.',
   errNoModel: 'Модель ещё не загружена. Дождитесь статуса «ready» или загрузите встроенную модель.',
   errEmptyPrompt: 'Рамка над пустым холстом: напишите запрос, что нарисовать.',
   errFrameFull: 'В рамке нет пустых или замаскированных пикселей: сотрите или замаскируйте то, что нужно перерисовать, или сдвиньте рамку.',
@@ -251,6 +252,7 @@ const ru: Record<MessageKey, string> = {
   downloadDamaged: 'Скачать повреждённую сессию',
   gallerySkipped: 'Не удалось прочитать элементы галереи ({count}); они оставлены в хранилище как есть.',
   warnings: 'Замечания движка: {text}',
+  familyDefaults: 'Загружена {family}: применены её исходные настройки ({scheduler}, шагов: {steps}, guidance {guidance}).',
   dropHint: 'Отпустите изображение, чтобы открыть его',
 };
 

@@ -1,14 +1,14 @@
 /** Loading the model into the generation worker: the built-in one or the model manager's choice, on the chosen execution provider. */
 import type { StoreApi } from 'zustand/vanilla';
 import { BUILTIN_MODEL } from '../../workers/builtin.ts';
-import type { BundleInfo, Result } from '../../workers/protocol.ts';
+import { familyName, type BundleInfo, type Result } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import type { Editor } from '../editor/editor.ts';
 import { ASPECT_NAMES, frameDimensions } from '../editor/frame.ts';
 import type { EngineClient, RestartReason } from './engine-client.ts';
 import type { MessageKey } from './i18n.ts';
 import type { ModelChoice } from './model-source.ts';
-import { notify, setModel, setSettings, type AppState } from './store.ts';
+import { notify, setModel, setParams, setSettings, type AppState } from './store.ts';
 
 /** What the loader needs of the app besides the store, the editor and the engine. */
 export interface ModelHost {
@@ -49,6 +49,7 @@ export class ModelLoader {
     if (r.ok) {
       setModel(this.store, { status: 'ready', info: r.value });
       this.applyNativeSize(r.value);
+      this.applyFamilyDefaults(r.value);
       if (r.value.warnings.length > 0) notify(this.store, 'warning', 'warnings', { text: r.value.warnings.join('; ') });
     } else {
       setModel(this.store, { status: 'error', message: `${r.error.code}: ${r.error.message}` });
@@ -64,6 +65,19 @@ export class ModelLoader {
   /** The worker kept dying: the client stopped reloading. */
   gaveUp(): void {
     setModel(this.store, { status: 'error', message: this.host.t('workerGaveUp') });
+  }
+
+  /**
+   * A model of another family than the panel was set up for: the panel takes that family's defaults (2.1: the
+   * reference's DDIM, 100 steps; 2.2: DDPM, 30 steps) and says so. Reloading the same family keeps the user's values.
+   */
+  private applyFamilyDefaults(info: BundleInfo): void {
+    if (this.store.getState().params.family === info.family) return;
+    const d = info.defaults;
+    setParams(this.store, { ...d, family: info.family });
+    notify(this.store, 'info', 'familyDefaults', {
+      family: familyName(info.family), scheduler: d.scheduler, steps: d.steps, guidance: d.guidance,
+    });
   }
 
   /** The model's native size (manifest native_size) becomes the frame on its first load, unless the frame was chosen otherwise. */

@@ -82,6 +82,7 @@ export class Runs {
     const common: CommonParams = {
       width: frame.width, height: frame.height, steps: p.steps, guidance: p.guidance, priorSteps: p.priorSteps,
       priorGuidance: p.priorGuidance, scheduler: p.scheduler, seed, numImages: p.numImages, negativePrompt: styled.negativePrompt,
+      family: s.model.info.family,
       ...(chosenPrior === undefined ? {} : { prior: chosenPrior }),
     };
     const image = this.editor.doc.image.read(frame);

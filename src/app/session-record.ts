@@ -4,7 +4,7 @@
  * was wrong comes back so the caller can keep the original record for export.
  * Pure functions: no IndexedDB here (the property tests feed arbitrary values).
  */
-import { LIMITS, MODES, SCHEDULER_KINDS } from '../../workers/protocol.ts';
+import { LIMITS, MODEL_FAMILIES, MODES, SCHEDULER_KINDS } from '../../workers/protocol.ts';
 import { EXECUTION_PROVIDERS } from '../../workers/runtime/types.ts';
 import { BRUSH_LIMITS } from '../editor/brush.ts';
 import { LAYER_IDS } from '../editor/document.ts';
@@ -127,6 +127,8 @@ function readParams(v: unknown, r: Repairer): GenParams {
     priorGuidance: r.field(v, 'priorGuidance', (x): x is number => isNum(x, 0, LIMITS.maxGuidance), d.priorGuidance, w),
     scheduler: r.field(v, 'scheduler', (x): x is GenParams['scheduler'] => isOneOf(x, SCHEDULER_KINDS), d.scheduler, w),
     numImages: r.field(v, 'numImages', (x): x is number => isInt(x, 1, LIMITS.maxImages), d.numImages, w),
+    // Records from before model families were all Kandinsky 2.2's: a missing family is that, not damage.
+    family: v.family === undefined ? d.family : r.field(v, 'family', (x): x is GenParams['family'] => isOneOf(x, MODEL_FAMILIES), d.family, w),
   };
 }
 

@@ -1,6 +1,6 @@
 /** The app's state outside the editor engine (prompt parameters, model, runs, staging, gallery, messages) and the actions that change it. */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { DEFAULTS, type BundleInfo, type CommonParams, type Progress, type RgbaImage } from '../../workers/protocol.ts';
+import { DEFAULTS, type BundleInfo, type CommonParams, type ModelFamily, type Progress, type RgbaImage } from '../../workers/protocol.ts';
 import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import type { Rect } from '../editor/geometry.ts';
 import type { ImageParameters } from '../editor/parameters.ts';
@@ -15,13 +15,15 @@ export interface GenParams
   readonly style: StyleId;
   /** A fresh seed each run instead of `seed`. */
   readonly randomSeed: boolean;
+  /** The model family whose defaults (FAMILY_DEFAULTS) the panel was set up for; loading another family's model resets them. */
+  readonly family: ModelFamily;
 }
 
 /** Defaults of the prompt panel. */
 export const DEFAULT_PARAMS: GenParams = {
   prompt: '', negativePrompt: '', style: 'none', randomSeed: true, seed: DEFAULTS.seed,
   steps: DEFAULTS.steps, guidance: DEFAULTS.guidance, priorSteps: DEFAULTS.priorSteps,
-  priorGuidance: DEFAULTS.priorGuidance, scheduler: DEFAULTS.scheduler, numImages: DEFAULTS.numImages,
+  priorGuidance: DEFAULTS.priorGuidance, scheduler: DEFAULTS.scheduler, numImages: DEFAULTS.numImages, family: 'kandinsky-2.2',
 };
 
 /** Model loading state. */

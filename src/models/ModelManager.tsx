@@ -6,6 +6,7 @@ import { useApp, useController } from '../ui/hooks.ts';
 import { formatBytes, formatDuration, formatSpeed } from '../../workers/storage/format.ts';
 import { missingFor } from '../../workers/storage/modes.ts';
 import type { AddProgress, BundleModes, StoredBundle } from '../../workers/storage/protocol.ts';
+import { familyName } from '../../workers/protocol.ts';
 import { directoryPicker, folderFromFileList, folderFromHandle } from './folder.ts';
 import { tm, type ModelsKey } from './i18n.ts';
 import { managerFor } from './install.ts';
@@ -215,13 +216,14 @@ function BundleItem({ m, b }: { m: ModelManager; b: StoredBundle }) {
   }, [confirming]);
   const status = statusText(t, b);
   return (
-    <li className={`mm-item ${active ? 'active' : ''}`} data-testid={`model-item-${b.id}`} data-source={b.source.kind} data-status={b.status} data-offline={b.offline} data-bytes={b.storedBytes}>
+    <li className={`mm-item ${active ? 'active' : ''}`} data-testid={`model-item-${b.id}`} data-source={b.source.kind} data-family={b.family} data-status={b.status} data-offline={b.offline} data-bytes={b.storedBytes}>
       <div className="mm-row">
         <strong className="mm-grow" title={b.description}>{b.name}</strong>
         <span className={`mm-badge ${b.status}`}>{status}</span>
       </div>
       <div className="mm-muted">
-        {formatBytes(b.status === 'incomplete' ? b.bytes : b.storedBytes)}
+        <span data-testid={`model-family-${b.id}`}>{familyName(b.family)}</span>
+        {' · '}{formatBytes(b.status === 'incomplete' ? b.bytes : b.storedBytes)}
         {b.source.label !== '' && <> · {t(`source_${b.source.kind}`)}: <span className="mm-source">{b.source.label}</span></>}
       </div>
       {b.variant && <div className="mm-muted" data-testid={`model-variant-${b.id}`}>{t('variant', { id: b.variant.label, reason: b.variant.reason })}</div>}

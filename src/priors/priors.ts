@@ -156,7 +156,7 @@ export class PriorsController {
     const source = (): LinearPriorSource | null => {
       if (c.linear === 'bundle') return { from: 'bundle' };
       const p = c.linear === null ? undefined : this.maps.get(c.linear);
-      return p ? { from: 'user', id: p.id, name: p.header.name, weight: p.weight, bias: p.bias } : null;
+      return p ? { from: 'user', id: p.id, name: p.header.name, weight: p.weight, bias: p.bias, family: p.header.family } : null;
     };
     switch (c.kind) {
       case 'diffusion': return undefined;

@@ -5,6 +5,7 @@ import { EDITOR_SHORTCUTS } from '../editor/editor.ts';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
 import { Icon } from './icons.tsx';
 import { ModelManagerButton } from '../models/ModelManager.tsx';
+import { familyName } from '../../workers/protocol.ts';
 
 export function TopBar() {
   const c = useController();
@@ -69,6 +70,9 @@ function ModelStatus() {
       <span data-testid="model-status" className={`status ${cls}`} title={randomWeights ? t('modelTinyNote') : undefined}>
         <span className="dot" aria-hidden />{text}
       </span>
+      {model.status === 'ready' && (
+        <span className="family" data-testid="model-family" data-family={model.info.family}>{familyName(model.info.family)}</span>
+      )}
       {randomWeights && (
         <span className="badge" data-testid="model-note" title={t('modelTinyNote')}>{t('tinyBadge')}</span>
       )}

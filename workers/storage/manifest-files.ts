@@ -3,7 +3,7 @@
  * stage graphs, their external-data files, the prior stats and the tokenizer. Validation is the
  * runtime's parseManifestText, so a bundle the engine would refuse is refused before any download.
  */
-import { parseManifestText } from '../runtime/manifest.ts';
+import { manifestFamily, parseManifestText } from '../runtime/manifest.ts';
 import { STAGE_NAMES, type StageName } from '../runtime/types.ts';
 import type { ManifestFile } from './state.ts';
 
@@ -11,6 +11,7 @@ import type { ManifestFile } from './state.ts';
 export interface ManifestFacts {
   readonly name: string;
   readonly description: string;
+  /** The model family (manifestFamily: a version 1 manifest is Kandinsky 2.2 whatever its free-text field says). */
   readonly family: string;
   readonly stages: readonly StageName[];
   readonly files: readonly ManifestFile[];
@@ -50,5 +51,5 @@ export function readManifest(text: string, where: string): ManifestFacts {
     add({ path: text.tokenizer, bytes: null, sha256: null, optional: false });
     add({ path: `${dirname(text.tokenizer)}tokenizer_config.json`, bytes: null, sha256: null, optional: true });
   }
-  return { name: m.name, description: m.description, family: m.family, stages, files };
+  return { name: m.name, description: m.description, family: manifestFamily(m), stages, files };
 }
