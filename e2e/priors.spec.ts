@@ -102,7 +102,7 @@ describe('personal linear priors on wasm', () => {
     await shot('03-after-reload');
   });
 
-  test('export, delete and import it back; a prior file for another model size is refused', async () => {
+  test('export, delete and import it back; a prior file for another model size or family is refused', async () => {
     await pp.openDialog();
     exported = await pp.export(priorId);
     expect(exported.name).toBe('my-squares.kwlp');
@@ -113,15 +113,18 @@ describe('personal linear priors on wasm', () => {
     await expect.poll(() => pp.rows()).toEqual([]);
     expect(await pp.byId('prior-kind-select').inputValue()).toBe('diffusion'); // nothing left to be linear with
 
-    const d = 768;
-    const wrong = encodeLinearPrior({
-      header: { format: 'kandinsky-linear-prior', version: 1, name: 'for 2.1', family: 'kandinsky-2.1', embedding_dim: d, text_dim: d, space: LINEAR_PRIOR_SPACE },
+    const priorFile = (name: string, family: string, d: number) => Buffer.from(encodeLinearPrior({
+      header: { format: 'kandinsky-linear-prior', version: 1, name, family, embedding_dim: d, text_dim: d, space: LINEAR_PRIOR_SPACE },
       weight: new Float32Array(d * d), bias: new Float32Array(d),
-    });
-    await pp.byId('prior-import-input').setInputFiles({ name: 'for-2-1.kwlp', mimeType: 'application/octet-stream', buffer: Buffer.from(wrong) });
-    expect(await pp.message('errImport')).toMatch(/768-d .* "tiny-random-kandinsky-2-2" .* 32-d/);
+    }));
+    // Another size of the same family: refused naming both sizes.
+    await pp.byId('prior-import-input').setInputFiles({ name: 'bigger.kwlp', mimeType: 'application/octet-stream', buffer: priorFile('bigger', 'kandinsky-2.2', 768) });
+    await expect.poll(() => pp.message('errImport')).toMatch(/768-d .* "tiny-random-kandinsky-2-2" .* 32-d/);
+    // The other family at the same size: refused naming both families (its CLIP space is another one).
+    await pp.byId('prior-import-input').setInputFiles({ name: 'for-2-1.kwlp', mimeType: 'application/octet-stream', buffer: priorFile('for 2.1', 'kandinsky-2.1', 32) });
+    await expect.poll(() => pp.message('errImport')).toMatch(/fitted on a kandinsky-2\.1 model, but the loaded model "tiny-random-kandinsky-2-2" is kandinsky-2\.2/);
     await pp.byId('prior-import-input').setInputFiles({ name: 'junk.kwlp', mimeType: 'application/octet-stream', buffer: Buffer.from('KWLPjunk') });
-    expect(await pp.message('errImport')).toContain('junk.kwlp');
+    await expect.poll(() => pp.message('errImport')).toContain('junk.kwlp');
     expect(await pp.rows()).toEqual([]);
 
     await pp.byId('prior-import-input').setInputFiles({ name: exported.name, mimeType: 'application/octet-stream', buffer: exported.bytes });
