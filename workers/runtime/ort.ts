@@ -8,7 +8,7 @@ import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
 import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
-import { dimRules, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
+import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageResult } from './stage-io.ts';
 import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
 
@@ -478,7 +478,7 @@ class Runtime implements OrtRuntime {
     if (this.lostReason !== null || DEVICE_LOST.test(msg)) return this.deviceLost(msg);
     const oom = outOfMemoryError(stage, entry.file, ep, `creating the session from "${entry.file}"`, msg);
     if (oom) return oom;
-    const float16 = stageDtype(this.bundle.manifest, stage) === 'float16';
+    const float16 = stageComputesFloat16(this.bundle.manifest, stage);
     if (ep === 'webgpu' && !this.capabilities.shaderF16 && NEEDS_F16.test(msg)) {
       return new EngineError(
         ErrorCode.Unsupported,
@@ -676,13 +676,17 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
     }
   }
 
-  // float16 graphs need shader-f16 on WebGPU; without it they run on the CPU (SPEC §5).
+  // float16 graphs need shader-f16 on WebGPU; without it they run on the CPU (SPEC §5). That includes the
+  // exporter's fp16 variants, whose float32 I/O hides their float16 compute from `dtype`: the native EP
+  // refuses them there ("Program Gather requires f16"), and the JSEP build ran their invalid shaders
+  // silently, returning zeros (tools/eval/README.md).
   const stageEps = new Map<StageName, ExecutionProvider>();
   if (ep === 'webgpu' && !capabilities.shaderF16) {
     for (const stage of Object.keys(bundle.manifest.stages) as StageName[]) {
-      if (stageDtype(bundle.manifest, stage) !== 'float16') continue;
+      if (!stageComputesFloat16(bundle.manifest, stage)) continue;
       stageEps.set(stage, 'wasm');
-      warnings.push(`The ${stage} stage is float16 and this GPU lacks shader-f16: it runs on the CPU (wasm), which is much slower.`);
+      const what = stageDtype(bundle.manifest, stage) === 'float16' ? 'is float16' : 'computes in float16';
+      warnings.push(`The ${stage} stage ${what} and this GPU lacks shader-f16: it runs on the CPU (wasm), which is much slower.`);
     }
   }
 
