@@ -10,7 +10,7 @@ import type { Bundle } from './bundle.ts';
 import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
 import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageResult } from './stage-io.ts';
-import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
+import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -241,7 +241,7 @@ async function probeGpu(): Promise<GpuProbe> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const adapter = await gpu.requestAdapter(GPU_ADAPTER_OPTIONS);
     return adapter ? { adapter, reason: '' } : { adapter: null, reason: 'the browser found no suitable GPU adapter' };
   } catch (e) {
     return { adapter: null, reason: `requesting a GPU adapter failed (${e instanceof Error ? e.message : String(e)})` };
