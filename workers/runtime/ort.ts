@@ -8,6 +8,7 @@ import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
 import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
+import { watchGpuErrors, type GpuErrorLog } from './gpu-errors.ts';
 import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageResult } from './stage-io.ts';
 import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
@@ -157,6 +158,8 @@ interface GpuState {
   /** Whether to count the device's work, and the counter once the device exists. */
   countWork: boolean;
   counter: GpuWorkCounter | null;
+  /** Uncaptured WebGPU errors of the device in use (the app's on the native builds, ORT's own on JSEP); gpu-errors.ts. */
+  errors: GpuErrorLog | null;
   /** The app's own device (native builds), made at the first WebGPU session; null for JSEP, whose ORT makes it. */
   device: Promise<GPUDevice> | null;
 }
@@ -187,6 +190,7 @@ function adoptDevice(state: GpuState, device: GPUDevice): GPUDevice {
     syncPipelines(device);
   }
   if (state.countWork) state.counter = countGpuWork(device);
+  state.errors = watchGpuErrors(device);
   void device.lost.then((info) => {
     const reason = info.message || info.reason || 'unknown reason';
     for (const notify of state.onLost) notify(reason);
@@ -220,7 +224,7 @@ function gpuStateFor(ort: Ort, build: OrtBuild, adapter: GPUAdapter, countWork: 
     existing.countWork ||= countWork;
     return existing;
   }
-  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null, device: null };
+  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null, device: null, errors: null };
   if (build === 'jsep') {
     const requestDevice = adapter.requestDevice.bind(adapter);
     (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) =>
@@ -602,8 +606,29 @@ class Runtime implements OrtRuntime {
         out[name] = this.fromOrtTensor(stage, name, t);
         t.dispose();
       }
+      await this.throwGpuErrors(stage, entry, ep);
       return out as StageResult<S>;
     });
+  }
+
+  /**
+   * A WebGPU run whose commands the device rejected (an uncaptured validation error) computed nothing where they
+   * failed, yet returns outputs: RUNTIME instead of those outputs. The errors arrive asynchronously, so the run
+   * waits for its work to be done first, and they are charged to it, not to the next run.
+   */
+  private async throwGpuErrors(stage: StageName, entry: StageEntry, ep: ExecutionProvider): Promise<void> {
+    const log = ep === 'webgpu' ? this.gpu?.errors : null;
+    if (!log) return;
+    await this.orLost(ep, log.settle());
+    const errors = log.take();
+    if (errors.length === 0) return;
+    const first = errors[0]!.slice(0, 300);
+    throw new EngineError(
+      ErrorCode.Runtime,
+      `Stage ${stage} ("${entry.file}") ran on WebGPU but the GPU rejected ${errors.length === 1 ? 'a command' : `${errors.length} commands`} `
+      + `(${first}), so its outputs are not valid. Try the wasm provider or another variant of the model.`,
+      { file: entry.file, actual: first },
+    );
   }
 
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void {
