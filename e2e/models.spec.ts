@@ -223,7 +223,7 @@ describe('model manager and offline use (production build + service worker)', ()
   });
 
   test('a source with variants: the one this GPU can run is downloaded, and the panel says which and why', async () => {
-    const f16 = await ui.page.evaluate(async () => (await navigator.gpu?.requestAdapter())?.features.has('shader-f16') ?? false);
+    const f16 = await ui.page.evaluate(async () => (await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }))?.features.has('shader-f16') ?? false);
     server.log.length = 0;
     await ui.download(`${server.url}v/multi/`);
     const id = await ui.itemIdBySource(`${server.url}v/multi/`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineError, ErrorCode } from '../errors.ts';
-import { parseManifest, parseManifestText, stageDtype } from './manifest.ts';
+import { parseManifest, parseManifestText, stageComputesFloat16, stageDtype } from './manifest.ts';
 import { thrownEngineError } from '../testing/engine-error.ts';
 
 const text = readFileSync(new URL('../../public/models/tiny-kandinsky-2-2/manifest.json', import.meta.url), 'utf8');
@@ -139,6 +139,53 @@ describe('parseManifest', () => {
     expect(stageDtype(parsed, 'unet')).toBe('float16');
     expect(stageDtype(parsed, 'prior')).toBe('float32');
     expect(parsed.stages.unet?.external_data).toEqual([{ path: 'unet.onnx_data', bytes: 10, sha256: 'a'.repeat(64) }]);
+  });
+});
+
+describe('float16 compute (the exporter\'s precision variants, tools/export/README.md "Variants")', () => {
+  /** What `python -m tools.export.variant --dtype fp16` writes: float32 I/O, float16 compute per stage. */
+  const fp16Variant = (m: Json): void => {
+    m.precision = { dtype: 'fp16', quantize: 'none', requires_shader_f16: true };
+    for (const entry of Object.values(m.stages as Record<string, Json>)) Object.assign(entry, { compute_dtype: 'float16', weights: 'float16' });
+  };
+
+  it('reads compute_dtype: an fp16 variant computes in float16 behind float32 inputs and outputs', () => {
+    const m = real();
+    fp16Variant(m);
+    const parsed = parseManifest(m, 'x');
+    expect(parsed.precision).toEqual({ requires_shader_f16: true });
+    expect(parsed.stages.unet?.compute_dtype).toBe('float16');
+    expect(stageDtype(parsed, 'unet')).toBe('float32'); // no conversion at the boundary
+    expect(stageComputesFloat16(parsed, 'unet')).toBe(true);
+    expect(stageComputesFloat16(parsed, 'movq_decoder')).toBe(true);
+  });
+
+  it('fp32 and int8/int4 variants (compute_dtype float32) and plain bundles do not compute in float16', () => {
+    const plain = parseManifestText(text, 'manifest.json');
+    expect(plain.precision).toBeUndefined();
+    expect(stageComputesFloat16(plain, 'unet')).toBe(false);
+    const m = real();
+    m.precision = { dtype: 'fp32', quantize: 'int4', requires_shader_f16: false };
+    for (const entry of Object.values(m.stages as Record<string, Json>)) Object.assign(entry, { compute_dtype: 'float32', weights: 'int4' });
+    expect(stageComputesFloat16(parseManifest(m, 'x'), 'unet')).toBe(false);
+  });
+
+  it('float16 I/O means float16 compute; without compute_dtype the bundle\'s precision decides', () => {
+    const m = real();
+    m.stages.unet.dtype = 'float16';
+    expect(stageComputesFloat16(parseManifest(m, 'x'), 'unet')).toBe(true);
+    expect(stageComputesFloat16(parseManifest(m, 'x'), 'prior')).toBe(false);
+    m.precision = { requires_shader_f16: true };
+    expect(stageComputesFloat16(parseManifest(m, 'x'), 'prior')).toBe(true);
+  });
+
+  it('refuses a compute_dtype or requires_shader_f16 of the wrong kind with BAD_MANIFEST naming the field', () => {
+    const e1 = bad((m) => { m.stages.unet.compute_dtype = 'bfloat16'; });
+    expect(e1.code).toBe(ErrorCode.BadManifest);
+    expect(e1.message).toMatch(/"stages.unet.compute_dtype" should be one of "float32", "float16" but is "bfloat16"/);
+    const e2 = bad((m) => { m.precision = { requires_shader_f16: 'yes' }; });
+    expect(e2.code).toBe(ErrorCode.BadManifest);
+    expect(e2.message).toMatch(/"precision.requires_shader_f16" should be true or false but is "yes"/);
   });
 });
 

@@ -74,6 +74,12 @@ export interface StageEntry {
   readonly outputs: Readonly<Record<string, readonly Dim[]>>;
   /** Float dtype of the graph's inputs/outputs; defaults to the manifest's `dtype`. */
   readonly dtype?: TensorDtype;
+  /**
+   * Float dtype the graph computes in (the exporter's precision variants, tools/export/README.md "Variants"):
+   * an fp16 variant computes in float16 behind float32 inputs and outputs, so `dtype` alone does not tell.
+   * Read it with stageComputesFloat16().
+   */
+  readonly compute_dtype?: TensorDtype;
   /** prior only: JSON file with clip_mean and clip_std (default prior_stats.json). */
   readonly stats?: string;
   /** Weight files next to the graph (each under 2 GiB). */
@@ -112,6 +118,8 @@ export interface BundleManifest {
   readonly linear_prior?: FileEntry;
   /** Optional: the image size the model was trained at (the UI's default frame); absent in older bundles. */
   readonly native_size?: { readonly width: number; readonly height: number };
+  /** Optional (exporter's variants): whether any graph computes in float16, i.e. needs WebGPU `shader-f16`. */
+  readonly precision?: { readonly requires_shader_f16: boolean };
 }
 
 type Json = Record<string, unknown>;
@@ -119,6 +127,14 @@ type Json = Record<string, unknown>;
 /** The model family of a parsed manifest: version 1 is Kandinsky 2.2 whatever its free-text family says. */
 export function manifestFamily(m: Pick<BundleManifest, 'version' | 'family'>): ModelFamily {
   return m.version === 1 || !isModelFamily(m.family) ? 'kandinsky-2.2' : m.family;
+}
+
+/** The optional `precision: {dtype, quantize, requires_shader_f16}` entry; only the flag matters to the engine. */
+function precisionEntry(c: Checker, v: unknown): { requires_shader_f16: boolean } {
+  const o = c.object(v, 'precision');
+  const flag = o.requires_shader_f16;
+  if (flag !== undefined && typeof flag !== 'boolean') c.fail('precision.requires_shader_f16', 'true or false', flag);
+  return { requires_shader_f16: flag === true };
 }
 
 /** The optional `linear_prior: {file, bytes, sha256}` entry. */
@@ -265,6 +281,7 @@ function parseStage(c: Checker, family: ModelFamily, name: StageName, v: unknown
     inputs,
     outputs,
     ...(o.dtype !== undefined ? { dtype: c.dtype(o.dtype, `${f}.dtype`) } : {}),
+    ...(o.compute_dtype !== undefined ? { compute_dtype: c.dtype(o.compute_dtype, `${f}.compute_dtype`) } : {}),
     ...(o.stats !== undefined ? { stats: c.path(o.stats, `${f}.stats`) } : {}),
     ...(external !== undefined ? { external_data: external } : {}),
   };
@@ -349,6 +366,7 @@ export function parseManifest(json: unknown, source: string): BundleManifest {
     ...(alternatives !== undefined ? { scheduler_alternatives: alternatives } : {}),
     ...(m.linear_prior !== undefined ? { linear_prior: linearPriorEntry(c, m.linear_prior) } : {}),
     ...(m.native_size !== undefined ? { native_size: nativeSize(c, m.native_size) } : {}),
+    ...(m.precision !== undefined ? { precision: precisionEntry(c, m.precision) } : {}),
   };
   checkBounds(c, parsed);
   checkDeclaredDims(c, parsed);
@@ -522,4 +540,16 @@ export function parseManifestText(text: string, source: string): BundleManifest 
 /** The float dtype a stage's graph takes and returns. */
 export function stageDtype(manifest: BundleManifest, stage: StageName): TensorDtype {
   return manifest.stages[stage]?.dtype ?? manifest.dtype;
+}
+
+/**
+ * Whether a stage's graph computes in float16 (so needs `shader-f16` on WebGPU): its `compute_dtype` when the
+ * manifest gives one, else float16 inputs/outputs, else the bundle's `precision.requires_shader_f16`. The
+ * exporter's fp16 variants keep float32 I/O (`dtype` float32) and say `compute_dtype: "float16"`.
+ */
+export function stageComputesFloat16(manifest: BundleManifest, stage: StageName): boolean {
+  const entry = manifest.stages[stage];
+  if (!entry) return false;
+  if (entry.compute_dtype !== undefined) return entry.compute_dtype === 'float16' || stageDtype(manifest, stage) === 'float16';
+  return stageDtype(manifest, stage) === 'float16' || manifest.precision?.requires_shader_f16 === true;
 }

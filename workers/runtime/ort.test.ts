@@ -13,6 +13,8 @@ import { rejectedEngineError } from '../testing/engine-error.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 const fp16Graph = new Uint8Array(readFileSync(new URL('./testdata/image_encoder_fp16.onnx', import.meta.url)));
+/** As the exporter writes fp16 variants: float16 weights and compute, float32 I/O (make_fp16_compute_fixture.py). */
+const fp16ComputeGraph = new Uint8Array(readFileSync(new URL('./testdata/image_encoder_fp16_compute.onnx', import.meta.url)));
 
 /** Every file of the fixture bundle, keyed by its path inside the bundle. */
 const bundleFiles = (): Map<string, Uint8Array> => bundleDirBytes(bundleDir);
@@ -277,10 +279,11 @@ describe('float16 stages', () => {
     expect(err16).toBeGreaterThan(err32); // it really ran in half precision
   });
 
-  it('runs a float16 stage on wasm when the WebGPU adapter lacks shader-f16', async () => {
+  /** A fake WebGPU adapter with `features` for the duration of `body`; lists each requestDevice call. */
+  async function withAdapter(features: readonly string[], body: (requested: string[]) => Promise<void>): Promise<void> {
     const requested: string[] = [];
     const fakeAdapter = {
-      features: new Set<string>(['timestamp-query']),
+      features: new Set<string>(features),
       limits: {},
       info: {},
       requestDevice: async () => {
@@ -294,6 +297,15 @@ describe('float16 stages', () => {
       value: { gpu: { requestAdapter: async () => fakeAdapter } }, configurable: true, writable: true,
     });
     try {
+      await body(requested);
+    } finally {
+      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+      else delete nav.navigator;
+    }
+  }
+
+  it('runs a float16 stage on wasm when the WebGPU adapter lacks shader-f16', async () => {
+    await withAdapter(['timestamp-query'], async (requested) => {
       const rt = await runtimeFor(await bundleWith(fp16Entry, { 'image_encoder_fp16.onnx': fp16Graph }), 'auto');
       expect(rt.ep).toBe('webgpu');
       expect(rt.capabilities).toEqual({ webgpu: true, shaderF16: false });
@@ -305,9 +317,65 @@ describe('float16 stages', () => {
       const ref = tensor(g.image_embeds).data as Float32Array;
       expect(maxAbs(out.image_embeds!.data as Float32Array, ref)).toBeLessThanOrEqual(1e-2 * Math.max(1, maxAbsOf(ref)));
       expect(requested).toEqual([]); // the fallback never touched the GPU
-    } finally {
-      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
-      else delete nav.navigator;
+    });
+  });
+
+  // The exporter's fp16 variants (tools/export/precision.py) keep float32 inputs and outputs, so their stage
+  // entries keep `dtype` float32 and say `compute_dtype: "float16"`. Reading only `dtype`, the runtime put these
+  // graphs on a GPU without shader-f16: the native WebGPU EP then failed ("Program Gather requires f16 but the
+  // device does not support it") and the JSEP build ran invalid shaders that wrote nothing (all-zero outputs,
+  // the grey pictures of tools/eval/README.md).
+  const fp16ComputeEntry = (m: Json): void => {
+    m.precision = { dtype: 'fp16', quantize: 'none', requires_shader_f16: true };
+    m.stages.image_encoder = {
+      ...m.stages.image_encoder,
+      file: 'image_encoder_fp16_compute.onnx',
+      bytes: fp16ComputeGraph.length,
+      sha256: createHash('sha256').update(fp16ComputeGraph).digest('hex'),
+      compute_dtype: 'float16',
+      weights: 'float16',
+    };
+    for (const [name, entry] of Object.entries(m.stages as Record<string, Json>)) {
+      if (name !== 'image_encoder') entry.compute_dtype = 'float32';
     }
+  };
+
+  it("runs an exporter fp16 stage (float32 I/O, compute_dtype float16) on wasm when the adapter lacks shader-f16", async () => {
+    await withAdapter(['timestamp-query', 'subgroups'], async (requested) => {
+      const rt = await runtimeFor(await bundleWith(fp16ComputeEntry, { 'image_encoder_fp16_compute.onnx': fp16ComputeGraph }), 'auto');
+      expect(rt.ep).toBe('webgpu');
+      expect(rt.capabilities).toEqual({ webgpu: true, shaderF16: false });
+      expect(rt.epOf('image_encoder')).toBe('wasm');
+      expect(rt.epOf('unet')).toBe('webgpu');
+      expect(rt.warnings.join(' ')).toMatch(/image_encoder stage computes in float16 and this GPU lacks shader-f16: it runs on the CPU \(wasm\)/);
+      const g = golden('image_encoder');
+      const ref = tensor(g.image_embeds).data as Float32Array;
+      const fp32 = await runtimeFor(await loadBundle({ kind: 'files', files: bundleFiles() }));
+      const a = (await fp32.run('image_encoder', { pixel_values: tensor(g.pixel_values) })).image_embeds!.data as Float32Array;
+      const b = (await rt.run('image_encoder', { pixel_values: tensor(g.pixel_values) })).image_embeds!.data as Float32Array;
+      // fp16 bundles run with --tolerance-scale 300 (tools/export/README.md "Tolerances") on SPEC §4's wasm embedding tolerance.
+      expect(maxAbs(b, ref)).toBeLessThanOrEqual(300 * embeddingTolerance(ref));
+      expect(maxAbs(b, ref)).toBeGreaterThan(maxAbs(a, ref)); // it really ran in half precision
+      expect(requested).toEqual([]); // the fallback never touched the GPU
+    });
+  });
+
+  it('keeps float16-compute stages on WebGPU when the adapter offers shader-f16', async () => {
+    await withAdapter(['shader-f16'], async (requested) => {
+      const rt = await runtimeFor(await bundleWith(fp16ComputeEntry, { 'image_encoder_fp16_compute.onnx': fp16ComputeGraph }), 'auto');
+      expect(rt.capabilities).toEqual({ webgpu: true, shaderF16: true });
+      expect(rt.epOf('image_encoder')).toBe('webgpu');
+      expect(rt.warnings.filter((w) => /float16/.test(w))).toEqual([]);
+      expect(requested).toEqual([]); // sessions (and the device) are made lazily
+    });
+  });
+
+  it('treats every stage of a bundle whose precision requires shader-f16 as float16 when stages do not say', async () => {
+    await withAdapter([], async () => {
+      const rt = await runtimeFor(await bundleWith((m) => {
+        m.precision = { dtype: 'fp16', quantize: 'none', requires_shader_f16: true };
+      }), 'auto');
+      for (const stage of ['text_encoder', 'image_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'] as const) expect(rt.epOf(stage)).toBe('wasm');
+    });
   });
 });

@@ -8,9 +8,10 @@ import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
 import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
-import { dimRules, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
+import { watchGpuErrors, type GpuErrorLog } from './gpu-errors.ts';
+import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageResult } from './stage-io.ts';
-import type { ExecutionProvider, ProviderPreference, StageName, StageRunner } from './types.ts';
+import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -157,6 +158,8 @@ interface GpuState {
   /** Whether to count the device's work, and the counter once the device exists. */
   countWork: boolean;
   counter: GpuWorkCounter | null;
+  /** Uncaptured WebGPU errors of the device in use (the app's on the native builds, ORT's own on JSEP); gpu-errors.ts. */
+  errors: GpuErrorLog | null;
   /** The app's own device (native builds), made at the first WebGPU session; null for JSEP, whose ORT makes it. */
   device: Promise<GPUDevice> | null;
 }
@@ -187,6 +190,7 @@ function adoptDevice(state: GpuState, device: GPUDevice): GPUDevice {
     syncPipelines(device);
   }
   if (state.countWork) state.counter = countGpuWork(device);
+  state.errors = watchGpuErrors(device);
   void device.lost.then((info) => {
     const reason = info.message || info.reason || 'unknown reason';
     for (const notify of state.onLost) notify(reason);
@@ -220,7 +224,7 @@ function gpuStateFor(ort: Ort, build: OrtBuild, adapter: GPUAdapter, countWork: 
     existing.countWork ||= countWork;
     return existing;
   }
-  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null, device: null };
+  const state: GpuState = { adapter, onLost: new Set(), countWork, counter: null, device: null, errors: null };
   if (build === 'jsep') {
     const requestDevice = adapter.requestDevice.bind(adapter);
     (adapter as { requestDevice: GPUAdapter['requestDevice'] }).requestDevice = async (descriptor?: GPUDeviceDescriptor) =>
@@ -241,7 +245,7 @@ async function probeGpu(): Promise<GpuProbe> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const adapter = await gpu.requestAdapter(GPU_ADAPTER_OPTIONS);
     return adapter ? { adapter, reason: '' } : { adapter: null, reason: 'the browser found no suitable GPU adapter' };
   } catch (e) {
     return { adapter: null, reason: `requesting a GPU adapter failed (${e instanceof Error ? e.message : String(e)})` };
@@ -478,7 +482,7 @@ class Runtime implements OrtRuntime {
     if (this.lostReason !== null || DEVICE_LOST.test(msg)) return this.deviceLost(msg);
     const oom = outOfMemoryError(stage, entry.file, ep, `creating the session from "${entry.file}"`, msg);
     if (oom) return oom;
-    const float16 = stageDtype(this.bundle.manifest, stage) === 'float16';
+    const float16 = stageComputesFloat16(this.bundle.manifest, stage);
     if (ep === 'webgpu' && !this.capabilities.shaderF16 && NEEDS_F16.test(msg)) {
       return new EngineError(
         ErrorCode.Unsupported,
@@ -602,8 +606,29 @@ class Runtime implements OrtRuntime {
         out[name] = this.fromOrtTensor(stage, name, t);
         t.dispose();
       }
+      await this.throwGpuErrors(stage, entry, ep);
       return out as StageResult<S>;
     });
+  }
+
+  /**
+   * A WebGPU run whose commands the device rejected (an uncaptured validation error) computed nothing where they
+   * failed, yet returns outputs: RUNTIME instead of those outputs. The errors arrive asynchronously, so the run
+   * waits for its work to be done first, and they are charged to it, not to the next run.
+   */
+  private async throwGpuErrors(stage: StageName, entry: StageEntry, ep: ExecutionProvider): Promise<void> {
+    const log = ep === 'webgpu' ? this.gpu?.errors : null;
+    if (!log) return;
+    await this.orLost(ep, log.settle());
+    const errors = log.take();
+    if (errors.length === 0) return;
+    const first = errors[0]!.slice(0, 300);
+    throw new EngineError(
+      ErrorCode.Runtime,
+      `Stage ${stage} ("${entry.file}") ran on WebGPU but the GPU rejected ${errors.length === 1 ? 'a command' : `${errors.length} commands`} `
+      + `(${first}), so its outputs are not valid. Try the wasm provider or another variant of the model.`,
+      { file: entry.file, actual: first },
+    );
   }
 
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void {
@@ -676,13 +701,17 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
     }
   }
 
-  // float16 graphs need shader-f16 on WebGPU; without it they run on the CPU (SPEC §5).
+  // float16 graphs need shader-f16 on WebGPU; without it they run on the CPU (SPEC §5). That includes the
+  // exporter's fp16 variants, whose float32 I/O hides their float16 compute from `dtype`: the native EP
+  // refuses them there ("Program Gather requires f16"), and the JSEP build ran their invalid shaders
+  // silently, returning zeros (tools/eval/README.md).
   const stageEps = new Map<StageName, ExecutionProvider>();
   if (ep === 'webgpu' && !capabilities.shaderF16) {
     for (const stage of Object.keys(bundle.manifest.stages) as StageName[]) {
-      if (stageDtype(bundle.manifest, stage) !== 'float16') continue;
+      if (!stageComputesFloat16(bundle.manifest, stage)) continue;
       stageEps.set(stage, 'wasm');
-      warnings.push(`The ${stage} stage is float16 and this GPU lacks shader-f16: it runs on the CPU (wasm), which is much slower.`);
+      const what = stageDtype(bundle.manifest, stage) === 'float16' ? 'is float16' : 'computes in float16';
+      warnings.push(`The ${stage} stage ${what} and this GPU lacks shader-f16: it runs on the CPU (wasm), which is much slower.`);
     }
   }
 

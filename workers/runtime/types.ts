@@ -13,6 +13,13 @@ export const STAGE_NAMES = [
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
+/**
+ * The adapter the engine runs on (runtime/ort.ts) and the one whose features choose a bundle variant
+ * (storage/variants.ts detectGpu): the same request, so a dual-GPU machine is not judged on one GPU (say an
+ * integrated one with shader-f16) and run on another (a discrete one without it).
+ */
+export const GPU_ADAPTER_OPTIONS = { powerPreference: 'high-performance' } as const satisfies GPURequestAdapterOptions;
+
 /** Execution providers we support; 'auto' means WebGPU when available, else wasm. */
 export const EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];

@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EngineError, toErrorData } from '../errors.ts';
 import { isUnder, resolveBundlePath } from '../runtime/bundle-path.ts';
-import { chooseVariant, parseVariants } from './variants.ts';
+import { fileURLToPath } from 'node:url';
+import { loadBundle } from '../runtime/bundle.ts';
+import { createRuntime } from '../runtime/ort.ts';
+import { bundleDirBytes } from '../testing/bundle-dir.ts';
+import { chooseVariant, detectGpu, parseVariants } from './variants.ts';
 
 const file = parseVariants({
   format: 'kandinsky-onnx-variants',
@@ -173,5 +177,56 @@ describe('parseVariants (property-based, seeded)', () => {
       { seed: 13, numRuns: 10_000 },
     );
     expect(accepted).toBeGreaterThan(1000);
+  });
+});
+
+describe('detectGpu judges the adapter the engine runs on', () => {
+  /**
+   * A dual-GPU machine: the default adapter (an integrated GPU, say) offers shader-f16, the high-performance one
+   * (a discrete GPU under Vulkan, like SPEC §5's) does not. Returns each requestAdapter call's options.
+   */
+  async function withTwoAdapters(body: (asked: unknown[]) => Promise<void>): Promise<void> {
+    const asked: unknown[] = [];
+    const adapter = (features: string[], description: string) => ({
+      features: new Set(features), limits: {}, info: { vendor: 'test', architecture: '', description },
+      requestDevice: async () => { throw new Error('no real GPU in this test'); },
+    });
+    const integrated = adapter(['shader-f16'], 'integrated');
+    const discrete = adapter([], 'discrete');
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', {
+      value: {
+        gpu: {
+          requestAdapter: async (options?: GPURequestAdapterOptions) => {
+            asked.push(options);
+            return options?.powerPreference === 'high-performance' ? discrete : integrated;
+          },
+        },
+      },
+      configurable: true, writable: true,
+    });
+    try {
+      await body(asked);
+    } finally {
+      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  }
+
+  test('the variant is chosen on the same adapter whose features the runtime sees', async () => {
+    await withTwoAdapters(async (asked) => {
+      const facts = await detectGpu();
+      const dir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
+      const runtime = await createRuntime(await loadBundle({ kind: 'files', files: bundleDirBytes(dir) }), { provider: 'auto' });
+      try {
+        expect(asked).toHaveLength(2);
+        expect(asked[0]).toEqual(asked[1]);
+        expect(facts).toEqual({ webgpu: true, shaderF16: runtime.capabilities.shaderF16, adapter: 'test discrete' });
+        // So no fp16 variant for a GPU that cannot compute in fp16 (it used to be chosen on the integrated one).
+        expect(chooseVariant(file, facts).entry.id).toBe('fp16w');
+      } finally {
+        await runtime.dispose();
+      }
+    });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { EngineError, ErrorCode } from '../errors.ts';
 import { bundlePathProblem } from '../runtime/bundle-path.ts';
+import { GPU_ADAPTER_OPTIONS } from '../runtime/types.ts';
 import { VARIANT_REQUIREMENTS, type GpuFacts, type VariantChoice, type VariantOption, type VariantRequirement } from './protocol.ts';
 
 /** `format` of a variants.json. */
@@ -132,12 +133,16 @@ export function chooseVariant(file: VariantsFile, gpu: GpuFacts, forced?: string
   return pick(i, reason);
 }
 
-/** Probe WebGPU in this context (window or worker). Never throws. */
+/**
+ * Probe WebGPU in this context (window or worker): the adapter the engine will run on (GPU_ADAPTER_OPTIONS).
+ * It used to ask for the default adapter while the engine asks for the high-performance one, so a dual-GPU
+ * machine could pick the fp16 variant for a GPU it would not run on. Never throws.
+ */
 export async function detectGpu(): Promise<GpuFacts> {
   try {
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) return { webgpu: false, shaderF16: false, adapter: '' };
-    const adapter = await gpu.requestAdapter();
+    const adapter = await gpu.requestAdapter(GPU_ADAPTER_OPTIONS);
     if (!adapter) return { webgpu: false, shaderF16: false, adapter: '' };
     const info = adapter.info;
     const name = info ? [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') : '';
