@@ -219,8 +219,12 @@ def quantize(model: onnx.ModelProto, bits: int) -> onnx.ModelProto:
     return out
 
 
-def apply(model: onnx.ModelProto, dtype: str, quant: str) -> onnx.ModelProto:
-    """dtype 'fp32'|'fp16', quant 'none'|'int8'|'int4'."""
+def apply(model: onnx.ModelProto, dtype: str, quant: str, surgery: bool = True) -> onnx.ModelProto:
+    """dtype 'fp32'|'fp16', quant 'none'|'int8'|'int4'; surgery: run surgery.py's passes first (on the fp32 graph)."""
+    if surgery:
+        from . import surgery as graph_surgery
+
+        model, _ = graph_surgery.apply(model)
     if dtype == "fp16":
         model = to_fp16(model)
     elif dtype != "fp32":

@@ -27,8 +27,9 @@ from .precision import apply
 _SIDE_FILES = ("prior_stats.json",)
 
 
-def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = None) -> dict:
-    """Write the (dtype, quantize) variant of the fp32 bundle `src` into `out`; returns its manifest."""
+def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = None, surgery: bool = True) -> dict:
+    """Write the (dtype, quantize) variant of the fp32 bundle `src` into `out`; returns its manifest.
+    surgery: rewrite the graphs with surgery.py first (MultiHeadAttention); a graph already rewritten is left as is."""
     manifest = bundle.read_json(src / "manifest.json")
     precision = manifest.get("precision", {"dtype": "fp32", "quantize": "none"})
     if precision.get("dtype") != "fp32" or precision.get("quantize") != "none":
@@ -41,7 +42,7 @@ def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = N
     stages = {}
     for stage, entry in manifest["stages"].items():
         model = onnx.load(str(src / entry["file"]), load_external_data=True)
-        model = apply(model, dtype, quantize)
+        model = apply(model, dtype, quantize, surgery)
         written = save_model(model, out, Path(entry["file"]).stem)
         new = {**entry, "file": written["file"], "bytes": written["bytes"], "sha256": written["sha256"],
                "compute_dtype": bundle.DTYPE_NAMES[dtype], "weights": bundle.WEIGHTS[(dtype, quantize)]}
@@ -74,8 +75,10 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", choices=("fp32", "fp16"), default="fp32")
     p.add_argument("--quantize", choices=("none", "int8", "int4"), default="none")
     p.add_argument("--name", help="bundle name for the manifest (default: the folder's name)")
+    p.add_argument("--no-surgery", action="store_true",
+                   help="keep the graphs' attention as exported (no com.microsoft.MultiHeadAttention; surgery.py)")
     args = p.parse_args(argv)
-    m = derive(args.src, args.out, args.dtype, args.quantize, args.name)
+    m = derive(args.src, args.out, args.dtype, args.quantize, args.name, surgery=not args.no_surgery)
     print(json.dumps({"wrote": str(args.out), "stages": len(m["stages"])}))
     return 0
 
