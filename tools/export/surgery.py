@@ -239,7 +239,11 @@ def _match(gr: _Graph, softmax) -> dict | None:
             return None
     else:
         return None  # unscaled scores: MultiHeadAttention always scales; not a pattern we export
-    probs = _nan_guard(gr, softmax.output[0])
+    probs = softmax.output[0]
+    # softmax(..., dtype=float32).to(q.dtype) in an fp32 graph (CLIP in transformers 5): Casts to float32.
+    while (cast := gr.only_consumer(probs)) is not None and cast.op_type == "Cast" and _attr(cast, "to") == onnx.TensorProto.FLOAT:
+        probs = cast.output[0]
+    probs = _nan_guard(gr, probs)
     pv = gr.only_consumer(probs)
     if pv is None or pv.op_type != "MatMul" or pv.input[0] != probs:
         return None
