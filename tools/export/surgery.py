@@ -33,7 +33,38 @@ import onnx
 from onnx import helper, numpy_helper
 
 MS_DOMAIN = "com.microsoft"
-PASSES = ("attention",)
+PASSES = ("attention", "groupnorm_affine")
+# What the exporter runs unless told otherwise (--surgery / --no-surgery). "attention" is opt-in: onnxruntime-web
+# 1.30's WebGPU MultiHeadAttention computes wrong results on SwiftShader when the device has `subgroups` (its
+# FlashAttention kernels; docs/gpu-surgery.md), and it has not been checked on a real GPU yet.
+DEFAULT_PASSES = ("groupnorm_affine",)
+
+
+def resolve(surgery) -> tuple[str, ...]:
+    """None -> DEFAULT_PASSES, False/() -> (), True -> PASSES, else the given pass names (checked)."""
+    if surgery is None:
+        return DEFAULT_PASSES
+    if surgery is True:
+        return PASSES
+    if surgery is False:
+        return ()
+    passes = tuple(surgery)
+    for p in passes:
+        if p not in PASSES:
+            raise ValueError(f"unknown surgery pass {p!r}; expected one of {', '.join(PASSES)}")
+    return passes
+
+
+def add_arguments(parser) -> None:
+    """--surgery PASS ... / --no-surgery, shared by python -m tools.export and tools.export.variant."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--surgery", nargs="+", choices=PASSES, metavar="PASS",
+                   help=f"graph surgery passes to run (surgery.py; {', '.join(PASSES)}); default: {' '.join(DEFAULT_PASSES)}")
+    g.add_argument("--no-surgery", action="store_true", help="no graph surgery: the graphs as the TorchScript exporter writes them")
+
+
+def from_arguments(args) -> tuple[str, ...]:
+    return () if args.no_surgery else resolve(args.surgery)
 
 
 class _Graph:
@@ -314,12 +345,53 @@ def fuse_attention(model: onnx.ModelProto) -> int:
     return len(found)
 
 
+def fuse_groupnorm_affine(model: onnx.ModelProto) -> int:
+    """GroupNorm's per-channel affine after InstanceNormalization (Reshape -> Mul(gamma [C,1,1]) -> Add(beta [C,1,1]),
+    two elementwise dispatches) as one depthwise 1x1 Conv (weight gamma [C,1,1,1], bias beta, group C), in place.
+    The statistics stay in InstanceNormalization (fp32 in fp16 graphs, precision.FP16_BLOCKED_OPS). Returns the count."""
+    gr = _Graph(model)
+    replace, drop = {}, set()
+    for n in gr.g.node:
+        if n.op_type != "InstanceNormalization":
+            continue
+        r = gr.only_consumer(n.output[0])
+        mul = gr.only_consumer(r.output[0]) if r is not None and r.op_type == "Reshape" else None
+        if mul is None or mul.op_type != "Mul":
+            continue
+        add = gr.only_consumer(mul.output[0])
+        if add is None or add.op_type != "Add":
+            continue
+        x = r.output[0]
+        gamma_name = mul.input[1] if mul.input[0] == x else mul.input[0]
+        beta_name = add.input[1] if add.input[0] == mul.output[0] else add.input[0]
+        gamma, beta = gr.const(gamma_name), gr.const(beta_name)
+        if (gamma is None or beta is None or gamma.ndim != 3 or gamma.shape[1:] != (1, 1) or beta.shape != gamma.shape
+                or gamma.dtype != np.float32 or beta.dtype != np.float32):
+            continue
+        c = gamma.shape[0]
+        w_name, b_name = add.name + "_dw_weight", add.name + "_dw_bias"
+        gr.g.initializer.extend([numpy_helper.from_array(gamma.reshape(c, 1, 1, 1), w_name),
+                                 numpy_helper.from_array(beta.reshape(c), b_name)])
+        replace[id(add)] = helper.make_node("Conv", [x, w_name, b_name], [add.output[0]], name=add.name + "_affine",
+                                            group=c, kernel_shape=[1, 1], pads=[0, 0, 0, 0], strides=[1, 1], dilations=[1, 1])
+        drop.add(id(mul))
+    if not replace:
+        return 0
+    nodes = [replace.get(id(n), n) for n in gr.g.node if id(n) not in drop]
+    del gr.g.node[:]
+    gr.g.node.extend(nodes)
+    _remove_dead(model)
+    return len(replace)
+
+
 def apply(model: onnx.ModelProto, passes=PASSES) -> tuple[onnx.ModelProto, dict]:
     """Run the surgery passes on an fp32 graph (before precision conversion). Returns (model, counts)."""
     counts = {}
-    for p in passes:
+    for p in resolve(passes):
         if p == "attention":
             counts["attention"] = fuse_attention(model)
+        elif p == "groupnorm_affine":
+            counts["groupnorm_affine"] = fuse_groupnorm_affine(model)
         else:
             raise ValueError(f"unknown surgery pass {p!r}; expected one of {', '.join(PASSES)}")
     return model, counts

@@ -1,5 +1,5 @@
-"""Graph surgery (surgery.py): attention as com.microsoft.MultiHeadAttention, checked against PyTorch and the
-unfused graphs at SPEC §4's fp32 tolerance, and by what is left in the graphs."""
+"""Graph surgery (surgery.py): attention as com.microsoft.MultiHeadAttention and GroupNorm's affine as a depthwise
+1x1 Conv, checked against PyTorch and the unfused graphs at SPEC §4's fp32 tolerance, and by what is left in the graphs."""
 from __future__ import annotations
 
 import collections
@@ -32,7 +32,8 @@ def fused_and_plain(checkpoints, tmp_path_factory) -> tuple[Path, Path]:
     from .conftest import export
 
     fused, plain = tmp_path_factory.mktemp("surgery-fused"), tmp_path_factory.mktemp("surgery-plain")
-    assert export(checkpoints, fused, "fp32", "none", "--stages", *STAGES) == 0  # verify.py: ORT vs PyTorch, 1e-4
+    # verify.py: ORT vs PyTorch, 1e-4
+    assert export(checkpoints, fused, "fp32", "none", "--stages", *STAGES, "--surgery", *surgery.PASSES) == 0
     assert export(checkpoints, plain, "fp32", "none", "--stages", *STAGES, "--no-surgery") == 0
     return fused, plain
 
@@ -64,6 +65,32 @@ def test_every_attention_becomes_one_multihead_attention(fused_and_plain, stage)
     assert sum(a.values()) < sum(b.values())
     model = onnx.load(str(fused / f"{stage}.onnx"))
     assert any(o.domain == surgery.MS_DOMAIN for o in model.opset_import)
+
+
+@pytest.mark.parametrize("stage", ["unet", "movq_decoder"])
+def test_groupnorm_affine_becomes_a_depthwise_conv(fused_and_plain, stage):
+    """Reshape -> InstanceNormalization -> Reshape -> Mul(gamma) -> Add(beta) on NCHW maps: the Mul + Add become one
+    Conv(group = C) reading the InstanceNormalization's output; the 3-d GroupNorms of the UNet's attentions stay."""
+    fused, plain = fused_and_plain
+    g = onnx.load(str(fused / f"{stage}.onnx")).graph
+    producer = {o: n for n in g.node for o in n.output}
+    depthwise = [n for n in g.node if n.op_type == "Conv" and next(a.i for a in n.attribute if a.name == "group") > 1]
+    assert depthwise
+    for n in depthwise:
+        assert producer[producer[n.input[0]].input[0]].op_type == "InstanceNormalization"
+    norms = _ops(fused / f"{stage}.onnx")["InstanceNormalization"]
+    assert norms == _ops(plain / f"{stage}.onnx")["InstanceNormalization"]
+    assert len(depthwise) == norms - (_ops(plain / f"{stage}.onnx")["Softmax"] if stage == "unet" else 0)
+
+
+def test_default_passes(checkpoints, tmp_path):
+    """What python -m tools.export runs without --surgery (surgery.DEFAULT_PASSES): no MultiHeadAttention."""
+    from .conftest import export
+
+    assert surgery.DEFAULT_PASSES == ("groupnorm_affine",)
+    assert export(checkpoints, tmp_path, "fp32", "none", "--stages", "unet") == 0
+    ops = _ops(tmp_path / "unet.onnx")
+    assert ops["MultiHeadAttention"] == 0 and ops["Softmax"] > 0 and ops["Conv"] > ops["InstanceNormalization"]
 
 
 def test_unet_keeps_the_image_token_kv_concat(fused_and_plain):
@@ -138,8 +165,8 @@ def test_surgery_is_idempotent_and_optional(tmp_path):
 
     src = onnx.load(str(ROOT / "public/models/tiny-kandinsky-2-2/prior.onnx"))
     once, counts = surgery.apply(onnx.load_from_string(src.SerializeToString()))
-    assert counts == {"attention": 2}
+    assert counts == {"attention": 2, "groupnorm_affine": 0}
     twice, again = surgery.apply(onnx.load_from_string(once.SerializeToString()))
-    assert again == {"attention": 0} and twice.SerializeToString() == once.SerializeToString()
+    assert again == {"attention": 0, "groupnorm_affine": 0} and twice.SerializeToString() == once.SerializeToString()
     plain = apply(onnx.load_from_string(src.SerializeToString()), "fp32", "none", surgery=False)
     assert plain.SerializeToString() == src.SerializeToString()
