@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium --chromium-eps wasm,webgpu
- * --ort-builds default,jspi,webgpu,jsep]`:
+ * --ort-builds default,jspi,webgpu,jsep --kernels 5|all]`:
  * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
  * WebGPU runs once per onnxruntime-web build in --ort-builds (default: the app's own choice; `jsep` is
- * the legacy build, for comparison). Prints markdown tables (times, then GPU work per run); asserts nothing about time.
+ * the legacy build, for comparison). Prints markdown tables (times, then GPU work per run, with the --kernels most
+ * dispatched kernels of each run: `all` lists every one); asserts nothing about time.
  */
 import { join, relative, resolve } from 'node:path';
 import { Engine } from '../workers/engine.ts';
@@ -28,6 +29,8 @@ const only = arg('--only', 'all');
 type GpuBuild = Exclude<OrtBuild, 'wasm'>;
 const ortBuilds = arg('--ort-builds', 'default').split(',').map((b) => (b === 'default' ? undefined : b as GpuBuild));
 for (const b of ortBuilds) if (b !== undefined && !(ORT_BUILDS as readonly string[]).includes(b)) throw new Error(`--ort-builds: unknown build ${b}`);
+const kernelArg = arg('--kernels', '5');
+const topKernels = kernelArg === 'all' ? Infinity : Number(kernelArg);
 const chromiumEps = arg('--chromium-eps', 'wasm,webgpu').split(',').filter((e): e is 'wasm' | 'webgpu' => e === 'wasm' || e === 'webgpu');
 
 async function benchNode(): Promise<BenchRow[]> {
@@ -79,7 +82,7 @@ if (only === 'all' || only === 'chromium') {
       const r = await benchChromium(ep, build);
       const env = `Chromium, ${r.ep} (${r.build} build)`;
       for (const line of formatRows(env, r.rows)) console.log(line);
-      work.push(...formatWork(env, r.rows));
+      work.push(...formatWork(env, r.rows, topKernels));
     } catch (e) {
       console.log(`| Chromium, ${ep}${build ? ` (${build} build)` : ''} | failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]} | | | |`);
     }

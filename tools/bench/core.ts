@@ -72,12 +72,12 @@ export const WORK_HEADER = [
   '|---|---|---|---|---|---|---|---|---|---|',
 ] as const;
 
-/** Rows with GPU-work counts as markdown table lines: one run of each. */
-export function formatWork(env: string, rows: readonly BenchRow[]): string[] {
+/** Rows with GPU-work counts as markdown table lines: one run of each, its `topKernels` most dispatched kernels. */
+export function formatWork(env: string, rows: readonly BenchRow[], topKernels = 5): string[] {
   return rows.flatMap((r) => {
     const w = r.work;
     if (!w) return [];
-    const top = Object.entries(w.kernels).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
+    const top = Object.entries(w.kernels).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, topKernels).map(([k, n]) => `${k} ${n}`).join(', ');
     return [`| ${env} | ${r.what} | ${w.dispatches} | ${w.transposes} | ${w.dequantizes} | ${w.writeBuffers} (${w.writeBufferBytes}) | ${w.uploads} (${w.uploadBytes}) | ${w.readBacks} (${w.readBackBytes}) | ${w.submits} | ${top} |`];
   });
 }

@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--name", help="bundle name for the manifest")
     p.add_argument("--description", help="description for the manifest (default: kept, or a generic one)")
     p.add_argument("--no-verify", action="store_true", help="skip the onnxruntime-vs-PyTorch check")
+    from .surgery import add_arguments
+
+    add_arguments(p)
     p.add_argument("--native-size", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
                    help="the size the model was trained at, written as the manifest's optional native_size (the app's default frame)")
     return p.parse_args(argv)
@@ -50,6 +53,9 @@ def main(argv=None) -> int:
     from .precision import apply
     from .verify import verify_stage
 
+    from .surgery import from_arguments
+
+    passes = from_arguments(args)
     torch.set_num_threads(cpu_threads())
     src = _sources(args)
     if not any(src.values()):
@@ -86,7 +92,7 @@ def main(argv=None) -> int:
         module = load_module(name, src[st.source])
         with temp_dir(f"export-{name}-") as work:
             model = export_stage(module, st, sample_inputs(st, batch=2, side=64), Path(work))
-            model = apply(model, args.dtype, args.quantize)
+            model = apply(model, args.dtype, args.quantize, surgery=passes)
             entry = save_model(model, out, name)
         del model
         gc.collect()

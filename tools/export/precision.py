@@ -219,8 +219,14 @@ def quantize(model: onnx.ModelProto, bits: int) -> onnx.ModelProto:
     return out
 
 
-def apply(model: onnx.ModelProto, dtype: str, quant: str) -> onnx.ModelProto:
-    """dtype 'fp32'|'fp16', quant 'none'|'int8'|'int4'."""
+def apply(model: onnx.ModelProto, dtype: str, quant: str, surgery=None) -> onnx.ModelProto:
+    """dtype 'fp32'|'fp16', quant 'none'|'int8'|'int4'; surgery: the surgery.py passes to run first, on the fp32
+    graph (None: surgery.DEFAULT_PASSES; () or False: none; True: every pass)."""
+    from . import surgery as graph_surgery
+
+    passes = graph_surgery.resolve(surgery)
+    if passes:
+        model, _ = graph_surgery.apply(model, passes)
     if dtype == "fp16":
         model = to_fp16(model)
     elif dtype != "fp32":

@@ -27,8 +27,10 @@ from .precision import apply
 _SIDE_FILES = ("prior_stats.json",)
 
 
-def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = None) -> dict:
-    """Write the (dtype, quantize) variant of the fp32 bundle `src` into `out`; returns its manifest."""
+def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = None, surgery=None) -> dict:
+    """Write the (dtype, quantize) variant of the fp32 bundle `src` into `out`; returns its manifest.
+    surgery: the surgery.py passes to run first (None: its DEFAULT_PASSES, () or False: none); a pass finds nothing
+    to do in a graph it already rewrote."""
     manifest = bundle.read_json(src / "manifest.json")
     precision = manifest.get("precision", {"dtype": "fp32", "quantize": "none"})
     if precision.get("dtype") != "fp32" or precision.get("quantize") != "none":
@@ -41,7 +43,7 @@ def derive(src: Path, out: Path, dtype: str, quantize: str, name: str | None = N
     stages = {}
     for stage, entry in manifest["stages"].items():
         model = onnx.load(str(src / entry["file"]), load_external_data=True)
-        model = apply(model, dtype, quantize)
+        model = apply(model, dtype, quantize, surgery)
         written = save_model(model, out, Path(entry["file"]).stem)
         new = {**entry, "file": written["file"], "bytes": written["bytes"], "sha256": written["sha256"],
                "compute_dtype": bundle.DTYPE_NAMES[dtype], "weights": bundle.WEIGHTS[(dtype, quantize)]}
@@ -74,8 +76,11 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", choices=("fp32", "fp16"), default="fp32")
     p.add_argument("--quantize", choices=("none", "int8", "int4"), default="none")
     p.add_argument("--name", help="bundle name for the manifest (default: the folder's name)")
+    from .surgery import add_arguments, from_arguments
+
+    add_arguments(p)
     args = p.parse_args(argv)
-    m = derive(args.src, args.out, args.dtype, args.quantize, args.name)
+    m = derive(args.src, args.out, args.dtype, args.quantize, args.name, surgery=from_arguments(args))
     print(json.dumps({"wrote": str(args.out), "stages": len(m["stages"])}))
     return 0
 
