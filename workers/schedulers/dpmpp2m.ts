@@ -168,9 +168,9 @@ export class DPMSolverMultistepScheduler implements LinearScheduler {
 
   /** The step at t as coefficients (the GPU loop): x_t = (σ_t/σ_s)·x_s − α_t(e^{−h} − 1)·x̂_0 (eq. 5), plus the
    *  second-order term (1/r0)·cD1·(x̂_0 − x̂_0 of step i − 1) of Alg. 2 when the previous step was i − 1. */
-  linearStep(t: number, previousIndex: number | undefined): LinearStep {
+  linearStep(t: number, previousT: number | undefined): LinearStep {
     const i = stepIndex(this.schedule, t, NAME);
-    const c = this.scalars(i, previousIndex === i - 1);
+    const c = this.scalars(i, previousT !== undefined && stepIndex(this.schedule, previousT, NAME) === i - 1);
     return {
       prediction: this.prediction, alpha: c.s0.alpha, sigma: c.s0.sigmaT, clip: Infinity,
       cSample: c.cSample, cX0: -c.cData, cEps: 0, cNoise: 0, cHistory: c.second === null ? 0 : f32(c.second.invR0 * c.second.cD1),

@@ -65,8 +65,8 @@ export interface LinearStep {
 
 /** A scheduler whose step is linear per element (DDPM, DDIM, DPM-Solver++): the GPU loop can run it. */
 export interface LinearScheduler extends Scheduler {
-  /** The step at t as coefficients; `previousIndex` is the schedule index of the step taken just before, if any. */
-  linearStep(t: number, previousIndex: number | undefined): LinearStep;
+  /** The step at t as coefficients; `previousT` is the timestep of the step taken just before, if any (multistep history). */
+  linearStep(t: number, previousT: number | undefined): LinearStep;
   /** addNoise(x, z, t) = alpha·x + sigma·z: its two scales at t. */
   noiseScales(t: number): { readonly alpha: number; readonly sigma: number };
 }
