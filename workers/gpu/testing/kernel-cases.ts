@@ -114,7 +114,7 @@ export async function compareKernel(make: KernelFactory): Promise<Record<string,
 
     // The reference loop (decoder.ts's host loop), feeding both the same UNet output.
     const refNoise = seededNoise(11);
-    let latents = start.slice();
+    let latents: Float32Array = start.slice();
     let worst = 0;
     try {
       for (let i = 0; i < timesteps.length; i++) {
