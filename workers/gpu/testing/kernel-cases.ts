@@ -20,9 +20,7 @@ export interface KernelState {
   readonly kept: Float32Array;
 }
 
-/** Runs the kernel on the state with one step's packed parameters (mutates latents, sample and its history). */
-export type RunStep = (state: KernelState, params: ArrayBuffer, step: number) => Promise<void>;
-/** Makes a kernel for one case (the GPU allocates its buffers here). */
+/** Makes a kernel for one case (the GPU allocates its buffers here); run(i) steps on state.pred and state.latents. */
 export type KernelFactory = (state: KernelState, params: readonly ArrayBuffer[]) => Promise<{ run(step: number): Promise<{ latents: Float32Array; sample: Float32Array }>; dispose(): void }>;
 
 const BASE = { num_train_timesteps: 1000, beta_schedule: 'linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1 };
