@@ -52,38 +52,44 @@ export async function gpuLoop(gpu: GpuStageRunner, s: LoopSpec & { readonly sche
     owned.push(b);
     return b;
   };
-  const tensor = (label: string, data: Float32Array, dims: readonly number[]): GpuTensor => ({ buffer: buffer(label, data), dims });
-  const sampleDims = [batch, shape.inChannels, h, w];
-  const sample = buffer('unet sample', unetSample(s.start, batch, inpaint));
-  const pred = buffer('unet out_sample', batch * shape.outChannels * hw);
-  const latents = buffer('latents', s.start);
-  const reset = inpaint?.reset;
-  const kernel = new StepKernel(device, shape, {
-    pred, latents, sample,
-    noise: buffer('step noise', concat(draws)),
-    kept: buffer('inpaint reset', reset && inpaint ? concat([reset.imageLatents, reset.initialNoise, inpaint.keepMask]) : 0),
-  }, params);
-  const constants: Record<string, GpuTensor> = { image_embeds: tensor('image_embeds', s.imageEmbeds.data, s.imageEmbeds.dims) };
-  if (s.text) {
-    constants.encoder_hidden_states = tensor('encoder_hidden_states', s.text.hiddenStates.data, s.text.hiddenStates.dims);
-    constants.text_embeds = tensor('text_embeds', s.text.textEmbeds.data, s.text.textEmbeds.dims);
-  }
-  // One tiny timestep buffer per step, all written now: no per-step upload.
-  const timesteps = s.timesteps.map((t) => tensor('timestep', new Float32Array(batch).fill(t), [batch]));
+  try {
+    const tensor = (label: string, data: Float32Array, dims: readonly number[]): GpuTensor => ({ buffer: buffer(label, data), dims });
+    const sampleDims = [batch, shape.inChannels, h, w];
+    const sample = buffer('unet sample', unetSample(s.start, batch, inpaint));
+    const pred = buffer('unet out_sample', batch * shape.outChannels * hw);
+    const latents = buffer('latents', s.start);
+    const reset = inpaint?.reset;
+    const kernel = new StepKernel(device, shape, {
+      pred, latents, sample,
+      noise: buffer('step noise', concat(draws)),
+      kept: buffer('inpaint reset', reset && inpaint ? concat([reset.imageLatents, reset.initialNoise, inpaint.keepMask]) : 0),
+    }, params);
+    const constants: Record<string, GpuTensor> = { image_embeds: tensor('image_embeds', s.imageEmbeds.data, s.imageEmbeds.dims) };
+    if (s.text) {
+      constants.encoder_hidden_states = tensor('encoder_hidden_states', s.text.hiddenStates.data, s.text.hiddenStates.dims);
+      constants.text_embeds = tensor('text_embeds', s.text.textEmbeds.data, s.text.textEmbeds.dims);
+    }
+    // One tiny timestep buffer per step, all written now: no per-step upload.
+    const timesteps = s.timesteps.map((t) => tensor('timestep', new Float32Array(batch).fill(t), [batch]));
 
-  return {
-    async step(i) {
-      await gpu.runOnGpu(s.stage, { ...constants, sample: { buffer: sample, dims: sampleDims }, timestep: timesteps[i]! }, {
-        out_sample: { buffer: pred, dims: [batch, shape.outChannels, h, w] },
-      });
-      await gpu.guard(async () => kernel.run(i));
-    },
-    latents: () => gpu.guard(() => readFloats(device, latents, plane)),
-    dispose() {
-      kernel.destroy();
-      for (const b of owned) b.destroy();
-    },
-  };
+    return {
+      async step(i) {
+        await gpu.runOnGpu(s.stage, { ...constants, sample: { buffer: sample, dims: sampleDims }, timestep: timesteps[i]! }, {
+          out_sample: { buffer: pred, dims: [batch, shape.outChannels, h, w] },
+        });
+        await gpu.guard(async () => kernel.run(i));
+      },
+      latents: () => gpu.guard(() => readFloats(device, latents, plane)),
+      dispose() {
+        kernel.destroy();
+        for (const b of owned) b.destroy();
+      },
+    };
+  } catch (e) {
+    // Setup failed part way: free what it made (a loop that started frees its buffers in dispose()).
+    for (const b of owned) b.destroy();
+    throw e;
+  }
 }
 
 /** noiseScales as the kernel's reset coefficients. */
