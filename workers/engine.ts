@@ -5,7 +5,7 @@
 import { loadBundle, type Bundle } from './runtime/bundle.ts';
 import { createRuntime, type OrtRuntime, type RuntimeOptions } from './runtime/ort.ts';
 import type { StageFeeds, StageResult } from './runtime/stage-io.ts';
-import type { StageName, StageRunner } from './runtime/types.ts';
+import type { GpuStageRunner, StageName, StageRunner } from './runtime/types.ts';
 import { ClipTokenizer } from './tokenizer/clip.ts';
 import { XlmRobertaTokenizer } from './tokenizer/xlmr.ts';
 import type { BundleTokenizer } from './tokenizer/bundle-tokenizer.ts';
@@ -49,6 +49,18 @@ class CancellableRunner implements StageRunner {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
     return this.inner.run(stage, feeds);
+  }
+  gpuRunner(stage: StageName): GpuStageRunner | null {
+    const gpu = this.inner.gpuRunner?.(stage) ?? null;
+    if (gpu === null) return null;
+    return {
+      ...gpu,
+      runOnGpu: async (s, feeds, outputs) => {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+        return gpu.runOnGpu(s, feeds, outputs);
+      },
+    };
   }
 }
 

@@ -4,6 +4,9 @@ import { f32 } from '../../workers/tensor/tensor.ts';
 import { runMovqDecoder, runMultilingualEncoder, runPriorStage, runTextEncoder, runUnet } from '../../workers/stages/index.ts';
 import type { Text2ImgRequest } from '../../workers/protocol.ts';
 import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
+import { runDecoder } from '../../workers/pipelines/decoder.ts';
+import { createScheduler, decoderConfigFor } from '../../workers/schedulers/index.ts';
+import { seededNoise } from '../../workers/tensor/noise.ts';
 
 /** One timed thing; `work` is the GPU work of its last run (WebGPU with a counting runtime only). */
 export interface BenchRow {
@@ -58,6 +61,21 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => runUnet(rt, 'unet', unet), work));
   const latents = f32(new Float32Array(C * lat * lat), [1, C, lat, lat]);
   rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => runMovqDecoder(rt, latents), work));
+  // The denoising loop alone (CFG, DDPM), at N and 2N steps: per UNet step = (W(2N) − W(N)) / N, the rest is per run.
+  const loop = (steps: number) => () => runDecoder(engine.context(seededNoise(1), []), {
+    imageEmbeds: new Float32Array(D).fill(0.1), negativeImageEmbeds: new Float32Array(D), latentH: lat, latentW: lat, guidance: 4, steps,
+    scheduler: createScheduler(decoderConfigFor(engine.bundle.manifest.schedulers.decoder, engine.bundle.manifest.scheduler_alternatives, 'ddpm')),
+    start: { kind: 'noise' }, ...(unetText === undefined ? {} : { conditioning: { family: 'kandinsky-2.1' as const, text: unetText } }),
+  });
+  const n = Math.max(1, o.steps);
+  const once = await time(`denoising loop (${n} steps)`, o.repeats, loop(n), work);
+  const twice = await time(`denoising loop (${2 * n} steps)`, o.repeats, loop(2 * n), work);
+  rows.push(once, twice);
+  if (once.work && twice.work) {
+    const perStep = scaleWork(gpuWorkBetween(once.work, twice.work), 1 / n);
+    rows.push({ what: `denoising loop, per UNet step (${o.size}×${o.size})`, medianMs: (twice.medianMs - once.medianMs) / n, minMs: NaN, runs: o.repeats, work: perStep });
+    rows.push({ what: 'denoising loop, per run besides its steps', medianMs: NaN, minMs: NaN, runs: o.repeats, work: gpuWorkBetween(perStepTimes(perStep, n), once.work) });
+  }
   const req: Text2ImgRequest = {
     mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: o.size, height: o.size, steps: o.steps, guidance: 4,
     priorSteps: o.priorSteps, priorGuidance: 4, scheduler: 'ddpm', seed: 1, numImages: 1,
@@ -65,6 +83,19 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   rows.push(await time(`text-to-image end to end (${o.priorSteps} prior + ${o.steps} decoder steps)`, Math.max(1, Math.min(3, o.repeats)), () => engine.generate('bench', req), work));
   return rows;
 }
+
+/** Counts × f (per-step shares of a difference). */
+function scaleWork(w: GpuWorkCounts, f: number): GpuWorkCounts {
+  const r = (v: number) => Math.round(v * f * 100) / 100;
+  return {
+    dispatches: r(w.dispatches), transposes: r(w.transposes), dequantizes: r(w.dequantizes), writeBuffers: r(w.writeBuffers),
+    writeBufferBytes: r(w.writeBufferBytes), uploads: r(w.uploads), uploadBytes: r(w.uploadBytes), readBacks: r(w.readBacks),
+    readBackBytes: r(w.readBackBytes), submits: r(w.submits), kernels: Object.fromEntries(Object.entries(w.kernels).map(([k, v]) => [k, r(v)])),
+  };
+}
+
+/** n steps' worth of per-step counts (subtracted from a run of n steps, the rest is per run). */
+const perStepTimes = (w: GpuWorkCounts, n: number): GpuWorkCounts => scaleWork(w, n);
 
 /** The GPU-work table's header (see formatWork). */
 export const WORK_HEADER = [
@@ -84,5 +115,6 @@ export function formatWork(env: string, rows: readonly BenchRow[], topKernels = 
 
 /** Format rows for one environment as markdown table lines. */
 export function formatRows(env: string, rows: readonly BenchRow[]): string[] {
-  return rows.map((r) => `| ${env} | ${r.what} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.runs} |`);
+  const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '—');
+  return rows.map((r) => `| ${env} | ${r.what} | ${ms(r.medianMs)} | ${ms(r.minMs)} | ${r.runs} |`);
 }

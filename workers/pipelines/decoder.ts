@@ -5,10 +5,12 @@
  * DecoderConditioning (docs/kandinsky-2-1.md "Pipeline semantics").
  */
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
-import type { Scheduler } from '../schedulers/types.ts';
+import type { LinearScheduler, Scheduler } from '../schedulers/types.ts';
 import { addNoiseAt, linspaceF32, noiseTables } from '../schedulers/common.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
-import { runMovqDecoder, runMovqEncoder, runUnet, type TextEncoding } from '../stages/index.ts';
+import { runMovqDecoder, runMovqEncoder, type TextEncoding } from '../stages/index.ts';
+import { gpuLoop } from '../gpu/loop.ts';
+import { hostLoop, type InpaintChannels, type LoopSpec } from './denoise.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
 import { encodeDecoderText } from './encode.ts';
 
@@ -107,6 +109,11 @@ export function kandinsky21AddNoise(original: Float32Array, noise: Float32Array,
   return addNoiseAt(kandinsky21Cumprod, original, noise, t, 'KandinskyImg2ImgPipeline.add_noise');
 }
 
+/** True when the scheduler can run on the GPU loop (it hands out its step as coefficients). */
+function isLinearScheduler(s: Scheduler): s is LinearScheduler {
+  return typeof (s as Partial<LinearScheduler>).linearStep === 'function' && typeof (s as Partial<LinearScheduler>).noiseScales === 'function';
+}
+
 /** Run the denoising loop; returns the final latents [1,C,h,w]. */
 export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promise<DecoderResult> {
   const C = ctx.model.latentChannels;
@@ -170,63 +177,36 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
   } else {
     embeds.set(p.imageEmbeds, 0);
   }
-  const embedsTensor = f32(embeds, [batch, D]);
-  const inChannels = inpaint ? 2 * C + 1 : C;
-  let maskedImage: Float32Array | null = null;
+  let inpaintChannels: InpaintChannels | null = null;
   if (p.start.kind === 'inpaint') {
     const { imageLatents, keepMask } = p.start;
-    maskedImage = new Float32Array(plane);
+    const maskedImage = new Float32Array(plane);
     for (let c = 0; c < C; c++) {
       for (let k = 0; k < h * w; k++) maskedImage[c * h * w + k] = imageLatents[c * h * w + k]! * keepMask[k]!;
     }
+    inpaintChannels = { maskedImage, keepMask, reset: initialNoise ? { imageLatents, initialNoise } : null };
   }
 
+  const spec: LoopSpec = {
+    stage, scheduler: sched, timesteps, guidance: p.guidance, channels: C, h, w, start: latents,
+    imageEmbeds: f32(embeds, [batch, D]), text, inpaint: inpaintChannels, noise: ctx.noise,
+  };
+  // The one seam: the GPU-resident loop where the runtime offers it (native WebGPU EP) and the scheduler's step
+  // is linear per element (every decoder scheduler), else the host loop (wasm; the reference).
+  const gpu = ctx.runner.gpuRunner?.(stage) ?? null;
+  const loop = gpu !== null && isLinearScheduler(sched) ? await gpuLoop(gpu, { ...spec, scheduler: sched }) : hostLoop(ctx.runner, spec);
   const recorded: { t: number; latents: Float32Array }[] = [];
-  for (let i = 0; i < timesteps.length; i++) {
-    const t = timesteps[i]!;
-    checkpoint(ctx, 'unet', i, timesteps.length);
-    const sample = new Float32Array(batch * inChannels * h * w);
-    for (let b = 0; b < batch; b++) {
-      const base = b * inChannels * h * w;
-      sample.set(latents, base);
-      if (p.start.kind === 'inpaint') {
-        sample.set(maskedImage!, base + plane);
-        sample.set(p.start.keepMask, base + 2 * plane);
-      }
+  try {
+    for (let i = 0; i < timesteps.length; i++) {
+      checkpoint(ctx, 'unet', i, timesteps.length);
+      await loop.step(i);
+      if (p.record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
     }
-    const pred = await runUnet(ctx.runner, stage, {
-      sample: f32(sample, [batch, inChannels, h, w]), timestep: t, imageEmbeds: embedsTensor, ...(text === undefined ? {} : { text }),
-    });
-    const outC = pred.dims[1] ?? 2 * C;
-    // Guidance on the epsilon channels only; the learned-variance channels are dropped
-    // because the schedulers use fixed variance (diffusers splits them off the same way).
-    const eps = new Float32Array(plane);
-    if (cfg) {
-      const condBase = outC * h * w;
-      for (let k = 0; k < plane; k++) {
-        const u = pred.data[k]!;
-        eps[k] = u + p.guidance * (pred.data[condBase + k]! - u);
-      }
-    } else {
-      eps.set(pred.data.subarray(0, plane));
-    }
-    latents = sched.step({ modelOutput: eps, t, sample: latents, noise: () => ctx.noise.next([1, C, h, w]) }).prevSample;
-    if (p.start.kind === 'inpaint' && resetsKept) {
-      // Reset the kept region to the image latents noised to the next timestep (plain after the last).
-      const next = timesteps[i + 1];
-      const proper = next === undefined ? p.start.imageLatents : sched.addNoise(p.start.imageLatents, initialNoise!, next);
-      const keep = p.start.keepMask;
-      for (let c = 0; c < C; c++) {
-        for (let k = 0; k < h * w; k++) {
-          const m = keep[k]!;
-          const idx = c * h * w + k;
-          latents[idx] = m * proper[idx]! + (1 - m) * latents[idx]!;
-        }
-      }
-    }
-    if (p.record) recorded.push({ t, latents: latents.slice() });
+    checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
+    latents = await loop.latents();
+  } finally {
+    loop.dispose();
   }
-  checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
   return { latents, timesteps, steps: recorded, ...(latentTimestep === undefined ? {} : { latentTimestep }) };
 }
 

@@ -11,7 +11,7 @@ import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-wor
 import { watchGpuErrors, type GpuErrorLog } from './gpu-errors.ts';
 import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageResult } from './stage-io.ts';
-import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
+import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type GpuStageRunner, type GpuTensor, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -39,6 +39,11 @@ export interface RuntimeOptions {
   readonly ortBuild?: Exclude<OrtBuild, 'wasm'>;
   /** Count the GPU work of every run (benchmarks; see gpu-work.ts). Takes effect when the device is made. */
   readonly countGpuWork?: boolean;
+  /**
+   * The GPU-resident denoising loop (workers/gpu/) on the native WebGPU builds; default on. Off, the loop runs on
+   * the host as on wasm (every UNet step uploads its inputs and reads its output back): the switch for comparisons.
+   */
+  readonly gpuLoop?: boolean;
 }
 
 /** A StageRunner backed by onnxruntime-web sessions. */
@@ -343,6 +348,7 @@ class Runtime implements OrtRuntime {
     readonly ortBuild: OrtBuild,
     private readonly gpu?: GpuState,
     private readonly webgpuLayout?: 'NHWC' | 'NCHW',
+    private readonly gpuLoop = true,
   ) {
     this.warningList.push(...warnings);
     gpu?.onLost.add(this.markLost);
@@ -556,25 +562,44 @@ class Runtime implements OrtRuntime {
     }
   }
 
+  /** The session of a stage, after checking that `given` are exactly its input names. */
+  private async sessionFor(stage: StageName, given: readonly string[]): Promise<StageSession & { readonly entry: StageEntry }> {
+    this.checkUsable();
+    const entry = this.entry(stage);
+    const s = await this.session(stage);
+    const names = s.session.inputNames;
+    const missingNames = names.filter((n) => !given.includes(n));
+    const extra = given.filter((n) => !names.includes(n));
+    if (missingNames.length > 0 || extra.length > 0) {
+      throw new EngineError(
+        ErrorCode.Internal,
+        `Stage ${stage}: the graph takes [${names.join(', ')}] but was given [${given.join(', ')}]` +
+          `${missingNames.length ? `; missing ${missingNames.join(', ')}` : ''}${extra.length ? `; unexpected ${extra.join(', ')}` : ''}.`,
+        { file: entry.file, expected: names.join(', '), actual: given.join(', ') },
+      );
+    }
+    return { ...s, entry };
+  }
+
+  /** A failed run as an EngineError: DEVICE_LOST, OUT_OF_MEMORY, or RUNTIME_ERROR naming the inputs. */
+  private runError(stage: StageName, entry: StageEntry, ep: ExecutionProvider, e: unknown, inputs: string): EngineError {
+    if (e instanceof EngineError) return e;
+    const msg = message(e);
+    if (this.lostReason !== null || DEVICE_LOST.test(msg)) return this.deviceLost(msg);
+    const oom = outOfMemoryError(stage, entry.file, ep, inputs, msg);
+    if (oom) return oom;
+    return new EngineError(
+      ErrorCode.Runtime,
+      `Stage ${stage} ("${entry.file}", ${ep}) failed: ${msg}. Inputs: ${inputs}; the manifest declares ${describeGraph(entry)}.`,
+      { file: entry.file, actual: inputs },
+    );
+  }
+
   run<S extends StageName>(stage: S, typedFeeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>> {
     // Names are checked against the graph below; inside, a stage's feeds are a plain name → tensor table.
     const feeds: Readonly<Record<string, HostTensor>> = typedFeeds;
     return this.serial(async () => {
-      this.checkUsable();
-      const entry = this.entry(stage);
-      const { session, inputTypes, ep } = await this.session(stage);
-
-      const given = Object.keys(feeds);
-      const missingNames = session.inputNames.filter((n) => !given.includes(n));
-      const extra = given.filter((n) => !session.inputNames.includes(n));
-      if (missingNames.length > 0 || extra.length > 0) {
-        throw new EngineError(
-          ErrorCode.Internal,
-          `Stage ${stage}: the graph takes [${session.inputNames.join(', ')}] but was given [${given.join(', ')}]` +
-            `${missingNames.length ? `; missing ${missingNames.join(', ')}` : ''}${extra.length ? `; unexpected ${extra.join(', ')}` : ''}.`,
-          { file: entry.file, expected: session.inputNames.join(', '), actual: given.join(', ') },
-        );
-      }
+      const { session, inputTypes, ep, entry } = await this.sessionFor(stage, Object.keys(feeds));
 
       const ortFeeds: Record<string, OrtModule.Tensor> = {};
       for (const name of session.inputNames) ortFeeds[name] = this.toOrtTensor(stage, name, feeds[name]!, inputTypes.get(name));
@@ -583,16 +608,7 @@ class Runtime implements OrtRuntime {
       try {
         results = await this.orLost(ep, session.run(ortFeeds));
       } catch (e) {
-        const msg = message(e);
-        if (this.lostReason !== null || DEVICE_LOST.test(msg)) throw this.deviceLost(msg);
-        const inputs = Object.entries(feeds).map(([n, t]) => describeFeed(n, t)).join(', ');
-        const oom = outOfMemoryError(stage, entry.file, ep, inputs, msg);
-        if (oom) throw oom;
-        throw new EngineError(
-          ErrorCode.Runtime,
-          `Stage ${stage} ("${entry.file}", ${ep}) failed: ${msg}. Inputs: ${inputs}; the manifest declares ${describeGraph(entry)}.`,
-          { file: entry.file, actual: inputs },
-        );
+        throw this.runError(stage, entry, ep, e, Object.entries(feeds).map(([n, t]) => describeFeed(n, t)).join(', '));
       } finally {
         for (const t of Object.values(ortFeeds)) t.dispose();
       }
@@ -629,6 +645,58 @@ class Runtime implements OrtRuntime {
       + `(${first}), so its outputs are not valid. Try the wasm provider or another variant of the model.`,
       { file: entry.file, actual: first },
     );
+  }
+
+  gpuRunner(stage: StageName): GpuStageRunner | null {
+    const gpu = this.gpu;
+    // JSEP makes its own device (none of the app's to share); float16 graphs would need f16 buffers.
+    if (!this.gpuLoop || !gpu || this.ortBuild === 'jsep' || this.epOf(stage) !== 'webgpu') return null;
+    if (stageDtype(this.bundle.manifest, stage) !== 'float32') return null;
+    const guard = <T>(work: () => Promise<T>): Promise<T> => this.serial(async () => {
+      this.checkUsable();
+      try {
+        return await this.orLost('webgpu', work());
+      } catch (e) {
+        if (e instanceof EngineError) throw e;
+        const msg = message(e);
+        if (this.lostReason !== null || DEVICE_LOST.test(msg)) throw this.deviceLost(msg);
+        throw new EngineError(ErrorCode.Runtime, `GPU work of the denoising loop failed: ${msg}`);
+      }
+    });
+    return {
+      device: () => guard(() => deviceOf(gpu)),
+      runOnGpu: (s, feeds, outputs) => this.runOnGpu(s, feeds as Readonly<Record<string, GpuTensor>>, outputs as Readonly<Record<string, GpuTensor>>),
+      guard,
+    };
+  }
+
+  /** One run on GPU buffers: inputs by Tensor.fromGpuBuffer, outputs pre-allocated in the caller's buffers. */
+  private runOnGpu(stage: StageName, feeds: Readonly<Record<string, GpuTensor>>, outputs: Readonly<Record<string, GpuTensor>>): Promise<void> {
+    return this.serial(async () => {
+      const { session, inputTypes, ep, entry } = await this.sessionFor(stage, Object.keys(feeds));
+      const describe = (tensors: Readonly<Record<string, GpuTensor>>): string =>
+        Object.entries(tensors).map(([n, t]) => `${n} float32[${t.dims.join(',')}] (GPU)`).join(', ');
+      const wrap = (t: GpuTensor): OrtModule.Tensor => this.ort.Tensor.fromGpuBuffer(t.buffer, { dataType: 'float32', dims: [...t.dims] });
+      const ortFeeds: Record<string, OrtModule.Tensor> = {};
+      for (const name of session.inputNames) {
+        const type = inputTypes.get(name);
+        if (type !== undefined && type !== 'float32') {
+          throw new EngineError(ErrorCode.Internal, `Stage ${stage}: input "${name}" is ${type}; GPU runs take float32 inputs only.`, {
+            file: entry.file, expected: `${name}: float32`, actual: `${name}: ${type}`,
+          });
+        }
+        ortFeeds[name] = wrap(feeds[name]!);
+      }
+      const fetches: Record<string, OrtModule.Tensor> = {};
+      for (const [name, t] of Object.entries(outputs)) fetches[name] = wrap(t);
+      try {
+        // No uncaptured-error check per step here (it would wait for the GPU every step): errors the loop's runs
+        // raise are charged to the next host run, the MoVQ decode, which then fails with RUNTIME (throwGpuErrors).
+        await this.orLost(ep, session.run(ortFeeds, fetches));
+      } catch (e) {
+        throw this.runError(stage, entry, ep, e, `${describe(feeds)}; outputs ${describe(outputs)}`);
+      }
+    });
   }
 
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void {
@@ -725,6 +793,6 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
 
   let gpu: GpuState | undefined;
   if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, build, adapter, options.countGpuWork === true);
-  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout, options.gpuLoop ?? true);
   return runtime;
 }

@@ -1,4 +1,4 @@
-import type { StageFeeds, StageResult } from './stage-io.ts';
+import type { StageFeeds, StageInputs, StageOutputs, StageResult } from './stage-io.ts';
 
 /** Every stage a bundle can hold (SPEC §2, docs/kandinsky-2-1.md); names are part of the contract. */
 export const STAGE_NAMES = [
@@ -36,4 +36,27 @@ export interface StageRunner {
   has(stage: StageName): boolean;
   /** Run a stage with its named inputs (runtime/stage-io.ts). Inputs/outputs are float32 or int64 on the host, whatever the graph dtype. */
   run<S extends StageName>(stage: S, feeds: Readonly<StageFeeds<S>>): Promise<StageResult<S>>;
+  /**
+   * The GPU-resident door for a stage (the denoising loop, workers/gpu/): present on the native WebGPU EP for
+   * float32 stages that run there, null elsewhere (wasm, JSEP, float16 graphs, or the loop switched off).
+   */
+  gpuRunner?(stage: StageName): GpuStageRunner | null;
+}
+
+/** A float32 tensor held in a GPU buffer of the runtime's device (the buffer is the caller's: ORT never frees it). */
+export interface GpuTensor {
+  readonly buffer: GPUBuffer;
+  readonly dims: readonly number[];
+}
+
+/** Stage runs whose inputs and outputs stay in GPU buffers, on the device the sessions use. */
+export interface GpuStageRunner {
+  /** The device ORT's sessions run on (buffers for runOnGpu must come from it). */
+  device(): Promise<GPUDevice>;
+  /** Run a stage with every input and the given outputs in GPU buffers (Tensor.fromGpuBuffer, pre-allocated outputs): no host copies. */
+  runOnGpu<S extends StageName>(
+    stage: S, feeds: Readonly<Partial<Record<StageInputs<S>, GpuTensor>>>, outputs: Readonly<Partial<Record<StageOutputs<S>, GpuTensor>>>,
+  ): Promise<void>;
+  /** Run GPU work of the caller's own (kernels, read-backs) in turn with the stage runs; a lost device ends it in DEVICE_LOST. */
+  guard<T>(work: () => Promise<T>): Promise<T>;
 }

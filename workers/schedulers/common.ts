@@ -385,18 +385,22 @@ export function drawNoise(args: StepArgs, who: string): Float32Array {
 export function addNoiseAt(
   alphasCumprod: Float32Array, original: Float32Array, noise: Float32Array, t: number, who: string,
 ): Float32Array {
-  if (!Number.isInteger(t) || t < 0 || t >= alphasCumprod.length) {
-    throw new RangeError(`${who}: addNoise timestep must be an integer in 0..${alphasCumprod.length - 1}, got ${t}.`);
-  }
   if (noise.length !== original.length) {
     throw new RangeError(`${who}: addNoise got ${noise.length} noise values for ${original.length} sample values.`);
   }
-  const acp = alphasCumprod[t]!;
-  const a = f32(Math.sqrt(acp));
-  const s = f32(Math.sqrt(f32(1 - acp)));
+  const { alpha: a, sigma: s } = addNoiseScales(alphasCumprod, t, who);
   const out = new Float32Array(original.length);
   for (let i = 0; i < out.length; i++) out[i] = a * original[i]! + s * noise[i]!;
   return out;
+}
+
+/** The scales of addNoiseAt at t: sqrt(ᾱ_t) and sqrt(1 − ᾱ_t), in float32 (DDPM eq. 4). */
+export function addNoiseScales(alphasCumprod: Float32Array, t: number, who: string): { alpha: number; sigma: number } {
+  if (!Number.isInteger(t) || t < 0 || t >= alphasCumprod.length) {
+    throw new RangeError(`${who}: addNoise timestep must be an integer in 0..${alphasCumprod.length - 1}, got ${t}.`);
+  }
+  const acp = alphasCumprod[t]!;
+  return { alpha: f32(Math.sqrt(acp)), sigma: f32(Math.sqrt(f32(1 - acp))) };
 }
 
 /** x̂_0 from the model output (DDPM eq. 15 for epsilon; Salimans & Ho, "Progressive Distillation",

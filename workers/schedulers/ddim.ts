@@ -4,16 +4,16 @@
  * with σ_t = 0. Never draws noise.
  */
 import {
-  BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, betasFromConfig, checkSchedule,
+  BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, addNoiseScales, betasFromConfig, checkSchedule,
   checkStepArgs, f32, fitSchedule, noiseTables, spacedTimesteps, stepIndex, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
-import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'DDIMScheduler';
 
 /** diffusers DDIMScheduler with eta = 0 (epsilon / sample / v prediction, any timestep spacing). */
-export class DDIMScheduler implements Scheduler {
+export class DDIMScheduler implements LinearScheduler {
   readonly initNoiseSigma = 1;
   readonly numTrainTimesteps: number;
   readonly tables: NoiseTables;
@@ -57,19 +57,7 @@ export class DDIMScheduler implements Scheduler {
   step(args: StepArgs): StepResult {
     checkStepArgs(args, NAME);
     const { t, sample, modelOutput } = args;
-    stepIndex(this.schedule, t, NAME);
-    // 1. The previous timestep and its ᾱ (final_alpha_cumprod below 0).
-    const prev = t - Math.floor(this.numTrainTimesteps / this.schedule.length);
-    const acp = this.tables.alphasCumprod;
-    const alphaProdT = acp[t]!;
-    const alphaProdPrev = prev >= 0 ? acp[prev]! : this.finalAlphaCumprod;
-    const sa = f32(Math.sqrt(alphaProdT));
-    const sb = f32(Math.sqrt(f32(1 - alphaProdT)));
-
-    // 2-4. x̂_0 and ε̂ from the model output; only x̂_0 is clipped (use_clipped_model_output = false).
-    // 5-7. σ_t = η·… = 0, so the direction to x_t is sqrt(1 − ᾱ_prev)·ε̂ (eq. 12).
-    const cx0 = f32(Math.sqrt(alphaProdPrev));
-    const cEps = f32(Math.sqrt(f32(1 - alphaProdPrev)));
+    const { sa, sb, cx0, cEps } = this.scalars(t);
     const clip = this.clipRange;
     const x0 = new Float32Array(sample.length);
     const out = new Float32Array(sample.length);
@@ -101,6 +89,38 @@ export class DDIMScheduler implements Scheduler {
       out[k] = cx0 * pred + cEps * eps;
     }
     return { prevSample: out, predOriginalSample: x0 };
+  }
+
+  /** The step at t as coefficients (the GPU loop): x_prev = sqrt(ᾱ_prev)·x̂_0 + sqrt(1 − ᾱ_prev)·ε̂ (eq. 12, σ_t = 0). */
+  linearStep(t: number): LinearStep {
+    const { sa, sb, cx0, cEps } = this.scalars(t);
+    return {
+      prediction: this.prediction, alpha: sa, sigma: sb, clip: this.clipRange,
+      cSample: 0, cX0: cx0, cEps, cNoise: 0, cHistory: 0, drawsNoise: false, keepsHistory: false,
+    };
+  }
+
+  /** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) of addNoise. */
+  noiseScales(t: number): { alpha: number; sigma: number } {
+    return addNoiseScales(this.tables.alphasCumprod, t, NAME);
+  }
+
+  /** The step's float32 scalars: sqrt(ᾱ_t), sqrt(1 − ᾱ_t) and the weights of x̂_0 and ε̂. */
+  private scalars(t: number): { sa: number; sb: number; cx0: number; cEps: number } {
+    stepIndex(this.schedule, t, NAME);
+    // 1. The previous timestep and its ᾱ (final_alpha_cumprod below 0).
+    const prev = t - Math.floor(this.numTrainTimesteps / this.schedule.length);
+    const acp = this.tables.alphasCumprod;
+    const alphaProdT = acp[t]!;
+    const alphaProdPrev = prev >= 0 ? acp[prev]! : this.finalAlphaCumprod;
+    const sa = f32(Math.sqrt(alphaProdT));
+    const sb = f32(Math.sqrt(f32(1 - alphaProdT)));
+
+    // 2-4. x̂_0 and ε̂ from the model output; only x̂_0 is clipped (use_clipped_model_output = false).
+    // 5-7. σ_t = η·… = 0, so the direction to x_t is sqrt(1 − ᾱ_prev)·ε̂ (eq. 12).
+    const cx0 = f32(Math.sqrt(alphaProdPrev));
+    const cEps = f32(Math.sqrt(f32(1 - alphaProdPrev)));
+    return { sa, sb, cx0, cEps };
   }
 
   /** sqrt(ᾱ_t)·x_0 + sqrt(1 − ᾱ_t)·noise (DDPM eq. 4). */

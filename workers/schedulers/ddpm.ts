@@ -4,11 +4,11 @@
  * mean μ̃_t by eq. (7) with the step's beta 1 − ᾱ_t/ᾱ_prev, variance β̃_t of eq. (7).
  */
 import {
-  BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, betasFromConfig, checkSchedule,
+  BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, addNoiseScales, betasFromConfig, checkSchedule,
   checkStepArgs, drawNoise, f32, fitSchedule, noiseTables, predictOriginal, spacedTimesteps, stepIndex, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
-import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'DDPMScheduler';
 
@@ -19,7 +19,7 @@ export const DDPM_VARIANCE_TYPES = ['fixed_small', 'fixed_small_log', 'fixed_lar
 export type DdpmVarianceType = (typeof DDPM_VARIANCE_TYPES)[number];
 
 /** diffusers DDPMScheduler (fixed variances, any timestep spacing, epsilon / sample / v prediction). */
-export class DDPMScheduler implements Scheduler {
+export class DDPMScheduler implements LinearScheduler {
   readonly initNoiseSigma = 1;
   readonly numTrainTimesteps: number;
   readonly tables: NoiseTables;
@@ -63,6 +63,38 @@ export class DDPMScheduler implements Scheduler {
   step(args: StepArgs): StepResult {
     checkStepArgs(args, NAME);
     const { t, sample, modelOutput } = args;
+    const { alphaProdT, c0, ct, std } = this.scalars(t);
+
+    // 2-3. x̂_0 (eq. 15), clipped when clip_sample.
+    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
+
+    // 6. x_prev = μ̃_t + σ_t·z for t > 0.
+    const out = new Float32Array(sample.length);
+    if (t > 0) {
+      const z = drawNoise(args, NAME);
+      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
+    } else {
+      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
+    }
+    return { prevSample: out, predOriginalSample: x0 };
+  }
+
+  /** The step at t as coefficients (the GPU loop): x_prev = ct·x + c0·x̂_0 + σ_t·z, z drawn when t > 0. */
+  linearStep(t: number): LinearStep {
+    const { alphaProdT, c0, ct, std } = this.scalars(t);
+    return {
+      prediction: this.prediction, alpha: f32(Math.sqrt(alphaProdT)), sigma: f32(Math.sqrt(f32(1 - alphaProdT))), clip: this.clipRange,
+      cSample: ct, cX0: c0, cEps: 0, cNoise: t > 0 ? std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
+    };
+  }
+
+  /** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) of addNoise. */
+  noiseScales(t: number): { alpha: number; sigma: number } {
+    return addNoiseScales(this.tables.alphasCumprod, t, NAME);
+  }
+
+  /** The step's float32 scalars: ᾱ_t, the posterior-mean weights c0 (on x̂_0) and ct (on x_t), and σ_t. */
+  private scalars(t: number): { alphaProdT: number; c0: number; ct: number; std: number } {
     const i = stepIndex(this.schedule, t, NAME);
     const prev = this.schedule[i + 1] ?? -1;
     const acp = this.tables.alphasCumprod;
@@ -75,23 +107,10 @@ export class DDPMScheduler implements Scheduler {
     const currentAlpha = f32(alphaProdT / alphaProdPrev);
     const currentBeta = f32(1 - currentAlpha);
 
-    // 2-3. x̂_0 (eq. 15), clipped when clip_sample.
-    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
-
     // 4-5. μ̃_t = sqrt(ᾱ_prev)·β_t/(1 − ᾱ_t)·x̂_0 + sqrt(α_t)·(1 − ᾱ_prev)/(1 − ᾱ_t)·x_t (eq. 7).
     const c0 = f32(f32(f32(Math.sqrt(alphaProdPrev)) * currentBeta) / betaProdT);
     const ct = f32(f32(f32(Math.sqrt(currentAlpha)) * betaProdPrev) / betaProdT);
-
-    // 6. x_prev = μ̃_t + σ_t·z for t > 0.
-    const out = new Float32Array(sample.length);
-    if (t > 0) {
-      const z = drawNoise(args, NAME);
-      const std = this.noiseStd(alphaProdT, alphaProdPrev, currentBeta);
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
-    } else {
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
-    }
-    return { prevSample: out, predOriginalSample: x0 };
+    return { alphaProdT, c0, ct, std: this.noiseStd(alphaProdT, alphaProdPrev, currentBeta) };
   }
 
   /** σ_t: sqrt(β̃_t) with β̃_t = (1 − ᾱ_prev)/(1 − ᾱ_t)·β_t ≥ 1e-20 (fixed_small, and its log form),

@@ -10,7 +10,7 @@ import {
   f32, fitSchedule, linspaceF64, noiseTables, roundHalfEven, stepIndex, trailingTimesteps, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
-import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'DPMSolverMultistepScheduler';
 
@@ -38,7 +38,7 @@ function lambdaOf(a: { alpha: number; sigmaT: number }): number {
 }
 
 /** diffusers DPMSolverMultistepScheduler, dpmsolver++ of order 1 or 2, sigmas from the training schedule. */
-export class DPMSolverMultistepScheduler implements Scheduler {
+export class DPMSolverMultistepScheduler implements LinearScheduler {
   readonly initNoiseSigma = 1;
   readonly numTrainTimesteps: number;
   readonly tables: NoiseTables;
@@ -143,37 +143,20 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     checkStepArgs(args, NAME);
     const { t, sample, modelOutput } = args;
     const i = stepIndex(this.schedule, t, NAME);
-    const n = this.schedule.length;
-    const lowerOrderFinal = i === n - 1
-      && (this.eulerAtFinal || (this.lowerOrderFinal && n < 15) || this.finalSigmasType === 'zero');
+    const prev = this.history;
+    const c = this.scalars(i, prev !== undefined && prev.index === i - 1);
 
     // Data prediction x̂_0 at σ_s = sigmas[i] (convert_model_output).
-    const s0 = alphaSigma(this.sigmas[i]!);
-    const x0 = this.convert(modelOutput, sample, s0);
-
-    const target = alphaSigma(this.sigmas[i + 1]!);
-    const lambdaT = lambdaOf(target);
-    const lambdaS0 = lambdaOf(s0);
-    const h = f32(lambdaT - lambdaS0);
-    const cSample = f32(target.sigmaT / s0.sigmaT);
-    // α_t·(e^{−h} − 1): the first-order (DDIM-like) weight on x̂_0.
-    const cData = f32(target.alpha * f32(f32(Math.exp(-h)) - 1));
+    const x0 = this.convert(modelOutput, sample, c.s0);
+    const { cSample, cData } = c;
     const out = new Float32Array(sample.length);
 
-    const prev = this.history;
-    if (this.solverOrder === 1 || prev === undefined || prev.index !== i - 1 || lowerOrderFinal) {
+    if (c.second === null || prev === undefined) {
       // x_t = (σ_t/σ_s)·x_s − α_t·(e^{−h} − 1)·x̂_0 (DPM-Solver++ eq. 5, first order).
       for (let k = 0; k < out.length; k++) out[k] = cSample * sample[k]! - cData * x0[k]!;
     } else {
-      // Multistep second order: D0 = x̂_0(s0), D1 = (x̂_0(s0) − x̂_0(s1))/r0 with r0 = h_0/h (Alg. 2).
-      const s1 = alphaSigma(this.sigmas[i - 1]!);
-      const h0 = f32(lambdaS0 - lambdaOf(s1));
-      const invR0 = f32(1 / f32(h0 / h));
+      const { invR0, cD1 } = c.second;
       const m1 = prev.x0;
-      // midpoint: − ½·α_t(e^{−h} − 1)·D1; heun: + α_t((e^{−h} − 1)/h + 1)·D1.
-      const cD1 = this.solverType === 'midpoint'
-        ? -f32(0.5 * cData)
-        : f32(target.alpha * f32(f32(f32(f32(Math.exp(-h)) - 1) / h) + 1));
       for (let k = 0; k < out.length; k++) {
         const d1 = invR0 * f32(x0[k]! - m1[k]!);
         out[k] = cSample * sample[k]! - cData * x0[k]! + cD1 * d1;
@@ -181,6 +164,55 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     }
     this.history = { index: i, x0 };
     return { prevSample: out, predOriginalSample: x0 };
+  }
+
+  /** The step at t as coefficients (the GPU loop): x_t = (σ_t/σ_s)·x_s − α_t(e^{−h} − 1)·x̂_0 (eq. 5), plus the
+   *  second-order term (1/r0)·cD1·(x̂_0 − x̂_0 of step i − 1) of Alg. 2 when the previous step was i − 1. */
+  linearStep(t: number, previousT: number | undefined): LinearStep {
+    const i = stepIndex(this.schedule, t, NAME);
+    const c = this.scalars(i, previousT !== undefined && stepIndex(this.schedule, previousT, NAME) === i - 1);
+    return {
+      prediction: this.prediction, alpha: c.s0.alpha, sigma: c.s0.sigmaT, clip: Infinity,
+      cSample: c.cSample, cX0: -c.cData, cEps: 0, cNoise: 0, cHistory: c.second === null ? 0 : f32(c.second.invR0 * c.second.cD1),
+      drawsNoise: false, keepsHistory: this.solverOrder === 2,
+    };
+  }
+
+  /** α_t and σ_t of addNoise at the σ of timestep t. */
+  noiseScales(t: number): { alpha: number; sigma: number } {
+    if (!Number.isInteger(t) || t < 0 || t >= this.numTrainTimesteps) {
+      throw new RangeError(`${NAME}: addNoise timestep must be an integer in 0..${this.numTrainTimesteps - 1}, got ${t}.`);
+    }
+    const { alpha, sigmaT } = alphaSigma(this.trainSigmas[t]!);
+    return { alpha, sigma: sigmaT };
+  }
+
+  /** The float32 scalars of step i: α/σ at σ_s, the first-order weights, and the second-order ones when the
+   *  previous step's x̂_0 is at hand and the step is not a lower-order final one. */
+  private scalars(i: number, hasPrevious: boolean): {
+    s0: { alpha: number; sigmaT: number }; cSample: number; cData: number; second: { invR0: number; cD1: number } | null;
+  } {
+    const n = this.schedule.length;
+    const lowerOrderFinal = i === n - 1
+      && (this.eulerAtFinal || (this.lowerOrderFinal && n < 15) || this.finalSigmasType === 'zero');
+    const s0 = alphaSigma(this.sigmas[i]!);
+    const target = alphaSigma(this.sigmas[i + 1]!);
+    const lambdaT = lambdaOf(target);
+    const lambdaS0 = lambdaOf(s0);
+    const h = f32(lambdaT - lambdaS0);
+    const cSample = f32(target.sigmaT / s0.sigmaT);
+    // α_t·(e^{−h} − 1): the first-order (DDIM-like) weight on x̂_0.
+    const cData = f32(target.alpha * f32(f32(Math.exp(-h)) - 1));
+    if (this.solverOrder === 1 || !hasPrevious || lowerOrderFinal) return { s0, cSample, cData, second: null };
+    // Multistep second order: D0 = x̂_0(s0), D1 = (x̂_0(s0) − x̂_0(s1))/r0 with r0 = h_0/h (Alg. 2).
+    const s1 = alphaSigma(this.sigmas[i - 1]!);
+    const h0 = f32(lambdaS0 - lambdaOf(s1));
+    const invR0 = f32(1 / f32(h0 / h));
+    // midpoint: − ½·α_t(e^{−h} − 1)·D1; heun: + α_t((e^{−h} − 1)/h + 1)·D1.
+    const cD1 = this.solverType === 'midpoint'
+      ? -f32(0.5 * cData)
+      : f32(target.alpha * f32(f32(f32(f32(Math.exp(-h)) - 1) / h) + 1));
+    return { s0, cSample, cData, second: { invR0, cD1 } };
   }
 
   /** x̂_0 from the model output: (x − σ_t·ε)/α_t, the output itself, or α_t·x − σ_t·v. */

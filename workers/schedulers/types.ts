@@ -38,3 +38,35 @@ export interface Scheduler {
 
 /** A diffusers scheduler config as stored in the manifest or a golden file. */
 export type SchedulerConfig = Readonly<Record<string, unknown>> & { readonly _class_name?: string };
+
+/**
+ * One decoder-scheduler step as per-element coefficients: what the GPU loop (workers/gpu/) computes, while the
+ * scheduler's own step() stays the reference (both use the same float32 scalars). With m the model output and x the sample:
+ *   x̂_0 = clamp(pred, ±clip), pred = (x − σ·m)/α (epsilon), m (sample), α·x − σ·m (v_prediction)
+ *   ε̂   = m (epsilon), (x − α·m)/σ (sample), α·m + σ·x (v_prediction)
+ *   x_prev = cSample·x + cX0·x̂_0 + cEps·ε̂ + cNoise·z + cHistory·(x̂_0 − the previous step's x̂_0)
+ */
+export interface LinearStep {
+  readonly prediction: 'epsilon' | 'sample' | 'v_prediction';
+  readonly alpha: number;
+  readonly sigma: number;
+  /** Bound on x̂_0 (Infinity when the scheduler does not clip). */
+  readonly clip: number;
+  readonly cSample: number;
+  readonly cX0: number;
+  readonly cEps: number;
+  readonly cNoise: number;
+  readonly cHistory: number;
+  /** The step draws one noise tensor z from the noise source (the reference's draw order). */
+  readonly drawsNoise: boolean;
+  /** The step's x̂_0 is the history of the next step (multistep solvers). */
+  readonly keepsHistory: boolean;
+}
+
+/** A scheduler whose step is linear per element (DDPM, DDIM, DPM-Solver++): the GPU loop can run it. */
+export interface LinearScheduler extends Scheduler {
+  /** The step at t as coefficients; `previousT` is the timestep of the step taken just before, if any (multistep history). */
+  linearStep(t: number, previousT: number | undefined): LinearStep;
+  /** addNoise(x, z, t) = alpha·x + sigma·z: its two scales at t. */
+  noiseScales(t: number): { readonly alpha: number; readonly sigma: number };
+}

@@ -1,0 +1,44 @@
+/**
+ * The real WGSL step in Chromium + SwiftShader (SPEC §5) against the TypeScript schedulers, every decoder scheduler
+ * (testing/kernel-cases.ts). No ORT: a Vite dev server serves the page module, the test reads back each step.
+ */
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { KERNEL_CASES } from './testing/kernel-cases.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+let server: ViteDevServer;
+let browser: Browser;
+let base = '';
+
+beforeAll(async () => {
+  const { createServer } = await import('vite');
+  const { launchBrowser } = await import('../../e2e/support/browser.ts');
+  server = await createServer({
+    root, configFile: join(root, 'vite.config.ts'), logLevel: 'error',
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('no dev server port');
+  base = `http://localhost:${address.port}`;
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the GPU denoising step in Chromium (WGSL on SwiftShader)', () => {
+  it('matches the TypeScript schedulers on every case within 1e-5 (SPEC §4 allows 5e-3 per latent on WebGPU)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/tools/parity/harness.html`);
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const errors = await page.evaluate(`import('/workers/gpu/testing/kernel-page.ts').then((m) => m.runKernelCases())`) as Record<string, number>;
+    expect(Object.keys(errors)).toEqual(KERNEL_CASES.map((c) => c.name));
+    for (const [name, err] of Object.entries(errors)) expect(err, name).toBeLessThan(1e-5);
+  }, 180_000);
+});
