@@ -125,6 +125,10 @@ def prior_pipeline(src):
     return pipe
 
 
+SCHEDULER_CLASSES = {"prior": "UnCLIPScheduler", "ddpm": "DDPMScheduler", "ddim": "DDIMScheduler",
+                     "dpmpp": "DPMSolverMultistepScheduler"}
+
+
 class Sources:
     """Loads the diffusers components once (fp32, CPU, no network)."""
 
@@ -149,15 +153,14 @@ class Sources:
             raise SystemExit(f"bundle embedding_dim {d} != prior's {self.prior.config.embedding_dim}: wrong --bundle or --prior")
 
     def scheduler(self, kind: str):
-        from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UnCLIPScheduler
+        """The bundle's own config of that scheduler class: the decoder's (DDPM in 2.2, DDIM in 2.1) or an alternative."""
+        import diffusers
 
         m = self.manifest
-        cfg = {k: v for k, v in {
-            "prior": m["schedulers"]["prior"], "ddpm": m["schedulers"]["decoder"],
-            "ddim": m["scheduler_alternatives"]["ddim"], "dpmpp": m["scheduler_alternatives"]["dpmpp_2m"],
-        }[kind].items() if k != "_class_name"}
-        cls = {"prior": UnCLIPScheduler, "ddpm": DDPMScheduler, "ddim": DDIMScheduler, "dpmpp": DPMSolverMultistepScheduler}[kind]
-        return cls.from_config(cfg)
+        name = SCHEDULER_CLASSES[kind]
+        configs = [m["schedulers"]["prior"]] if kind == "prior" else [m["schedulers"]["decoder"], *m["scheduler_alternatives"].values()]
+        cfg = next(c for c in configs if c.get("_class_name") == name)
+        return getattr(diffusers, name).from_config({k: v for k, v in cfg.items() if k != "_class_name"})
 
     def prior_pipe(self):
         return prior_pipeline(self)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .bundle import read_json
-from .golden import (case_image_encoder, case_interpolate, case_movq,
+from .golden import (Sources, case_image_encoder, case_interpolate, case_movq,
                      case_text_encoder, case_tokenizer, f32, i64, recorded_noise, scheduler_dump, test_image)
 
 FAMILY = "kandinsky-2.1"
@@ -31,49 +31,24 @@ MULTILINGUAL_PROMPTS = [
 MULTILINGUAL_TEXT_PROMPTS = ["horse", "", "Кот в сапогах, акварель", "Рыжий кот on the beach, oil painting"]
 
 
-class Sources21:
-    """The diffusers components of the three 2.1 folders, fp32, CPU, no network."""
+class Sources21(Sources):
+    """The diffusers components of the three 2.1 folders, fp32, CPU, no network: 2.2's plus the multilingual encoder."""
 
     def __init__(self, bundle: Path, prior: Path, decoder: Path, inpaint: Path | None):
-        from diffusers import PriorTransformer, UNet2DConditionModel, VQModel
         from diffusers.pipelines.kandinsky.text_encoder import MultilingualCLIP
-        from transformers import (AutoTokenizer, CLIPImageProcessor, CLIPTextModelWithProjection,
-                                  CLIPVisionModelWithProjection)
+        from transformers import AutoTokenizer
 
         # Imported before recorded_noise patches randn_tensor in every loaded diffusers module.
         from diffusers import (KandinskyImg2ImgPipeline, KandinskyInpaintPipeline, KandinskyPipeline,  # noqa: F401
                                KandinskyPriorPipeline)
 
-        self.manifest = read_json(Path(bundle) / "manifest.json")
-        if self.manifest.get("family") != FAMILY:
-            raise SystemExit(f"{bundle}: not a {FAMILY} bundle (family {self.manifest.get('family')!r})")
+        family = read_json(Path(bundle) / "manifest.json").get("family")
+        if family != FAMILY:
+            raise SystemExit(f"{bundle}: not a {FAMILY} bundle (family {family!r})")
+        super().__init__(bundle, prior, decoder, inpaint)
         kw = dict(local_files_only=True)
-        self.prior = PriorTransformer.from_pretrained(Path(prior) / "prior", **kw).eval()
-        self.text_encoder = CLIPTextModelWithProjection.from_pretrained(Path(prior) / "text_encoder", **kw).eval()
-        self.image_encoder = CLIPVisionModelWithProjection.from_pretrained(Path(prior) / "image_encoder", **kw).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(Path(prior) / "tokenizer", **kw)
-        self.image_processor = CLIPImageProcessor.from_pretrained(Path(prior) / "image_processor", **kw)
         self.text_encoder_multilingual = MultilingualCLIP.from_pretrained(Path(decoder) / "text_encoder", **kw).eval()
         self.tokenizer_multilingual = AutoTokenizer.from_pretrained(Path(decoder) / "tokenizer", **kw)
-        self.unet = UNet2DConditionModel.from_pretrained(Path(decoder) / "unet", **kw).eval()
-        self.movq = VQModel.from_pretrained(Path(decoder) / "movq", **kw).eval()
-        self.unet_inpaint = (UNet2DConditionModel.from_pretrained(Path(inpaint) / "unet", **kw).eval()
-                             if inpaint is not None else None)
-        d = self.manifest.get("embedding_dim")
-        if d is not None and d != self.prior.config.embedding_dim:
-            raise SystemExit(f"bundle embedding_dim {d} != prior's {self.prior.config.embedding_dim}: wrong --bundle or --prior")
-
-    def scheduler(self, kind: str):
-        """The bundle's scheduler configs: the 2.1 decoder's own is DDIM, DDPM and DPM++ are the alternatives."""
-        from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UnCLIPScheduler
-
-        m = self.manifest
-        cfg = {k: v for k, v in {
-            "prior": m["schedulers"]["prior"], "ddim": m["schedulers"]["decoder"],
-            "ddpm": m["scheduler_alternatives"]["ddpm"], "dpmpp": m["scheduler_alternatives"]["dpmpp_2m"],
-        }[kind].items() if k != "_class_name"}
-        cls = {"prior": UnCLIPScheduler, "ddpm": DDPMScheduler, "ddim": DDIMScheduler, "dpmpp": DPMSolverMultistepScheduler}[kind]
-        return cls.from_config(cfg)
 
     def prior_pipe(self):
         from diffusers import KandinskyPriorPipeline
