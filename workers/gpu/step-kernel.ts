@@ -154,9 +154,9 @@ export interface StepBuffers {
   readonly latents: GPUBuffer;
   /** UNet input [batch, inChannels, h, w]. */
   readonly sample: GPUBuffer;
-  /** Every step's noise, in draw order (DDPM); a stub otherwise. */
+  /** Every step's noise, in draw order (DDPM); otherwise a minimal unused buffer (every binding needs one). */
   readonly noise: GPUBuffer;
-  /** Inpainting reset data; a stub otherwise. */
+  /** Inpainting reset data; otherwise a minimal unused buffer (every binding needs one). */
   readonly kept: GPUBuffer;
 }
 
