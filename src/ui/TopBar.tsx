@@ -67,7 +67,7 @@ function ModelStatus() {
   const randomWeights = model.status === 'ready' && /random weights/i.test(model.info.description);
   return (
     <div className="model">
-      <span data-testid="model-status" className={`status ${cls}`} title={randomWeights ? t('modelTinyNote') : undefined}>
+      <span data-testid="model-status" className={`status ${cls}`} title={text}>
         <span className="dot" aria-hidden />{text}
       </span>
       {model.status === 'ready' && (
