@@ -73,18 +73,24 @@ def detect_family(folders: dict) -> str:
     return families.pop() if families else "kandinsky-2.2"
 
 
-def write_multilingual_tokenizer(decoder: Path, out: Path) -> dict:
-    """tokenizer_multilingual/tokenizer.json (+ tokenizer_config.json) from a 2.1 decoder's XLM-R tokenizer, as
-    transformers loads it (the backend diffusers' KandinskyPipeline tokenises with)."""
+def _save_tokenizer(checkpoint: Path, folder: Path):
+    """A checkpoint's tokenizer/ as transformers loads it, saved as `folder`/tokenizer.json without padding or
+    truncation (the engine pads and truncates itself); returns the tokenizer and the folder."""
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(Path(decoder) / "tokenizer", local_files_only=True)
+    tok = AutoTokenizer.from_pretrained(Path(checkpoint) / "tokenizer", local_files_only=True)
     backend = tok.backend_tokenizer
     backend.no_padding()
     backend.no_truncation()
-    folder = out / "tokenizer_multilingual"
     folder.mkdir(parents=True, exist_ok=True)
     backend.save(str(folder / "tokenizer.json"))
+    return tok, folder
+
+
+def write_multilingual_tokenizer(decoder: Path, out: Path) -> dict:
+    """tokenizer_multilingual/tokenizer.json (+ tokenizer_config.json) from a 2.1 decoder's XLM-R tokenizer, as
+    transformers loads it (the backend diffusers' KandinskyPipeline tokenises with)."""
+    tok, folder = _save_tokenizer(decoder, out / "tokenizer_multilingual")
     cfg = {
         "tokenizer_class": "XLMRobertaTokenizer",
         "bos_token": str(tok.bos_token), "eos_token": str(tok.eos_token), "unk_token": str(tok.unk_token),
@@ -114,15 +120,7 @@ def scheduler_alternatives_21(decoder: dict) -> dict:
 
 def write_tokenizer(prior: Path, out: Path) -> dict:
     """tokenizer/tokenizer.json (+ tokenizer_config.json) from the prior's CLIP tokenizer."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(Path(prior) / "tokenizer", local_files_only=True)
-    backend = tok.backend_tokenizer
-    backend.no_padding()
-    backend.no_truncation()
-    folder = out / "tokenizer"
-    folder.mkdir(parents=True, exist_ok=True)
-    backend.save(str(folder / "tokenizer.json"))
+    tok, folder = _save_tokenizer(prior, out / "tokenizer")
     cfg = {
         "tokenizer_class": "CLIPTokenizer",
         "bos_token": str(tok.bos_token), "eos_token": str(tok.eos_token),

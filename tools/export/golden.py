@@ -114,13 +114,14 @@ class StepRecorder:
 # ------------------------------------------------------------------ pipelines
 
 
-def prior_pipeline(src):
-    """diffusers' KandinskyV22PriorPipeline over a source's prior-side models (PyTorch or ONNX-backed)."""
-    from diffusers import KandinskyV22PriorPipeline
+def prior_pipeline(src, family: str = "kandinsky-2.2"):
+    """diffusers' prior pipeline of the family (KandinskyV22PriorPipeline, 2.1: KandinskyPriorPipeline) over a
+    source's prior-side models (PyTorch or ONNX-backed)."""
+    import diffusers
 
-    pipe = KandinskyV22PriorPipeline(prior=src.prior, image_encoder=src.image_encoder, text_encoder=src.text_encoder,
-                                     tokenizer=src.tokenizer, scheduler=src.scheduler("prior"),
-                                     image_processor=src.image_processor)
+    cls = diffusers.KandinskyPriorPipeline if family == "kandinsky-2.1" else diffusers.KandinskyV22PriorPipeline
+    pipe = cls(prior=src.prior, image_encoder=src.image_encoder, text_encoder=src.text_encoder,
+               tokenizer=src.tokenizer, scheduler=src.scheduler("prior"), image_processor=src.image_processor)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

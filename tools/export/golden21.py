@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .bundle import read_json
-from .golden import (Sources, case_image_encoder, case_interpolate, case_movq,
+from .golden import (Sources, case_image_encoder, prior_pipeline, case_interpolate, case_movq,
                      case_text_encoder, case_tokenizer, f32, i64, recorded_noise, scheduler_dump, test_image)
 
 FAMILY = "kandinsky-2.1"
@@ -51,13 +51,7 @@ class Sources21(Sources):
         self.tokenizer_multilingual = AutoTokenizer.from_pretrained(Path(decoder) / "tokenizer", **kw)
 
     def prior_pipe(self):
-        from diffusers import KandinskyPriorPipeline
-
-        pipe = KandinskyPriorPipeline(prior=self.prior, image_encoder=self.image_encoder, text_encoder=self.text_encoder,
-                                      tokenizer=self.tokenizer, scheduler=self.scheduler("prior"),
-                                      image_processor=self.image_processor)
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return prior_pipeline(self, FAMILY)
 
     def decoder_pipe(self, kind: str, scheduler: str):
         from diffusers import KandinskyImg2ImgPipeline, KandinskyInpaintPipeline, KandinskyPipeline

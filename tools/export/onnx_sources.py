@@ -239,13 +239,12 @@ def replayed(draws: list[dict]):
 def replay_prior_case(bundle: Path, case: dict) -> dict[str, float]:
     """A 2.1 `prior` or `interpolate` golden case through diffusers' KandinskyPriorPipeline over the bundle's
     text_encoder, image_encoder and prior graphs (OnnxSources), with the case's recorded noise."""
-    from diffusers import KandinskyPriorPipeline
     from PIL import Image
 
+    from .golden import prior_pipeline
+
     src = OnnxSources(bundle)
-    pipe = KandinskyPriorPipeline(prior=src.prior, image_encoder=src.image_encoder, text_encoder=src.text_encoder,
-                                  tokenizer=src.tokenizer, scheduler=src.scheduler("prior"), image_processor=src.image_processor)
-    pipe.set_progress_bar_config(disable=True)
+    pipe = prior_pipeline(src, "kandinsky-2.1")
     with torch.no_grad(), replayed(case["noise"]) as left:
         if case["kind"] == "prior":
             out = pipe(case["prompt"], negative_prompt=case["negative_prompt"], guidance_scale=case["guidance_scale"],
