@@ -58,22 +58,25 @@ class Preset:
     # run beside the other (--stages unet_more --log FILE). The committed run has none (0 steps).
     unet_more_steps: int = 0
     inpaint_more_steps: int = 0
+    # Weight of CLIP's auxiliary attribute loss on the image embedding (0: contrastive only).
+    clip_aux: float = 1.0
+    # Decay of the exponential moving average kept of the prior and UNet weights (0: none, save the
+    # last weights). The saved weights are the average's, as in DDPM/improved DDPM training.
+    ema: float = 0.999
 
 
 PRESETS = {
     # a few steps per stage: the tests and the rehearsal of a run
     "tiny": Preset(pool=64, movq_steps=3, movq_batch=4, clip_steps=3, clip_batch=8, prior_steps=3, prior_batch=8,
                    unet_steps=3, unet_batch=8, inpaint_steps=3, inpaint_batch=8,
-                   deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2),
-    # The committed weights: one thread of a shared 2-core machine. That run had per-stage deadlines
-    # (movq 600 s, clip 420, prior 360, unet 960, inpaint 420, movq_decoder 1800) which cut four
-    # stages short; stop_at repeats those cuts exactly, with the schedules still planned over the
-    # full step counts, so this preset reproduces the committed weights without any clock.
-    "cpu": Preset(pool=5000, movq_steps=550, movq_batch=4, clip_steps=600, clip_batch=64, prior_steps=900,
-                  prior_batch=64, unet_steps=1500, unet_batch=48, inpaint_steps=800, inpaint_batch=48,
-                  deadline_s={}, movq_decoder_steps=1200,
-                  stop_at={"movq": 352, "clip": 280, "prior": 312, "unet": 933},
-                  unet_more_steps=0, inpaint_more_steps=0),
+                   deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2, ema=0.9),
+    # The committed weights: this 2-core CPU machine, `--threads 2`, nothing else running (about 65
+    # minutes). The earlier cpu preset (a quarter of a core, cut by deadlines) made a model that drew
+    # blobs in the wrong places; this one has about 8x its optimisation steps, a larger pool,
+    # CLIP's auxiliary attribute loss and EMA weights for the prior and both UNets.
+    "cpu": Preset(pool=15000, movq_steps=1200, movq_batch=16, clip_steps=2000, clip_batch=128, prior_steps=2500,
+                  prior_batch=128, unet_steps=8000, unet_batch=64, inpaint_steps=3000, inpaint_batch=64,
+                  deadline_s={}, log_every=50, movq_decoder_steps=800, movq_decoder_batch=16),
     # one GPU, a command of at most 7 minutes
     "gpu": Preset(pool=40000, movq_steps=6000, movq_batch=64, clip_steps=6000, clip_batch=512, prior_steps=8000,
                   prior_batch=512, unet_steps=20000, unet_batch=256, inpaint_steps=8000, inpaint_batch=256,
@@ -179,6 +182,56 @@ class _DDPMTerms:
         return (_normal_kl(mean_q, logvar_q, mean_p, logvar_p) / math.log(2.0)).mean()
 
 
+class _EMA:
+    """Exponential moving average of a module's weights (Ho et al. 2020 sample from an EMA of the
+    parameters, decay 0.9999; a run this short uses 0.999), with the usual warm-up
+    min(decay, (1 + i) / (10 + i)) so the early average is not stuck at the initialisation."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay, self.i = decay, 0
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        if self.decay <= 0:
+            return
+        d = min(self.decay, (1 + self.i) / (10 + self.i))
+        self.i += 1
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.shadow[k].copy_(v)
+
+    def apply(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Load the average into `model` (nothing when the average is off) and return it."""
+        if self.decay > 0:
+            model.load_state_dict(self.shadow)
+        return model
+
+
+# Auxiliary targets of CLIP's image tower: background (one of 6), and which cells hold which colour,
+# shape and size (multi-hot over colour x cell, shape x cell, size x cell). The heads are dropped
+# after training; they only make the 64-d embedding carry the scene's attributes sooner than the
+# contrastive loss alone does at this batch size (a CPU run sees ~250k pairs).
+ATTRIBUTE_GROUPS = (("color", data.COLORS), ("shape", data.SHAPES), ("size", data.SIZES))
+
+
+def attribute_targets(scenes: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(background index (n,), multi-hot (n, sum over groups of len(group) * 9)) of each scene."""
+    n_pos = len(data.POSITIONS)
+    widths = [len(values) * n_pos for _, values in ATTRIBUTE_GROUPS]
+    bg = torch.tensor([data.BACKGROUNDS.index(s["background"]) for s in scenes])
+    hot = torch.zeros(len(scenes), sum(widths))
+    for i, s in enumerate(scenes):
+        for o in s["objects"]:
+            p, base = data.POSITIONS.index(o["position"]), 0
+            for (key, values), w in zip(ATTRIBUTE_GROUPS, widths):
+                hot[i, base + values.index(o[key]) * n_pos + p] = 1
+                base += w
+    return bg, hot
+
+
 STAGES = ("movq", "clip", "prior", "unet", "inpaint", "unet_more", "inpaint_more", "movq_decoder")
 
 
@@ -197,6 +250,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
     pool = data.dataset(preset.pool, seed=seed, side=NATIVE_SIZE)
     imgs = _images(pool)
     caps = [e["captions"]["en"] + e["captions"]["ru"] for e in pool]
+    attr_bg, attr_hot = attribute_targets([e["scene"] for e in pool])
     del pool
     log.stage("data", examples=len(caps), seconds=round(time.time() - t0, 1), device=str(dev),
               threads=torch.get_num_threads(), preset=asdict(preset), seed=seed)
@@ -293,7 +347,8 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         text = fresh["text_encoder"].to(dev).train()
         vision = fresh["image_encoder"].to(dev).train()
         logit_scale = torch.nn.Parameter(torch.tensor(math.log(10.0), device=dev))
-        params = list(text.parameters()) + list(vision.parameters()) + [logit_scale]
+        heads = torch.nn.Linear(MICRO["image_encoder"]["projection_dim"], len(data.BACKGROUNDS) + attr_hot.shape[1]).to(dev)
+        params = list(text.parameters()) + list(vision.parameters()) + [logit_scale] + list(heads.parameters())
         o = opt(params, 1e-3, 0.01)
         sc = cosine(o, preset.clip_steps)
         g = gen(2)
@@ -307,14 +362,24 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             te, ie = F.normalize(te, dim=-1), F.normalize(ie, dim=-1)
             logits = logit_scale.clamp(max=math.log(100.0)).exp() * ie @ te.t()
             target = torch.arange(len(idx), device=dev)
-            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+            contrastive = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+            a = heads(ie)
+            nb = len(data.BACKGROUNDS)
+            hot = attr_hot[idx].to(dev)
+            # BCE summed over the multi-hot classes (1-2 positives each), averaged over the batch
+            aux = F.cross_entropy(a[:, :nb], attr_bg[idx].to(dev)) + \
+                F.binary_cross_entropy_with_logits(a[:, nb:], hot, reduction="sum") / len(idx)
+            loss = contrastive + preset.clip_aux * aux
             o.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             o.step()
             sc.step()
             acc = (logits.argmax(1) == target).float().mean()
-            return {"contrastive": loss.item(), "i2t_acc": acc.item()}
+            # colour x cell: is the most likely pair one of the scene's objects
+            n_cp = len(data.COLORS) * len(data.POSITIONS)
+            cp_acc = hot[:, :n_cp].gather(1, a[:, nb:nb + n_cp].argmax(1, keepdim=True)).mean()
+            return {"contrastive": contrastive.item(), "aux": aux.item(), "i2t_acc": acc.item(), "color_cell_acc": cp_acc.item()}
 
         info = _loop("clip", preset.clip_steps, dl.get("clip"), log, preset.log_every, step, preset.stop_at.get("clip"))
         text.eval().cpu().save_pretrained(out / "clip_only" / "text_encoder")
@@ -351,6 +416,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         params = [p for n, p in prior.named_parameters() if n not in ("clip_mean", "clip_std")]
         o = opt(params, 5e-4, 0.01)
         sc = cosine(o, preset.prior_steps)
+        avg = _EMA(prior, preset.ema)
         g = gen(3)
         rng = random.Random(seed * 7 + 3)
 
@@ -373,10 +439,11 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             o.step()
             sc.step()
+            avg.update(prior)
             return {"x0_mse": loss.item()}
 
         info = _loop("prior", preset.prior_steps, dl.get("prior"), log, preset.log_every, step, preset.stop_at.get("prior"))
-        save_prior_folder(out / "prior", text.cpu(), vision.cpu(), prior.eval().cpu())
+        save_prior_folder(out / "prior", text.cpu(), vision.cpu(), avg.apply(prior).eval().cpu())
         text.to(dev), vision.to(dev)
         log.stage("prior", **info)
 
@@ -385,7 +452,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
     terms = _DDPMTerms(dsched)
     ac_d = dsched.alphas_cumprod.float().to(dev)
 
-    def unet_step(unet, o, sc, g, batch, inpaint: bool):
+    def unet_step(unet, o, sc, avg, g, batch, inpaint: bool):
         idx = pick(g, len(imgs), batch)
         x0 = lat[idx.to(dev)]
         cond = emb[idx.to(dev)]
@@ -411,16 +478,18 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         o.step()
         sc.step()
+        avg.update(unet)
         return {"eps_mse": mse.item(), "vlb": vlb.item()}
 
     if "unet" in stages:
         unet = fresh["unet"].to(dev).train()
         o = opt(unet.parameters(), 1e-3, 0.01)
         sc = cosine(o, preset.unet_steps)
+        avg = _EMA(unet, preset.ema)
         g = gen(4)
         info = _loop("unet", preset.unet_steps, dl.get("unet"), log, preset.log_every,
-                     lambda i: unet_step(unet, o, sc, g, preset.unet_batch, False), preset.stop_at.get("unet"))
-        save_decoder_folder(out / "decoder", unet.eval().cpu(), movq.cpu(), inpaint=False)
+                     lambda i: unet_step(unet, o, sc, avg, g, preset.unet_batch, False), preset.stop_at.get("unet"))
+        save_decoder_folder(out / "decoder", avg.apply(unet).eval().cpu(), movq.cpu(), inpaint=False)
         movq.to(dev)
         log.stage("unet", **info)
 
@@ -436,10 +505,11 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         unet = unet.to(dev).train()
         o = opt(unet.parameters(), 5e-4, 0.01)
         sc = cosine(o, preset.inpaint_steps)
+        avg = _EMA(unet, preset.ema)
         g = gen(5)
         info = _loop("inpaint", preset.inpaint_steps, dl.get("inpaint"), log, preset.log_every,
-                     lambda i: unet_step(unet, o, sc, g, preset.inpaint_batch, True), preset.stop_at.get("inpaint"))
-        save_decoder_folder(out / "inpaint", unet.eval().cpu(), movq.cpu(), inpaint=True)
+                     lambda i: unet_step(unet, o, sc, avg, g, preset.inpaint_batch, True), preset.stop_at.get("inpaint"))
+        save_decoder_folder(out / "inpaint", avg.apply(unet).eval().cpu(), movq.cpu(), inpaint=True)
         log.stage("inpaint", **info)
 
     for name, folder, steps, batch, k in (("unet_more", "decoder", preset.unet_more_steps, preset.unet_batch, 7),
@@ -449,10 +519,11 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         unet = UNet2DConditionModel.from_pretrained(out / folder / "unet").to(dev).train()
         o = opt(unet.parameters(), 5e-4, 0.01)
         sc = cosine(o, steps)
+        avg = _EMA(unet, preset.ema)
         g = gen(k)
         info = _loop(name, steps, dl.get(name), log, preset.log_every,
-                     lambda i: unet_step(unet, o, sc, g, batch, folder == "inpaint"), preset.stop_at.get(name))
-        unet.eval().cpu().save_pretrained(out / folder / "unet")
+                     lambda i: unet_step(unet, o, sc, avg, g, batch, folder == "inpaint"), preset.stop_at.get(name))
+        avg.apply(unet).eval().cpu().save_pretrained(out / folder / "unet")
         log.stage(name, **info)
 
     movq_decoder()
