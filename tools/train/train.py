@@ -70,7 +70,7 @@ PRESETS = {
     "tiny": Preset(pool=64, movq_steps=3, movq_batch=4, clip_steps=3, clip_batch=8, prior_steps=3, prior_batch=8,
                    unet_steps=3, unet_batch=8, inpaint_steps=3, inpaint_batch=8,
                    deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2, ema=0.9),
-    # The committed weights: this 2-core CPU machine, `--threads 2`, nothing else running (about 65
+    # The committed weights: this 2-core CPU machine, `--threads 2`, nothing else running (80
     # minutes). The earlier cpu preset (a quarter of a core, cut by deadlines) made a model that drew
     # blobs in the wrong places; this one has about 8x its optimisation steps, a larger pool,
     # CLIP's auxiliary attribute loss and EMA weights for the prior and both UNets.
