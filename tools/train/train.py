@@ -363,7 +363,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             logits = logit_scale.clamp(max=math.log(100.0)).exp() * ie @ te.t()
             target = torch.arange(len(idx), device=dev)
             contrastive = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
-            a = heads(ie)
+            a = heads(ie)  # on the unit-normalised embedding, as the contrastive loss sees it
             nb = len(data.BACKGROUNDS)
             hot = attr_hot[idx].to(dev)
             # BCE summed over the multi-hot classes (1-2 positives each), averaged over the batch
