@@ -250,16 +250,19 @@ describe('provider choice without WebGPU (Node has no navigator.gpu)', () => {
   });
 });
 
-describe('float16 stages', () => {
-  const fp16Entry = (m: Json): void => {
-    m.stages.image_encoder = {
-      ...m.stages.image_encoder,
-      file: 'image_encoder_fp16.onnx',
-      bytes: fp16Graph.length,
-      sha256: createHash('sha256').update(fp16Graph).digest('hex'),
-      dtype: 'float16',
-    };
+/** Point the manifest's image_encoder entry at another graph file, with its size and hash, plus `fields`. */
+function setImageEncoder(m: Json, file: string, graph: Uint8Array, fields: Json): void {
+  m.stages.image_encoder = {
+    ...m.stages.image_encoder,
+    file,
+    bytes: graph.length,
+    sha256: createHash('sha256').update(graph).digest('hex'),
+    ...fields,
   };
+}
+
+describe('float16 stages', () => {
+  const fp16Entry = (m: Json): void => setImageEncoder(m, 'image_encoder_fp16.onnx', fp16Graph, { dtype: 'float16' });
 
   it('converts float32 feeds to float16 and outputs back (real float16 graph on wasm)', async () => {
     const g = golden('image_encoder');
@@ -327,14 +330,7 @@ describe('float16 stages', () => {
   // the grey pictures of tools/eval/README.md).
   const fp16ComputeEntry = (m: Json): void => {
     m.precision = { dtype: 'fp16', quantize: 'none', requires_shader_f16: true };
-    m.stages.image_encoder = {
-      ...m.stages.image_encoder,
-      file: 'image_encoder_fp16_compute.onnx',
-      bytes: fp16ComputeGraph.length,
-      sha256: createHash('sha256').update(fp16ComputeGraph).digest('hex'),
-      compute_dtype: 'float16',
-      weights: 'float16',
-    };
+    setImageEncoder(m, 'image_encoder_fp16_compute.onnx', fp16ComputeGraph, { compute_dtype: 'float16', weights: 'float16' });
     for (const [name, entry] of Object.entries(m.stages as Record<string, Json>)) {
       if (name !== 'image_encoder') entry.compute_dtype = 'float32';
     }
