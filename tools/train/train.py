@@ -347,7 +347,9 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         text = fresh["text_encoder"].to(dev).train()
         vision = fresh["image_encoder"].to(dev).train()
         logit_scale = torch.nn.Parameter(torch.tensor(math.log(10.0), device=dev))
-        heads = torch.nn.Linear(MICRO["image_encoder"]["projection_dim"], len(data.BACKGROUNDS) + attr_hot.shape[1]).to(dev)
+        # head outputs: [background logits (nb) | colour x cell (n_cp) | shape x cell | size x cell]
+        nb, n_cp = len(data.BACKGROUNDS), len(data.COLORS) * len(data.POSITIONS)
+        heads = torch.nn.Linear(MICRO["image_encoder"]["projection_dim"], nb + attr_hot.shape[1]).to(dev)
         params = list(text.parameters()) + list(vision.parameters()) + [logit_scale] + list(heads.parameters())
         o = opt(params, 1e-3, 0.01)
         sc = cosine(o, preset.clip_steps)
@@ -364,7 +366,6 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             target = torch.arange(len(idx), device=dev)
             contrastive = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
             a = heads(ie)  # on the unit-normalised embedding, as the contrastive loss sees it
-            nb = len(data.BACKGROUNDS)
             hot = attr_hot[idx].to(dev)
             # BCE summed over the multi-hot classes (1-2 positives each), averaged over the batch
             aux = F.cross_entropy(a[:, :nb], attr_bg[idx].to(dev)) + \
@@ -377,7 +378,6 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             sc.step()
             acc = (logits.argmax(1) == target).float().mean()
             # colour x cell: is the most likely pair one of the scene's objects
-            n_cp = len(data.COLORS) * len(data.POSITIONS)
             cp_acc = hot[:, :n_cp].gather(1, a[:, nb:nb + n_cp].argmax(1, keepdim=True)).mean()
             return {"contrastive": contrastive.item(), "aux": aux.item(), "i2t_acc": acc.item(), "color_cell_acc": cp_acc.item()}
 
