@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     failures = []
     for name in stages:
         t0 = time.time()
-        st = stage_contract(name, d, h, family, hm, vocab)
+        st = stage_contract(name, d, h, family, hm, vocab, crop_size=bundle.image_processor(src["prior"])["crop_size"])
         print(f"[{name}] loading from {src[st.source]}", flush=True)
         module = load_module(name, src[st.source])
         with temp_dir(f"export-{name}-") as work:

@@ -204,7 +204,7 @@ def case_image_encoder(src: Sources, h: int = 200, w: int = 300, seed: int = 1) 
 
     rgb = test_image(h, w, seed)
     pv = src.image_processor(Image.fromarray(rgb), return_tensors="pt").pixel_values
-    zero = torch.zeros(1, 3, 224, 224)
+    zero = torch.zeros(1, 3, pv.shape[-2], pv.shape[-1])  # get_zero_embed: the encoder's own image size
     return {"kind": "image_encoder", "raw_rgb": i64(rgb), "pixel_values": f32(pv),
             "image_embeds": f32(src.image_encoder(pv).image_embeds),
             "zero_image_embeds": f32(src.image_encoder(zero).image_embeds)}

@@ -25,7 +25,7 @@ class Stage:
     tokens: tuple = (49406, 49407, 49407, 49406)
 
 
-_D, _HID, _HM = "<embedding_dim>", "<text_hidden>", "<multilingual_hidden>"
+_D, _HID, _HM, _CROP = "<embedding_dim>", "<text_hidden>", "<multilingual_hidden>", "<crop_size>"
 FAMILIES = ("kandinsky-2.2", "kandinsky-2.1")
 
 
@@ -35,7 +35,7 @@ def _stages(d: str = _D, h: str = _HID) -> dict[str, Stage]:
         "text_encoder": Stage("text_encoder", "prior", {"input_ids": ["batch", MAX_LENGTH]},
                               {"text_embeds": ["batch", d], "last_hidden_state": ["batch", MAX_LENGTH, h]},
                               ("input_ids",)),
-        "image_encoder": Stage("image_encoder", "prior", {"pixel_values": ["batch", 3, 224, 224]},
+        "image_encoder": Stage("image_encoder", "prior", {"pixel_values": ["batch", 3, _CROP, _CROP]},
                                {"image_embeds": ["batch", d]}),
         "prior": Stage("prior", "prior", {
             "hidden_states": ["batch", d], "timestep": ["batch"], "proj_embedding": ["batch", d],
@@ -87,13 +87,14 @@ def stage_names(family: str = "kandinsky-2.2") -> tuple[str, ...]:
 
 
 def stage_contract(name: str, embedding_dim: int, text_hidden: int, family: str = "kandinsky-2.2",
-                   multilingual_hidden: int | None = None, vocab_size: int | None = None) -> Stage:
-    """The stage's contract with D, H (and for 2.1 Hm, the XLM-R width) filled in."""
+                   multilingual_hidden: int | None = None, vocab_size: int | None = None, crop_size: int = 224) -> Stage:
+    """The stage's contract with D, H, the image processor's crop size (and for 2.1 Hm, the XLM-R
+    width) filled in."""
     table = _stages_21() if family == "kandinsky-2.1" else _stages()
     if name not in table:
         raise ValueError(f"{family} has no stage {name!r}; its stages: {', '.join(table)}")
     s = table[name]
-    sizes = {_D: embedding_dim, _HID: text_hidden, _HM: multilingual_hidden}
+    sizes = {_D: embedding_dim, _HID: text_hidden, _HM: multilingual_hidden, _CROP: crop_size}
 
     def fill(io: dict) -> dict:
         return {k: [sizes.get(x, x) if isinstance(x, str) else x for x in v] for k, v in io.items()}

@@ -155,6 +155,12 @@ def test_large_weights_go_to_external_chunks(checkpoints, tmp_path, monkeypatch)
     assert out.shape == (1, 8, 8, 8) and np.isfinite(out).all()
 
 
+def test_image_encoder_contract_takes_the_image_processors_crop_size():
+    # Kandinsky's CLIP sees 224 px; the micro model's tower sees 96 (tools/train/models.py).
+    assert stage_contract("image_encoder", 32, 32).inputs == {"pixel_values": ["batch", 3, 224, 224]}
+    assert stage_contract("image_encoder", 64, 64, crop_size=96).inputs == {"pixel_values": ["batch", 3, 96, 96]}
+
+
 def test_tolerances_are_documented():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for (dtype, quant), tol in TOLERANCE.items():
