@@ -12,6 +12,7 @@ from pathlib import Path
 from tools.export.configs import CLIP_MEAN, CLIP_STD, DECODER_SCHEDULER, PRIOR_SCHEDULER, TOKENIZER_JSON
 
 NATIVE_SIZE = 64  # pixels; latents are NATIVE_SIZE / 8
+CLIP_SIZE = 96  # pixels the CLIP image tower sees (image_processor size and crop_size)
 D = 64  # CLIP embedding = text hidden size = prior width (PriorTransformer ties them)
 
 MICRO = {
@@ -26,7 +27,10 @@ MICRO = {
     ),
     "image_encoder": dict(
         hidden_size=D, intermediate_size=4 * D, num_hidden_layers=3, num_attention_heads=4,
-        image_size=224, patch_size=32, projection_dim=D, hidden_act="gelu", layer_norm_eps=1e-5,
+        # 96 px in 16 px patches: each cell of the scenes' 3x3 grid is exactly 2x2 patches, so the
+        # tower learns where things are in a few hundred steps (224 px in 32 px patches took
+        # thousands, and the contrastive run never learned it: tools/train/README.md).
+        image_size=CLIP_SIZE, patch_size=16, projection_dim=D, hidden_act="gelu", layer_norm_eps=1e-5,
     ),
     "unet": dict(
         in_channels=4, out_channels=8, block_out_channels=[48, 96], layers_per_block=1,
@@ -89,7 +93,7 @@ def save_prior_folder(out: Path, text_encoder, image_encoder, prior) -> None:
     prior.save_pretrained(out / "prior")
     tokenizer().save_pretrained(out / "tokenizer")
     CLIPImageProcessor(
-        crop_size={"height": 224, "width": 224}, size={"shortest_edge": 224}, do_center_crop=True,
+        crop_size={"height": CLIP_SIZE, "width": CLIP_SIZE}, size={"shortest_edge": CLIP_SIZE}, do_center_crop=True,
         do_normalize=True, do_resize=True, image_mean=CLIP_MEAN, image_std=CLIP_STD, resample=3,
     ).save_pretrained(out / "image_processor")
     _json(out / "scheduler" / "scheduler_config.json", PRIOR_SCHEDULER)

@@ -96,7 +96,8 @@ def main(argv=None) -> int:
     ref = data.render(held[5]["scene"], NATIVE_SIZE, __import__("random").Random(6))
     with torch.no_grad():
         ie = prior.image_encoder(pixel_values=clip_pixels(_images([{"image": ref}]))).image_embeds
-        zero = prior.image_encoder(pixel_values=torch.zeros(1, 3, 224, 224)).image_embeds
+        s = prior.image_encoder.config.image_size
+        zero = prior.image_encoder(pixel_values=torch.zeros(1, 3, s, s)).image_embeds
     var = dec(image_embeds=ie, negative_image_embeds=zero, height=NATIVE_SIZE, width=NATIVE_SIZE,
               num_inference_steps=a.steps, generator=torch.Generator().manual_seed(7), output_type="np").images
     variation = (var[0] * 255).round().astype(np.uint8)

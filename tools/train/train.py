@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data
-from .models import MICRO, NATIVE_SIZE, build, save_decoder_folder, save_prior_folder, tokenizer
+from .models import CLIP_SIZE, MICRO, NATIVE_SIZE, build, save_decoder_folder, save_prior_folder, tokenizer
 
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
 CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
@@ -60,6 +60,9 @@ class Preset:
     inpaint_more_steps: int = 0
     # Weight of CLIP's auxiliary attribute loss on the image embedding (0: contrastive only).
     clip_aux: float = 1.0
+    # Steps of the vision tower alone on the attribute loss before the contrastive steps (batch
+    # clip_batch): the embedding learns where things are before colour alone can tell pairs apart.
+    clip_warmup_steps: int = 0
     # Decay of the exponential moving average kept of the prior and UNet weights (0: none, save the
     # last weights). The saved weights are the average's, as in DDPM/improved DDPM training.
     ema: float = 0.999
@@ -69,14 +72,15 @@ PRESETS = {
     # a few steps per stage: the tests and the rehearsal of a run
     "tiny": Preset(pool=64, movq_steps=3, movq_batch=4, clip_steps=3, clip_batch=8, prior_steps=3, prior_batch=8,
                    unet_steps=3, unet_batch=8, inpaint_steps=3, inpaint_batch=8,
-                   deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2, ema=0.9),
+                   deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2, ema=0.9,
+                   clip_warmup_steps=2),
     # The committed weights: this 2-core CPU machine, `--threads 2`, nothing else running (80
     # minutes). The earlier cpu preset (a quarter of a core, cut by deadlines) made a model that drew
     # blobs in the wrong places; this one has about 8x its optimisation steps, a larger pool,
     # CLIP's auxiliary attribute loss and EMA weights for the prior and both UNets.
     "cpu": Preset(pool=15000, movq_steps=1200, movq_batch=16, clip_steps=2000, clip_batch=128, prior_steps=2500,
                   prior_batch=128, unet_steps=8000, unet_batch=64, inpaint_steps=3000, inpaint_batch=64,
-                  deadline_s={}, log_every=50, movq_decoder_steps=800, movq_decoder_batch=16),
+                  deadline_s={}, log_every=50, movq_decoder_steps=800, movq_decoder_batch=16, clip_warmup_steps=1500),
     # one GPU, a command of at most 7 minutes
     "gpu": Preset(pool=40000, movq_steps=6000, movq_batch=64, clip_steps=6000, clip_batch=512, prior_steps=8000,
                   prior_batch=512, unet_steps=20000, unet_batch=256, inpaint_steps=8000, inpaint_batch=256,
@@ -131,9 +135,9 @@ def to_unit(x_uint8: torch.Tensor) -> torch.Tensor:
     return x_uint8.float() / 127.5 - 1
 
 
-def clip_pixels(x_uint8: torch.Tensor) -> torch.Tensor:
-    """CLIP preprocessing as the image processor does it: bicubic to 224, clamp, normalise."""
-    x = F.interpolate(x_uint8.float() / 255, size=(224, 224), mode="bicubic", align_corners=False).clamp(0, 1)
+def clip_pixels(x_uint8: torch.Tensor, size: int = CLIP_SIZE) -> torch.Tensor:
+    """CLIP preprocessing as the image processor does it: bicubic to `size`, clamp, normalise."""
+    x = F.interpolate(x_uint8.float() / 255, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
     return (x - CLIP_MEAN) / CLIP_STD
 
 
@@ -210,11 +214,12 @@ class _EMA:
         return model
 
 
-# Auxiliary targets of CLIP's image tower: background (one of 6), and which cells hold which colour,
-# shape and size (multi-hot over colour x cell, shape x cell, size x cell). The heads are dropped
-# after training; they only make the 64-d embedding carry the scene's attributes sooner than the
-# contrastive loss alone does at this batch size (a CPU run sees ~250k pairs).
-ATTRIBUTE_GROUPS = (("color", data.COLORS), ("shape", data.SHAPES), ("size", data.SIZES))
+# Auxiliary targets of CLIP's image tower: background (one of 6), and which cells hold an object
+# and which colour, shape and size (multi-hot over cell, colour x cell, shape x cell, size x cell).
+# The heads are dropped after training; they make the 64-d embedding carry the scene's attributes,
+# position above all, which the contrastive loss alone never asked for at this batch size (a CPU
+# run sees ~250k pairs, and colour alone tells most of a batch apart).
+ATTRIBUTE_GROUPS = (("position", ("object",)), ("color", data.COLORS), ("shape", data.SHAPES), ("size", data.SIZES))
 
 
 def attribute_targets(scenes: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -227,9 +232,27 @@ def attribute_targets(scenes: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
         for o in s["objects"]:
             p, base = data.POSITIONS.index(o["position"]), 0
             for (key, values), w in zip(ATTRIBUTE_GROUPS, widths):
-                hot[i, base + values.index(o[key]) * n_pos + p] = 1
+                v = 0 if key == "position" else values.index(o[key])
+                hot[i, base + v * n_pos + p] = 1
                 base += w
     return bg, hot
+
+
+def attribute_loss(a: torch.Tensor, bg: torch.Tensor, hot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, share of scenes whose most likely cell holds an object) of the head outputs
+    a = [background logits | one block per ATTRIBUTE_GROUPS entry]: cross-entropy on the background,
+    and per group a cross-entropy against the scene's multi-hot spread evenly over its 1-2 objects
+    (a softmax over the group's value x cell classes, which pulls harder than per-class BCE did)."""
+    nb = len(data.BACKGROUNDS)
+    loss, base = F.cross_entropy(a[:, :nb], bg), nb
+    for _, values in ATTRIBUTE_GROUPS:
+        w = len(values) * len(data.POSITIONS)
+        t = hot[:, base - nb:base - nb + w]
+        loss = loss + torch.sum(-t / t.sum(1, keepdim=True) * F.log_softmax(a[:, base:base + w], 1), 1).mean()
+        base += w
+    n_pos = len(data.POSITIONS)  # the first group is the cell alone
+    cell_acc = hot[:, :n_pos].gather(1, a[:, nb:nb + n_pos].argmax(1, keepdim=True)).mean()
+    return loss, cell_acc
 
 
 STAGES = ("movq", "clip", "prior", "unet", "inpaint", "unet_more", "inpaint_more", "movq_decoder")
@@ -347,9 +370,34 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         text = fresh["text_encoder"].to(dev).train()
         vision = fresh["image_encoder"].to(dev).train()
         logit_scale = torch.nn.Parameter(torch.tensor(math.log(10.0), device=dev))
-        # head outputs: [background logits (nb) | colour x cell (n_cp) | shape x cell | size x cell]
-        nb, n_cp = len(data.BACKGROUNDS), len(data.COLORS) * len(data.POSITIONS)
-        heads = torch.nn.Linear(MICRO["image_encoder"]["projection_dim"], nb + attr_hot.shape[1]).to(dev)
+        # head outputs: [background logits | cell | colour x cell | shape x cell | size x cell]
+        heads = torch.nn.Linear(MICRO["image_encoder"]["projection_dim"], len(data.BACKGROUNDS) + attr_hot.shape[1]).to(dev)
+
+        def aux(idx, ie):
+            # On the unit-normalised embedding, as the contrastive loss sees it, times sqrt(D) so its
+            # entries have unit RMS as nn.Linear's init expects (on the unit sphere itself the head's
+            # logits stay near zero for thousands of steps: the first run's colour x cell top-1 was 11 %).
+            return attribute_loss(heads(ie * ie.shape[-1] ** 0.5), attr_bg[idx].to(dev), attr_hot[idx].to(dev))
+
+        if preset.clip_warmup_steps:
+            wparams = list(vision.parameters()) + list(heads.parameters())
+            wo = opt(wparams, 1e-3, 0.01)
+            wsc = cosine(wo, preset.clip_warmup_steps)
+            wg = gen(9)
+
+            def warm_step(i):
+                idx = pick(wg, len(imgs), preset.clip_batch)
+                loss, cell_acc = aux(idx, F.normalize(vision(pixel_values=clip_pixels(imgs[idx]).to(dev)).image_embeds, dim=-1))
+                wo.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(wparams, 1.0)
+                wo.step()
+                wsc.step()
+                return {"aux": loss.item(), "cell_acc": cell_acc.item()}
+
+            log.stage("clip_warmup", **_loop("clip_warmup", preset.clip_warmup_steps, dl.get("clip_warmup"), log,
+                                             preset.log_every, warm_step, preset.stop_at.get("clip_warmup")))
+
         params = list(text.parameters()) + list(vision.parameters()) + [logit_scale] + list(heads.parameters())
         o = opt(params, 1e-3, 0.01)
         sc = cosine(o, preset.clip_steps)
@@ -365,21 +413,15 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             logits = logit_scale.clamp(max=math.log(100.0)).exp() * ie @ te.t()
             target = torch.arange(len(idx), device=dev)
             contrastive = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
-            a = heads(ie)  # on the unit-normalised embedding, as the contrastive loss sees it
-            hot = attr_hot[idx].to(dev)
-            # BCE summed over the multi-hot classes (1-2 positives each), averaged over the batch
-            aux = F.cross_entropy(a[:, :nb], attr_bg[idx].to(dev)) + \
-                F.binary_cross_entropy_with_logits(a[:, nb:], hot, reduction="sum") / len(idx)
-            loss = contrastive + preset.clip_aux * aux
+            aux_loss, cell_acc = aux(idx, ie)
+            loss = contrastive + preset.clip_aux * aux_loss
             o.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             o.step()
             sc.step()
             acc = (logits.argmax(1) == target).float().mean()
-            # colour x cell: is the most likely pair one of the scene's objects
-            cp_acc = hot[:, :n_cp].gather(1, a[:, nb:nb + n_cp].argmax(1, keepdim=True)).mean()
-            return {"contrastive": contrastive.item(), "aux": aux.item(), "i2t_acc": acc.item(), "color_cell_acc": cp_acc.item()}
+            return {"contrastive": contrastive.item(), "aux": aux_loss.item(), "i2t_acc": acc.item(), "cell_acc": cell_acc.item()}
 
         info = _loop("clip", preset.clip_steps, dl.get("clip"), log, preset.log_every, step, preset.stop_at.get("clip"))
         text.eval().cpu().save_pretrained(out / "clip_only" / "text_encoder")
@@ -398,7 +440,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             lat.append(movq.encode(to_unit(b).to(dev)).latents.float())
         emb, lat = torch.cat(emb), torch.cat(lat)
         # Decoder's unconditional embedding: what KandinskyV22PriorPipeline.get_zero_embed feeds.
-        zero_emb = vision(pixel_values=torch.zeros(1, 3, 224, 224, device=dev)).image_embeds.float()
+        zero_emb = vision(pixel_values=torch.zeros(1, 3, CLIP_SIZE, CLIP_SIZE, device=dev)).image_embeds.float()
         clip_mean, clip_std = emb.mean(0, keepdim=True), emb.std(0, keepdim=True).clamp(min=1e-4)
     log.stage("embed", seconds=round(time.time() - t0, 1), latent_mean=round(lat.mean().item(), 4),
               latent_std=round(lat.std().item(), 4), embed_std=round(emb.std().item(), 4))

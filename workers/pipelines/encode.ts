@@ -75,7 +75,7 @@ export async function encodeRgbImage(ctx: PipelineContext, rgb: Uint8Array, widt
 const zeroEmbedCache = new WeakMap<StageRunner, Float32Array>();
 
 /**
- * The image encoder's embedding of an all-zero 224×224 pixel tensor: the negative image
+ * The image encoder's embedding of an all-zero crop_size² pixel tensor: the negative image
  * embedding when no negative prompt is given (diffusers' get_zero_embed). Cached per runner.
  */
 export async function zeroImageEmbedding(ctx: PipelineContext): Promise<Float32Array> {

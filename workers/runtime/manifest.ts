@@ -32,7 +32,7 @@ export const MANIFEST_BOUNDS = {
   maxLength: { min: 2, max: 512 },
   /** CLIP embedding size D: 1280 (2.2), 768 (2.1), 32 in the tiny fixture. */
   embeddingDim: { min: 1, max: 8192 },
-  /** CLIP image processor size and crop_size: 224. */
+  /** CLIP image processor size and crop_size: 224 for Kandinsky, 96 for the micro model. */
   imageSize: { min: 1, max: 1024 },
   /** CLIP normalisation of pixels in [0, 1]: mean about 0.41–0.48, std about 0.26–0.28. */
   mean: { min: 0, max: 1 },

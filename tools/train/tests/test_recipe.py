@@ -15,10 +15,12 @@ def test_attribute_targets_mark_each_object_in_its_cell_and_nothing_else():
     expected, base = set(), 0
     for key, values in ATTRIBUTE_GROUPS:
         for o in scene["objects"]:
-            expected.add(base + values.index(o[key]) * n_pos + data.POSITIONS.index(o["position"]))
+            v = 0 if key == "position" else values.index(o[key])
+            expected.add(base + v * n_pos + data.POSITIONS.index(o["position"]))
         base += len(values) * n_pos
     assert hot.shape == (1, base)
-    assert set(torch.nonzero(hot[0]).flatten().tolist()) == expected  # 3 groups x 2 objects
+    assert set(torch.nonzero(hot[0]).flatten().tolist()) == expected  # 4 groups x 2 objects
+    assert len(expected) == 8
 
 
 def test_ema_warms_up_then_averages_and_off_keeps_the_last_weights():
