@@ -84,8 +84,9 @@ PRESETS = {
     # one GPU, a command of at most 7 minutes
     "gpu": Preset(pool=40000, movq_steps=6000, movq_batch=64, clip_steps=6000, clip_batch=512, prior_steps=8000,
                   prior_batch=512, unet_steps=20000, unet_batch=256, inpaint_steps=8000, inpaint_batch=256,
-                  deadline_s={"movq": 70, "clip": 50, "prior": 40, "unet": 120, "inpaint": 60, "movq_decoder": 30},
-                  log_every=100, movq_decoder_steps=2000, movq_decoder_batch=64),
+                  deadline_s={"movq": 70, "clip_warmup": 15, "clip": 50, "prior": 40, "unet": 120, "inpaint": 60,
+                              "movq_decoder": 30},
+                  log_every=100, movq_decoder_steps=2000, movq_decoder_batch=64, clip_warmup_steps=1500),
 }
 
 
@@ -331,10 +332,16 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         log.stage("movq_decoder", **info)
 
 
-    if set(stages) == {"movq_decoder"}:
+    def finish() -> dict:
         movq_decoder()
         log.stage("total", seconds=round(time.time() - t_all, 1))
         return log.stages
+
+    # Stop as soon as no asked stage needs what comes next (a resumed run with --stages).
+    needs_clip = set(stages) & {"clip", "prior", "unet", "inpaint", "unet_more", "inpaint_more"}
+    needs_embeddings = needs_clip - {"clip"}
+    if not needs_clip and "movq" not in stages:
+        return finish()
 
     # ---------------------------------------------------------------- MoVQ
     if "movq" in stages:
@@ -363,6 +370,8 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         info = _loop("movq", preset.movq_steps, dl.get("movq"), log, preset.log_every, step, preset.stop_at.get("movq"))
         movq.eval().cpu().save_pretrained(out / "movq_only" / "movq")
         log.stage("movq", **info)
+    if not needs_clip:
+        return finish()
     movq = VQModel.from_pretrained(out / "movq_only" / "movq").eval().to(dev)
 
     # ---------------------------------------------------------------- CLIP
@@ -427,6 +436,8 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         text.eval().cpu().save_pretrained(out / "clip_only" / "text_encoder")
         vision.eval().cpu().save_pretrained(out / "clip_only" / "image_encoder")
         log.stage("clip", **info)
+    if not needs_embeddings:
+        return finish()
     text = CLIPTextModelWithProjection.from_pretrained(out / "clip_only" / "text_encoder").eval().to(dev)
     vision = CLIPVisionModelWithProjection.from_pretrained(out / "clip_only" / "image_encoder").eval().to(dev)
 
@@ -568,9 +579,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         avg.apply(unet).eval().cpu().save_pretrained(out / folder / "unet")
         log.stage(name, **info)
 
-    movq_decoder()
-    log.stage("total", seconds=round(time.time() - t_all, 1))
-    return log.stages
+    return finish()
 
 
 def _random_keep_masks(g: torch.Generator, n: int, side: int) -> torch.Tensor:
