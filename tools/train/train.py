@@ -74,10 +74,10 @@ PRESETS = {
                    unet_steps=3, unet_batch=8, inpaint_steps=3, inpaint_batch=8,
                    deadline_s={}, log_every=1, movq_decoder_steps=3, unet_more_steps=2, inpaint_more_steps=2, ema=0.9,
                    clip_warmup_steps=2),
-    # The committed weights: this 2-core CPU machine, `--threads 2`, nothing else running (80
-    # minutes). The earlier cpu preset (a quarter of a core, cut by deadlines) made a model that drew
-    # blobs in the wrong places; this one has about 8x its optimisation steps, a larger pool,
-    # CLIP's auxiliary attribute loss and EMA weights for the prior and both UNets.
+    # The committed weights: this 2-core CPU machine, `--threads 2` (77 minutes for all stages). With
+    # the 224 px CLIP tower and no vision warm-up the same steps gave a model that drew the asked
+    # colour in a random cell; the warm-up and the 96 px tower (models.py) put position in the
+    # embedding (tools/train/README.md).
     "cpu": Preset(pool=15000, movq_steps=1200, movq_batch=16, clip_steps=2000, clip_batch=128, prior_steps=2500,
                   prior_batch=128, unet_steps=8000, unet_batch=64, inpaint_steps=3000, inpaint_batch=64,
                   deadline_s={}, log_every=50, movq_decoder_steps=800, movq_decoder_batch=16, clip_warmup_steps=1500),
@@ -244,15 +244,14 @@ def attribute_loss(a: torch.Tensor, bg: torch.Tensor, hot: torch.Tensor) -> tupl
     a = [background logits | one block per ATTRIBUTE_GROUPS entry]: cross-entropy on the background,
     and per group a cross-entropy against the scene's multi-hot spread evenly over its 1-2 objects
     (a softmax over the group's value x cell classes, which pulls harder than per-class BCE did)."""
-    nb = len(data.BACKGROUNDS)
-    loss, base = F.cross_entropy(a[:, :nb], bg), nb
+    nb, n_pos = len(data.BACKGROUNDS), len(data.POSITIONS)
+    logits, loss, off = a[:, nb:], F.cross_entropy(a[:, :nb], bg), 0  # logits line up with hot's columns
     for _, values in ATTRIBUTE_GROUPS:
-        w = len(values) * len(data.POSITIONS)
-        t = hot[:, base - nb:base - nb + w]
-        loss = loss + torch.sum(-t / t.sum(1, keepdim=True) * F.log_softmax(a[:, base:base + w], 1), 1).mean()
-        base += w
-    n_pos = len(data.POSITIONS)  # the first group is the cell alone
-    cell_acc = hot[:, :n_pos].gather(1, a[:, nb:nb + n_pos].argmax(1, keepdim=True)).mean()
+        w = len(values) * n_pos
+        t = hot[:, off:off + w]
+        loss = loss + torch.sum(-t / t.sum(1, keepdim=True) * F.log_softmax(logits[:, off:off + w], 1), 1).mean()
+        off += w
+    cell_acc = hot[:, :n_pos].gather(1, logits[:, :n_pos].argmax(1, keepdim=True)).mean()  # the first group: the cell alone
     return loss, cell_acc
 
 
