@@ -127,6 +127,15 @@ def _loop(name: str, steps: int, deadline: float | None, log: Log, every: int, s
             "cut_by_deadline": done < (min(steps, stop) if stop is not None else steps), "final": {k: round(v, 5) for k, v in (ema or {}).items()}}
 
 
+def _update(loss: torch.Tensor, o: torch.optim.Optimizer, sc, params) -> None:
+    """One optimisation step of every stage: backward, gradient norm clipped at 1, AdamW, schedule."""
+    o.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    o.step()
+    sc.step()
+
+
 def _images(pool: list[dict]) -> torch.Tensor:
     return torch.from_numpy(np.stack([e["image"] for e in pool])).permute(0, 3, 1, 2).contiguous()  # uint8 NCHW
 
@@ -314,11 +323,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
                 h = ft.encode(x).latents
             rec = ft.decode(h, force_not_quantize=True).sample
             rec_l = F.l1_loss(rec, x) + F.mse_loss(rec, x)
-            o.zero_grad(set_to_none=True)
-            rec_l.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            o.step()
-            sc.step()
+            _update(rec_l, o, sc, params)
             return {"recon": rec_l.item()}
 
         info = _loop("movq_decoder", preset.movq_decoder_steps, dl.get("movq_decoder"), log, preset.log_every, step,
@@ -359,11 +364,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             reg = (mu ** 2).mean() + ((var - 1) ** 2).mean()
             rec_l = F.l1_loss(rec, x) + F.mse_loss(rec, x)
             loss = rec_l + 0.02 * reg
-            o.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(movq.parameters(), 1.0)
-            o.step()
-            sc.step()
+            _update(loss, o, sc, movq.parameters())
             return {"recon": rec_l.item(), "latent_reg": reg.item()}
 
         info = _loop("movq", preset.movq_steps, dl.get("movq"), log, preset.log_every, step, preset.stop_at.get("movq"))
@@ -396,11 +397,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             def warm_step(i):
                 idx = pick(wg, len(imgs), preset.clip_batch)
                 loss, cell_acc = aux(idx, F.normalize(vision(pixel_values=clip_pixels(imgs[idx]).to(dev)).image_embeds, dim=-1))
-                wo.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(wparams, 1.0)
-                wo.step()
-                wsc.step()
+                _update(loss, wo, wsc, wparams)
                 return {"aux": loss.item(), "cell_acc": cell_acc.item()}
 
             log.stage("clip_warmup", **_loop("clip_warmup", preset.clip_warmup_steps, dl.get("clip_warmup"), log,
@@ -423,11 +420,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             contrastive = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
             aux_loss, cell_acc = aux(idx, ie)
             loss = contrastive + preset.clip_aux * aux_loss
-            o.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            o.step()
-            sc.step()
+            _update(loss, o, sc, params)
             acc = (logits.argmax(1) == target).float().mean()
             return {"contrastive": contrastive.item(), "aux": aux_loss.item(), "i2t_acc": acc.item(), "cell_acc": cell_acc.item()}
 
@@ -486,11 +479,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
             pred = prior(xt, timestep=t, proj_embedding=to.text_embeds, encoder_hidden_states=_pad77(to.last_hidden_state),
                          attention_mask=_pad77(mask).bool().to(dev)).predicted_image_embedding
             loss = F.mse_loss(pred, x0)
-            o.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            o.step()
-            sc.step()
+            _update(loss, o, sc, params)
             avg.update(prior)
             return {"x0_mse": loss.item()}
 
@@ -525,11 +514,7 @@ def train(out: Path, preset: Preset, seed: int = 0, stages=STAGES, log_path: Pat
         # Improved DDPM's hybrid loss: lambda = 0.001 times T * L_t, i.e. L_t itself for T = 1000
         # (guided-diffusion scales the vb term by num_timesteps / 1000).
         loss = mse + vlb
-        o.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        o.step()
-        sc.step()
+        _update(loss, o, sc, unet.parameters())
         avg.update(unet)
         return {"eps_mse": mse.item(), "vlb": vlb.item()}
 
