@@ -84,10 +84,12 @@ def main(argv=None) -> int:
     if old and old.get("family", "kandinsky-2.2") != family:
         raise SystemExit(f"{manifest_path} holds a {old.get('family')} bundle; write {family} to another --out")
     entries = dict(old.get("stages", {}))
+    # CLIP preprocessing: the prior's, else what the bundle already says (a decoder-only re-export).
+    processor = bundle.image_processor(src["prior"]) if src["prior"] else old.get("image_processor", bundle.image_processor(None))
     failures = []
     for name in stages:
         t0 = time.time()
-        st = stage_contract(name, d, h, family, hm, vocab, crop_size=bundle.image_processor(src["prior"])["crop_size"])
+        st = stage_contract(name, d, h, family, hm, vocab, crop_size=processor["crop_size"])
         print(f"[{name}] loading from {src[st.source]}", flush=True)
         module = load_module(name, src[st.source])
         with temp_dir(f"export-{name}-") as work:
@@ -139,7 +141,7 @@ def main(argv=None) -> int:
         "embedding_dim": d,
         "text": text,
         **({"text_multilingual": text_multilingual} if k21 else {}),
-        "image_processor": bundle.image_processor(src["prior"]) if src["prior"] else old.get("image_processor", bundle.image_processor(None)),
+        "image_processor": processor,
         "movq": bundle.movq_info(src["decoder"]) if src["decoder"] else old.get("movq", bundle.movq_info(None)),
         "stages": {k: entries[k] for k in names if k in entries},
         "schedulers": schedulers,
