@@ -65,9 +65,7 @@ for (const ep of ['webgpu', 'wasm'] as const) {
     });
 
     test('erase a region and inpaint it: pixels outside the grown mask are unchanged', async () => {
-      await ed.tool('eraser');
-      await ed.byId('brush-size-input').fill('20');
-      await ed.byId('brush-hardness-input').fill('100');
+      await ed.hardEraser(20);
       await ed.dragDoc({ x: 40, y: 64 }, { x: 88, y: 64 });
       await ed.dragDoc({ x: 64, y: 44 }, { x: 64, y: 84 });
       expect(await ed.undoNames()).toEqual(['generate', 'erase', 'erase']);

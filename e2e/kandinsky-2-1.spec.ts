@@ -107,9 +107,7 @@ describe('Kandinsky 2.1 beside 2.2 on wasm', () => {
 
   test('erase a region and inpaint it with the 2.1 inpaint UNet: pixels outside the grown mask are unchanged', async () => {
     const area: Box = { x: 0, y: 0, width: 192, height: 128 };
-    await ed.tool('eraser');
-    await ed.byId('brush-size-input').fill('20');
-    await ed.byId('brush-hardness-input').fill('100');
+    await ed.hardEraser(20);
     await ed.dragDoc({ x: 40, y: 64 }, { x: 88, y: 64 });
     await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
     const before = await ed.pixels(area);

@@ -89,9 +89,7 @@ describe('meaning on wasm with the micro model', () => {
   test('an erased hole refilled from "a green square" turns green there; pixels beyond the margin stay', async () => {
     // A picture to erase from (the previous test left the frame empty), then a hole in the right-hand cell.
     await generate('a red circle on the left on a white background', SEEDS[0]);
-    await ed.tool('eraser');
-    await ed.byId('brush-size-input').fill('20');
-    await ed.byId('brush-hardness-input').fill('100');
+    await ed.hardEraser(20);
     await ed.dragDoc({ x: 50, y: 32 }, { x: 56, y: 32 });
     await expect.poll(() => ed.byId('frame-mode').getAttribute('data-mode')).toBe('inpaint');
     const before = await ed.pixels(frameBox);

@@ -71,6 +71,13 @@ export class EditorPage {
     await this.byId(`tool-${id}`).click();
   }
 
+  /** Take the eraser with a hard brush of `size` px (the inpainting specs' setup). */
+  async hardEraser(size: number): Promise<void> {
+    await this.tool('eraser');
+    await this.byId('brush-size-input').fill(String(size));
+    await this.byId('brush-hardness-input').fill('100');
+  }
+
   /** Page coordinates of a document point. */
   async client(p: Pt): Promise<Pt> {
     return this.page.evaluate((p) => window.__kandinsky!.docToClient(p), p);
