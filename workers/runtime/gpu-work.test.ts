@@ -9,6 +9,7 @@ function recordingDevice() {
   const reached: string[] = [];
   const buffer = (d: GPUBufferDescriptor) => ({
     size: d.size,
+    destroy: () => { reached.push(`destroy ${d.size}`); },
     mapAsync: async (mode: number) => { reached.push(`mapAsync ${mode}`); },
   });
   const device = {
@@ -88,5 +89,21 @@ describe('countGpuWork', () => {
     expect(w.dispatches).toBe(2);
     expect(w.submits).toBe(2);
     expect(w.kernels).toEqual({ Add: 2 });
+  });
+
+  it('tracks live buffer bytes until destroy (once per buffer) and their peak, which resetPeak restarts', () => {
+    const { device, reached } = recordingDevice();
+    const counter = countGpuWork(device);
+    const a = device.createBuffer({ size: 1000, usage: 0x80 });
+    const b = device.createBuffer({ size: 24, usage: 0x01 | 0x08 });
+    expect(counter.memory()).toEqual({ liveBytes: 1024, peakBytes: 1024 });
+    a.destroy();
+    a.destroy();
+    expect(counter.memory()).toEqual({ liveBytes: 24, peakBytes: 1024 });
+    expect(reached).toEqual(['destroy 1000', 'destroy 1000']); // each call still reaches the buffer
+    counter.resetPeak();
+    device.createBuffer({ size: 100, usage: 0x80 }).destroy();
+    b.destroy();
+    expect(counter.memory()).toEqual({ liveBytes: 0, peakBytes: 124 });
   });
 });

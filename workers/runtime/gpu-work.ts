@@ -28,9 +28,19 @@ export interface GpuWorkCounts {
   readonly kernels: Readonly<Record<string, number>>;
 }
 
+/** GPU buffer memory: bytes of the buffers created and not yet destroyed, and the most at once. */
+export interface GpuMemory {
+  readonly liveBytes: number;
+  readonly peakBytes: number;
+}
+
 /** Reads the counter. */
 export interface GpuWorkCounter {
   snapshot(): GpuWorkCounts;
+  /** Buffer memory now, and its peak since the counter was installed or since the last `resetPeak`. */
+  memory(): GpuMemory;
+  /** Start a new peak from the bytes live now. */
+  resetPeak(): void;
 }
 
 const TRANSPOSE = /transpose/i;
@@ -122,9 +132,24 @@ export function countGpuWork(device: GPUDevice): GpuWorkCounter {
       return original(mode, offset, size);
     };
   };
+  // Memory: every buffer's size from creation until its (first) destroy; a buffer only garbage-collected stays counted.
+  let liveBytes = 0;
+  let peakBytes = 0;
+  const track = (buffer: GPUBuffer, size: number): void => {
+    liveBytes += size;
+    peakBytes = Math.max(peakBytes, liveBytes);
+    const destroy = buffer.destroy.bind(buffer);
+    let destroyed = false;
+    buffer.destroy = () => {
+      if (!destroyed) liveBytes -= size;
+      destroyed = true;
+      destroy();
+    };
+  };
   const createBuffer = device.createBuffer.bind(device);
   device.createBuffer = (d) => {
     const b = createBuffer(d);
+    track(b, d.size);
     if ((d.usage & MAP_READ) !== 0) {
       watchReads(b);
     } else if (d.mappedAtCreation) {
@@ -174,7 +199,11 @@ export function countGpuWork(device: GPUDevice): GpuWorkCounter {
     submit(buffers);
   };
 
-  const counter: GpuWorkCounter = { snapshot: () => ({ ...c, kernels: Object.fromEntries(kernels) }) };
+  const counter: GpuWorkCounter = {
+    snapshot: () => ({ ...c, kernels: Object.fromEntries(kernels) }),
+    memory: () => ({ liveBytes, peakBytes }),
+    resetPeak: () => { peakBytes = liveBytes; },
+  };
   counters.set(device, counter);
   return counter;
 }
