@@ -187,8 +187,8 @@ for (const ep of ['webgpu', 'wasm'] as const) {
         const worker = ed.page.workers().find((w) => w.url().includes('generator.worker'));
         expect(worker, 'the generation worker').toBeDefined();
         const closed = new Promise<boolean>((resolve) => worker!.once('close', () => resolve(true)));
-        // A real loss in the middle of the denoising loop, no stand-in: the first command encoder of the GPU loop's
-        // step kernel (label "DenoiseStep", workers/gpu/step-kernel.ts; after the first UNet run) destroys the GPUDevice.
+        // A real loss in the middle of a GPU loop, no stand-in: the first command encoder of the loops' step kernel
+        // (label "DenoiseStep", workers/gpu/step-kernel.ts; in the prior's loop, after its first bound run) destroys the GPUDevice.
         await worker!.evaluate(() => {
           const create = GPUDevice.prototype.createCommandEncoder;
           GPUDevice.prototype.createCommandEncoder = function (this: GPUDevice, ...args: Parameters<GPUDevice['createCommandEncoder']>) {

@@ -26,7 +26,7 @@ import { negativeEmbedding } from './pipelines/prior.ts';
 import { runPriorKind, type LinearMap, type ResolvedPrior } from './pipelines/prior-kinds.ts';
 import { checkPriorFitsModel, decodeLinearPrior, type LinearPriorFile } from './priors/file.ts';
 import { fitLinearPrior } from './priors/fit.ts';
-import { decodeLatents, decoderConditioning, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
+import { decoderConditioning, encodeImageLatents, latentSide, runDecoder, type DecoderParams } from './pipelines/decoder.ts';
 import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
 import { prepareKeepMask } from './pipelines/mask.ts';
@@ -53,12 +53,19 @@ class CancellableRunner implements StageRunner {
   gpuRunner(stage: StageName): GpuStageRunner | null {
     const gpu = this.inner.gpuRunner?.(stage) ?? null;
     if (gpu === null) return null;
+    const checked = async (): Promise<void> => {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+    };
     return {
       ...gpu,
       runOnGpu: async (s, feeds, outputs) => {
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        if (this.isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+        await checked();
         return gpu.runOnGpu(s, feeds, outputs);
+      },
+      bind: async (s, dims) => {
+        const bound = await gpu.bind(s, dims);
+        return { ...bound, run: async () => { await checked(); return bound.run(); } };
       },
     };
   }
@@ -310,9 +317,10 @@ export class Engine {
     const conditioning = await decoderConditioning(ctx, decoderPrompt, req.negativePrompt, req.guidance);
     const decoded = await runDecoder(ctx, {
       ...embeds, conditioning, latentH, latentW, guidance: req.guidance, steps: req.steps,
-      scheduler: createScheduler(this.decoderSchedulerConfig(req.scheduler)), start,
+      scheduler: createScheduler(this.decoderSchedulerConfig(req.scheduler)), start, decode: true,
     });
-    const image = await decodeLatents(ctx, decoded.latents, latentH, latentW);
+    const image = decoded.image;
+    if (!image) throw new EngineError(ErrorCode.Internal, 'The decoder returned no image though decoding was asked.');
     const H = image.dims[2]!, W = image.dims[3]!;
     return { width: W, height: H, data: nchwToRgba(image.data, W, H, 0) };
   }

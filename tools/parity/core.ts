@@ -200,11 +200,13 @@ async function runDecoderCase(env: ParityEnv, m: Meter, g: Record<string, unknow
     scheduler,
     start,
     record: true,
+    decode: true,
   });
   if (g.latent_timestep !== undefined) m.exact('latent_timestep', [result.latentTimestep ?? NaN], [num(g, 'latent_timestep')]);
   compareSchedule(m, g, result.timesteps);
   compareSteps(m, g, result.steps);
-  const image = toUnitNhwc(await decodeLatents(ctx, result.latents, latentH, latentW));
+  if (!result.image) throw new Error('runDecoder returned no image though decode was asked');
+  const image = toUnitNhwc(result.image);
   const refImage = floats(g.image, 'image');
   m.image('image', image, refImage);
   await allowDecoderSensitivity(env, m, g, latentH, latentW);
@@ -346,6 +348,7 @@ async function runKind(env: ParityEnv, m: Meter, kind: GoldenKind, g: Record<str
         guidance: num(g, 'guidance_scale'),
         steps: num(g, 'num_inference_steps'),
         scheduler,
+        record: true,
       });
       compareSchedule(m, g, scheduler.timesteps);
       compareSteps(m, g, result.steps, 'prior latents');

@@ -1,14 +1,18 @@
 /**
- * The GPU-resident denoising loop (issue 9 item 2) on the native WebGPU EP. Per run, the constant inputs go up once
- * (image embeddings, 2.1's text states, inpainting's channels, every step's timestep and parameters, DDPM's noise
- * drawn in the reference's order from the run's noise source); per step the UNet reads its input from and writes its
- * output to GPU buffers, and one dispatch (step-kernel.ts) does guidance, the scheduler update and the next input.
- * Only the final latents come back (and each step's, when the caller asks for them: parity records, previews).
+ * GPU-resident loops (issue 9 items 2 and 3) on the native WebGPU EP: the decoder's denoising loop and the prior's.
+ * A loop binds its stage to the run's shapes (GpuStageRunner.bind: persistent input buffers and, where the runtime
+ * captures graphs, every step replaying the first one's GPU commands). Per run, the constant inputs go up once (the
+ * conditioning, every step's timestep and parameters, the noise drawn in the reference's order from the run's noise
+ * source); per step the stage runs on its bound buffers and one dispatch (step-kernel.ts) does guidance, the
+ * scheduler update and writes the next input. Only the final latents come back (and each step's, when the caller
+ * asks for them: parity records).
  */
 import type { DenoiseLoop, LoopSpec } from '../pipelines/denoise.ts';
+import type { PriorLoopSpec } from '../pipelines/prior.ts';
 import { unetSample } from '../pipelines/denoise.ts';
-import type { GpuStageRunner, GpuTensor } from '../runtime/types.ts';
+import type { GpuStageRunner, GpuTensor, StageName } from '../runtime/types.ts';
 import type { LinearScheduler } from '../schedulers/types.ts';
+import type { NoiseSource } from '../tensor/noise.ts';
 import { floatBuffer, packStep, readFloats, StepKernel, type StepShape } from './step-kernel.ts';
 
 /** Concatenate arrays (the per-run uploads that hold several tensors). */
@@ -22,27 +26,49 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** Start a loop on the GPU: plans every step, uploads the run's constants, and returns the per-step driver. */
-export async function gpuLoop(gpu: GpuStageRunner, s: LoopSpec & { readonly scheduler: LinearScheduler }): Promise<DenoiseLoop> {
-  const device = await gpu.device();
-  const { channels: C, h, w, inpaint, scheduler: sched } = s;
-  const hw = h * w;
-  const plane = C * hw;
-  const batch = s.imageEmbeds.dims[0] ?? 1;
-  const shape: StepShape = { plane, hw, batch, inChannels: inpaint ? 2 * C + 1 : C, outChannels: 2 * C };
+/** One GPU loop: a stage bound to fixed shapes, stepped by the step kernel. */
+export interface StepLoopSpec {
+  readonly stage: StageName;
+  /** Every input's shape. */
+  readonly dims: Readonly<Record<string, readonly number[]>>;
+  /** Inputs that stay the same over the run (conditioning), written once. */
+  readonly constants: Readonly<Record<string, Float32Array | BigInt64Array>>;
+  /** The input the kernel writes the next sample into (its first content: `firstSample`), the timestep input, the output it reads. */
+  readonly sampleInput: string;
+  readonly firstSample: Float32Array;
+  readonly timestepInput: string;
+  readonly output: string;
+  readonly shape: StepShape;
+  /** Latents before the first step [plane], and their shape (what gpuLatents() reports). */
+  readonly start: Float32Array;
+  readonly latentDims: readonly number[];
+  readonly timesteps: readonly number[];
+  readonly scheduler: LinearScheduler;
+  readonly guidance: number;
+  /** Where steps that draw noise take it, in the reference's order, and the shape of one draw. */
+  readonly noise: NoiseSource;
+  readonly noiseDims: readonly number[];
+  /** Kandinsky 2.2 inpainting: image latents, initial noise and keep-mask, for the reset after every step. */
+  readonly reset: Float32Array | null;
+}
 
-  // Every step's coefficients, in order; DDPM's noise is drawn here, in the order its steps would draw it.
+/** Start a loop on the GPU: plans every step, uploads the run's constants, and returns the per-step driver. */
+export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<DenoiseLoop> {
+  const device = await gpu.device();
+  const { shape, scheduler: sched } = s;
+
+  // Every step's coefficients, in order; noise is drawn here, in the order the steps would draw it.
   const params: ArrayBuffer[] = [];
   const draws: Float32Array[] = [];
   let previous: number | undefined;
   s.timesteps.forEach((t, i) => {
     const ls = sched.linearStep(t, previous);
     previous = t;
-    const noiseOffset = draws.length * plane;
-    if (ls.drawsNoise) draws.push(s.noise.next([1, C, h, w]));
+    const noiseOffset = draws.length * shape.plane;
+    if (ls.drawsNoise) draws.push(s.noise.next(s.noiseDims));
     const next = s.timesteps[i + 1];
     // Kandinsky 2.2 inpainting: the kept region becomes addNoise(image latents, initial noise, next t), plain after the last.
-    const reset = inpaint?.reset ? (next === undefined ? { keepAlpha: 1, keepSigma: 0 } : scaled(sched.noiseScales(next))) : null;
+    const reset = s.reset ? (next === undefined ? { keepAlpha: 1, keepSigma: 0 } : scaled(sched.noiseScales(next))) : null;
     params.push(packStep(ls, { guidance: s.guidance, noiseOffset, reset }, shape));
   });
 
@@ -53,35 +79,48 @@ export async function gpuLoop(gpu: GpuStageRunner, s: LoopSpec & { readonly sche
     return b;
   };
   try {
-    const tensor = (label: string, data: Float32Array, dims: readonly number[]): GpuTensor => ({ buffer: buffer(label, data), dims });
-    const sampleDims = [batch, shape.inChannels, h, w];
-    const sample = buffer('unet sample', unetSample(s.start, batch, inpaint));
-    const pred = buffer('unet out_sample', batch * shape.outChannels * hw);
+    const bound = await gpu.bind(s.stage, s.dims);
+    const input = (name: string): GPUBuffer => {
+      const t = (bound.inputs as Readonly<Record<string, GpuTensor | undefined>>)[name];
+      if (!t) throw new Error(`the bound ${s.stage} has no input "${name}"`);
+      return t.buffer;
+    };
+    // The run's constants go into the bound inputs once; the first step's timestep too, the kernel copies the rest.
+    const write = (target: GPUBuffer, data: Float32Array | BigInt64Array): void => device.queue.writeBuffer(target, 0, data);
+    const sample = input(s.sampleInput);
+    write(sample, s.firstSample);
+    for (const [name, data] of Object.entries(s.constants)) write(input(name), data);
+    // One timestep per entry of the stage's batch (the prior with a negative prompt has 4 where the kernel sees 2 halves).
+    const batch = s.dims[s.timestepInput]?.[0] ?? shape.batch;
+    const table = new Float32Array(s.timesteps.length * batch);
+    s.timesteps.forEach((t, i) => table.fill(t, i * batch, (i + 1) * batch));
+    const timestep = input(s.timestepInput);
+    write(timestep, table.subarray(0, batch));
     const latents = buffer('latents', s.start);
-    const reset = inpaint?.reset;
-    const kernel = new StepKernel(device, shape, {
-      pred, latents, sample,
+    const rest = {
+      latents, sample,
       noise: buffer('step noise', concat(draws)),
-      kept: buffer('inpaint reset', reset && inpaint ? concat([reset.imageLatents, reset.initialNoise, inpaint.keepMask]) : 0),
-    }, params);
-    const constants: Record<string, GpuTensor> = { image_embeds: tensor('image_embeds', s.imageEmbeds.data, s.imageEmbeds.dims) };
-    if (s.text) {
-      constants.encoder_hidden_states = tensor('encoder_hidden_states', s.text.hiddenStates.data, s.text.hiddenStates.dims);
-      constants.text_embeds = tensor('text_embeds', s.text.textEmbeds.data, s.text.textEmbeds.dims);
-    }
-    // One tiny timestep buffer per step, all written now: no per-step upload.
-    const timesteps = s.timesteps.map((t) => tensor('timestep', new Float32Array(batch).fill(t), [batch]));
+      kept: buffer('inpaint reset', s.reset ?? 0),
+      timesteps: { input: timestep, table: buffer('timesteps', table), bytes: 4 * batch, steps: s.timesteps.length },
+    };
+    // The kernel reads the stage's output buffer, which is ORT's: made at the first run (and the same one every
+    // run under graph capture).
+    let kernel: StepKernel | null = null;
 
     return {
       async step(i) {
-        await gpu.runOnGpu(s.stage, { ...constants, sample: { buffer: sample, dims: sampleDims }, timestep: timesteps[i]! }, {
-          out_sample: { buffer: pred, dims: [batch, shape.outChannels, h, w] },
+        const pred = (await bound.run() as Readonly<Record<string, GpuTensor | undefined>>)[s.output]?.buffer;
+        if (!pred) throw new Error(`the bound ${s.stage} returned no "${s.output}"`);
+        await gpu.guard(async () => {
+          if (kernel) kernel.usePred(pred);
+          else kernel = new StepKernel(device, shape, { pred, ...rest }, params);
+          kernel.run(i);
         });
-        await gpu.guard(async () => kernel.run(i));
       },
-      latents: () => gpu.guard(() => readFloats(device, latents, plane)),
+      latents: () => gpu.guard(() => readFloats(device, latents, shape.plane)),
+      gpuLatents: () => ({ buffer: latents, dims: s.latentDims }),
       dispose() {
-        kernel.destroy();
+        kernel?.destroy();
         for (const b of owned) b.destroy();
       },
     };
@@ -90,6 +129,48 @@ export async function gpuLoop(gpu: GpuStageRunner, s: LoopSpec & { readonly sche
     for (const b of owned) b.destroy();
     throw e;
   }
+}
+
+/** The decoder's denoising loop on the GPU: the UNet (2.1: with its text) and the inpainting reset. */
+export function gpuLoop(gpu: GpuStageRunner, s: LoopSpec & { readonly scheduler: LinearScheduler }): Promise<DenoiseLoop> {
+  const { channels: C, h, w, inpaint } = s;
+  const hw = h * w;
+  const batch = s.imageEmbeds.dims[0] ?? 1;
+  const shape: StepShape = { plane: C * hw, hw, batch, inChannels: inpaint ? 2 * C + 1 : C, outChannels: 2 * C };
+  const dims: Record<string, readonly number[]> = { sample: [batch, shape.inChannels, h, w], timestep: [batch], image_embeds: s.imageEmbeds.dims };
+  const constants: Record<string, Float32Array> = { image_embeds: s.imageEmbeds.data };
+  if (s.text) {
+    dims.encoder_hidden_states = s.text.hiddenStates.dims;
+    dims.text_embeds = s.text.textEmbeds.dims;
+    constants.encoder_hidden_states = s.text.hiddenStates.data;
+    constants.text_embeds = s.text.textEmbeds.data;
+  }
+  const reset = inpaint?.reset;
+  return stepLoop(gpu, {
+    stage: s.stage, dims, constants, sampleInput: 'sample', firstSample: unetSample(s.start, batch, inpaint), timestepInput: 'timestep',
+    output: 'out_sample', shape, start: s.start, latentDims: [1, C, h, w], timesteps: s.timesteps, scheduler: s.scheduler, guidance: s.guidance,
+    noise: s.noise, noiseDims: [1, C, h, w], reset: reset && inpaint ? concat([reset.imageLatents, reset.initialNoise, inpaint.keepMask]) : null,
+  });
+}
+
+/**
+ * The prior's loop on the GPU (UnCLIP): the prior's hidden_states [batch, D] hold the B latents once per guidance
+ * half, its prediction [batch, D] is the unconditional half first, so the kernel sees one plane of B × D numbers.
+ */
+export function priorGpuLoop(gpu: GpuStageRunner, s: PriorLoopSpec & { readonly scheduler: LinearScheduler }): Promise<DenoiseLoop> {
+  const { B, D, batch, text } = s;
+  const plane = B * D;
+  const shape: StepShape = { plane, hw: plane, batch: batch === 2 * B ? 2 : 1, inChannels: 1, outChannels: 1 };
+  const L = text.hiddenStates.dims[1] ?? 0;
+  const firstSample = new Float32Array(batch * D);
+  for (let b = 0; b < shape.batch; b++) firstSample.set(s.start, b * plane);
+  return stepLoop(gpu, {
+    stage: 'prior',
+    dims: { hidden_states: [batch, D], timestep: [batch], proj_embedding: text.textEmbeds.dims, encoder_hidden_states: text.hiddenStates.dims, attention_mask: [batch, L] },
+    constants: { proj_embedding: text.textEmbeds.data, encoder_hidden_states: text.hiddenStates.data, attention_mask: text.attentionMask },
+    sampleInput: 'hidden_states', firstSample, timestepInput: 'timestep', output: 'predicted_image_embedding', shape,
+    start: s.start, latentDims: [B, D], timesteps: s.timesteps, scheduler: s.scheduler, guidance: s.guidance, noise: s.noise, noiseDims: [B, D], reset: null,
+  });
 }
 
 /** noiseScales as the kernel's reset coefficients. */

@@ -10,6 +10,7 @@
  * schedulers/types.ts), computed with the same float32 scalars as their step(), which stays the reference.
  */
 import type { LinearStep } from '../schedulers/types.ts';
+import { GPU_TENSOR_USAGE } from '../runtime/types.ts';
 
 /** What the kernel's buffers hold: one image's latent grid and the UNet batch around it. */
 export interface StepShape {
@@ -110,14 +111,11 @@ export function packStep(ls: LinearStep, extras: StepExtras, shape: StepShape): 
 }
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE (numbers: this module loads where the globals are absent)
-const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
-/** Usage of buffers that ORT reads or writes (Tensor.fromGpuBuffer wants storage + both copies). */
-export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
 
 /** A float32 buffer of `data` (or zeros of `length`), written once. */
-export function floatBuffer(device: GPUDevice, label: string, data: Float32Array | number, usage = TENSOR_USAGE): GPUBuffer {
+export function floatBuffer(device: GPUDevice, label: string, data: Float32Array | number, usage = GPU_TENSOR_USAGE): GPUBuffer {
   const length = typeof data === 'number' ? data : data.length;
   // WebGPU rejects zero-sized bindings; 4-byte multiples always.
   const buffer = device.createBuffer({ label, size: Math.max(16, length * 4), usage });
@@ -158,6 +156,11 @@ export interface StepBuffers {
   readonly noise: GPUBuffer;
   /** Inpainting reset data; otherwise a minimal unused buffer (every binding needs one). */
   readonly kept: GPUBuffer;
+  /**
+   * A bound UNet's one timestep input and every step's timestep (`bytes` each, in order): after step i the kernel's
+   * submit also copies step i + 1's into it (GPU to GPU), so a replayed graph reads the right one.
+   */
+  readonly timesteps?: { readonly input: GPUBuffer; readonly table: GPUBuffer; readonly bytes: number; readonly steps: number };
 }
 
 /**
@@ -168,11 +171,15 @@ export class StepKernel {
   private readonly params: GPUBuffer;
   private readonly shapeBuffer: GPUBuffer;
   private readonly history: GPUBuffer;
-  private readonly bindGroup: GPUBindGroup;
+  private bindGroup: GPUBindGroup;
+  private entries: GPUBindGroupEntry[];
+  private pred: GPUBuffer;
   private readonly pipeline: GPUComputePipeline;
+  private readonly timesteps: StepBuffers['timesteps'];
 
   constructor(private readonly device: GPUDevice, private readonly shape: StepShape, buffers: StepBuffers, steps: readonly ArrayBuffer[]) {
     this.pipeline = pipelineOf(device);
+    this.timesteps = buffers.timesteps;
     const all = new Uint8Array(Math.max(1, steps.length) * STEP_STRIDE);
     steps.forEach((s, i) => all.set(new Uint8Array(s), i * STEP_STRIDE));
     this.params = device.createBuffer({ label: 'DenoiseStep params', size: all.byteLength, usage: UNIFORM | COPY_DST });
@@ -192,16 +199,28 @@ export class StepKernel {
       { binding: 6, resource: { buffer: buffers.noise } },
       { binding: 7, resource: { buffer: buffers.kept } },
     ];
+    this.entries = entries;
+    this.pred = buffers.pred;
     this.bindGroup = device.createBindGroup({ label: 'DenoiseStep', layout: this.pipeline.getBindGroupLayout(0), entries });
   }
 
-  /** Record step i's dispatch into `encoder`. */
+  /** Read the UNet output from `pred` from now on (a bound stage's output buffer can change between runs). */
+  usePred(pred: GPUBuffer): void {
+    if (pred === this.pred) return;
+    this.pred = pred;
+    this.entries = this.entries.map((e) => (e.binding === 2 ? { binding: 2, resource: { buffer: pred } } : e));
+    this.bindGroup = this.device.createBindGroup({ label: 'DenoiseStep', layout: this.pipeline.getBindGroupLayout(0), entries: this.entries });
+  }
+
+  /** Record step i's dispatch into `encoder` (and the next step's timestep copy, where given). */
   encode(encoder: GPUCommandEncoder, i: number): void {
     const pass = encoder.beginComputePass({ label: 'DenoiseStep' });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup, [i * STEP_STRIDE]);
     pass.dispatchWorkgroups(Math.ceil(this.shape.plane / WORKGROUP));
     pass.end();
+    const t = this.timesteps;
+    if (t && i + 1 < t.steps) encoder.copyBufferToBuffer(t.table, (i + 1) * t.bytes, t.input, 0, t.bytes);
   }
 
   /** Submit step i alone. */

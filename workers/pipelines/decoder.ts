@@ -5,10 +5,10 @@
  * DecoderConditioning (docs/kandinsky-2-1.md "Pipeline semantics").
  */
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
-import type { LinearScheduler, Scheduler } from '../schedulers/types.ts';
+import { isLinearScheduler, type Scheduler } from '../schedulers/types.ts';
 import { addNoiseAt, linspaceF32, noiseTables } from '../schedulers/common.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
-import { runMovqDecoder, runMovqEncoder, type TextEncoding } from '../stages/index.ts';
+import { runMovqDecoder, runMovqDecoderOnGpu, runMovqEncoder, type TextEncoding } from '../stages/index.ts';
 import { gpuLoop } from '../gpu/loop.ts';
 import { hostLoop, type InpaintChannels, type LoopSpec } from './denoise.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
@@ -55,10 +55,15 @@ export interface DecoderParams {
   readonly start: NoiseStart | ImageStart | InpaintStart;
   /** Record latents after every step (parity runner). */
   readonly record?: boolean;
+  /** Also MoVQ-decode the final latents (on the GPU loop: from its buffer, so the image is the loop's one read-back). */
+  readonly decode?: boolean;
 }
 
 export interface DecoderResult {
-  readonly latents: Float32Array;
+  /** The final latents [1,C,h,w]; null when they were decoded on the GPU and never came to the host (decode without record). */
+  readonly latents: Float32Array | null;
+  /** The decoded image [1,3,H,W] in about [-1,1] when `decode` was asked, else null. */
+  readonly image: F32Tensor | null;
   readonly timesteps: readonly number[];
   /** Kandinsky 2.1 img2img: the training timestep the start latents were noised to (parity checks). */
   readonly latentTimestep?: number;
@@ -107,11 +112,6 @@ export function kandinsky21LatentTimestep(strength: number): number {
 export function kandinsky21AddNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
   kandinsky21Cumprod ??= noiseTables(linspaceF32(0.0001, 0.02, KANDINSKY21_TRAIN_TIMESTEPS)).alphasCumprod;
   return addNoiseAt(kandinsky21Cumprod, original, noise, t, 'KandinskyImg2ImgPipeline.add_noise');
-}
-
-/** True when the scheduler can run on the GPU loop (it hands out its step as coefficients). */
-function isLinearScheduler(s: Scheduler): s is LinearScheduler {
-  return typeof (s as Partial<LinearScheduler>).linearStep === 'function' && typeof (s as Partial<LinearScheduler>).noiseScales === 'function';
 }
 
 /** Run the denoising loop; returns the final latents [1,C,h,w]. */
@@ -196,6 +196,8 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
   const gpu = ctx.runner.gpuRunner?.(stage) ?? null;
   const loop = gpu !== null && isLinearScheduler(sched) ? await gpuLoop(gpu, { ...spec, scheduler: sched }) : hostLoop(ctx.runner, spec);
   const recorded: { t: number; latents: Float32Array }[] = [];
+  let final: Float32Array | null;
+  let image: F32Tensor | null = null;
   try {
     for (let i = 0; i < timesteps.length; i++) {
       checkpoint(ctx, 'unet', i, timesteps.length);
@@ -203,11 +205,21 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
       if (p.record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
     }
     checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
-    latents = await loop.latents();
+    // The MoVQ decode reads the GPU loop's buffer where the runtime offers a GPU door for it too.
+    const onGpu = p.decode ? loop.gpuLatents?.() : undefined;
+    const movq = onGpu ? ctx.runner.gpuRunner?.('movq_decoder') ?? null : null;
+    if (onGpu && movq) {
+      final = p.record ? await loop.latents() : null;
+      checkpoint(ctx, 'movq_decoder', 0, 1);
+      image = await runMovqDecoderOnGpu(movq, onGpu, ctx.model.scaleFactor);
+    } else {
+      final = await loop.latents();
+      if (p.decode) image = await decodeLatents(ctx, final, h, w);
+    }
   } finally {
     loop.dispose();
   }
-  return { latents, timesteps, steps: recorded, ...(latentTimestep === undefined ? {} : { latentTimestep }) };
+  return { latents: final, image, timesteps, steps: recorded, ...(latentTimestep === undefined ? {} : { latentTimestep }) };
 }
 
 /** MoVQ-decode latents [1,C,h,w] to an image tensor [1,3,8h,8w] in about [-1,1]. */

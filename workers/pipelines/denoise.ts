@@ -5,7 +5,7 @@
 import type { Scheduler } from '../schedulers/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
-import type { StageRunner } from '../runtime/types.ts';
+import type { GpuTensor, StageRunner } from '../runtime/types.ts';
 import { runUnet, type TextEncoding, type UnetStage } from '../stages/index.ts';
 
 /** Inpainting's constant UNet channels and, for Kandinsky 2.2, what the kept region is reset to. */
@@ -45,6 +45,8 @@ export interface DenoiseLoop {
   step(i: number): Promise<void>;
   /** The current latents [C,h,w] on the host (a read-back on the GPU). */
   latents(): Promise<Float32Array>;
+  /** GPU loops: the latents in the loop's own GPU buffer, valid until dispose() (the MoVQ decode reads them there). */
+  gpuLatents?(): GpuTensor;
   /** Free what the loop holds (GPU buffers). */
   dispose(): void;
 }

@@ -3,10 +3,14 @@
  * KandinskyV22PriorPipeline.__call__). Classifier-free guidance runs one batch,
  * unconditional half first.
  */
-import type { Scheduler } from '../schedulers/types.ts';
+import { isLinearScheduler, type Scheduler } from '../schedulers/types.ts';
+import type { StageRunner } from '../runtime/types.ts';
+import type { NoiseSource } from '../tensor/noise.ts';
 import { runPriorStage } from '../stages/index.ts';
+import { priorGpuLoop } from '../gpu/loop.ts';
 import { checkpoint, type PipelineContext } from './context.ts';
-import { encodeText, zeroImageEmbedding } from './encode.ts';
+import type { DenoiseLoop } from './denoise.ts';
+import { encodeText, zeroImageEmbedding, type TextConditioning } from './encode.ts';
 
 export interface PriorParams {
   readonly prompt: string;
@@ -15,6 +19,8 @@ export interface PriorParams {
   readonly guidance: number;
   readonly steps: number;
   readonly scheduler: Scheduler;
+  /** Keep every step's latents in the result (parity runner; on the GPU loop a read-back per step). */
+  readonly record?: boolean;
 }
 
 export interface PriorResult {
@@ -22,8 +28,57 @@ export interface PriorResult {
   readonly imageEmbeds: Float32Array;
   /** Negative image embedding [D]: the zero-image embedding, or the prior's output for the negative prompt. */
   readonly negativeImageEmbeds: Float32Array;
-  /** Normalised prior latents after every step (for parity checks). */
+  /** Normalised prior latents after every step, when asked for (`record`, parity checks); else empty. */
   readonly steps: readonly { t: number; latents: Float32Array }[];
+}
+
+/** Everything one prior loop needs, fixed for the run. */
+export interface PriorLoopSpec {
+  /** Prompts in the batch (1, or 2 with a negative prompt), and the prior's batch (2B under guidance). */
+  readonly B: number;
+  readonly batch: number;
+  readonly D: number;
+  readonly timesteps: readonly number[];
+  readonly guidance: number;
+  /** Latents before the first step [B × D]. */
+  readonly start: Float32Array;
+  /** The encoded texts, unconditional half first under guidance. */
+  readonly text: TextConditioning;
+  /** Steps that draw noise take it from here, [B, D] a draw, in the reference's order. */
+  readonly noise: NoiseSource;
+}
+
+/** The prior's loop on the host: host tensors in and out of every prior run, the TypeScript scheduler's step. */
+export function hostPriorLoop(runner: StageRunner, s: PriorLoopSpec, sched: Scheduler): DenoiseLoop {
+  const { B, D } = s;
+  const cfg = s.batch === 2 * B;
+  let latents = s.start;
+  return {
+    async step(i) {
+      const t = s.timesteps[i]!;
+      const input = new Float32Array(s.batch * D);
+      input.set(latents, 0);
+      if (cfg) input.set(latents, B * D);
+      const pred = (await runPriorStage(runner, {
+        latents: input, timestep: t, textEmbeds: s.text.textEmbeds, hiddenStates: s.text.hiddenStates, attentionMask: s.text.attentionMask,
+      })).data;
+      let guided: Float32Array;
+      if (cfg) {
+        guided = new Float32Array(B * D);
+        for (let k = 0; k < B * D; k++) {
+          const u = pred[k]!;
+          guided[k] = u + s.guidance * (pred[B * D + k]! - u);
+        }
+      } else {
+        guided = pred.slice(0, B * D);
+      }
+      latents = sched.step({ modelOutput: guided, t, sample: latents, noise: () => s.noise.next([B, D]) }).prevSample;
+    },
+    async latents() {
+      return latents;
+    },
+    dispose() {},
+  };
 }
 
 /** Run the prior (diffusers semantics: a negative prompt joins the batch and its result is the negative embedding). */
@@ -40,34 +95,27 @@ export async function runPrior(ctx: PipelineContext, p: PriorParams): Promise<Pr
   const sched = p.scheduler;
   sched.setTimesteps(p.steps);
   const timesteps = sched.timesteps;
-  let latents = ctx.noise.next([B, D]);
-  if (sched.initNoiseSigma !== 1) latents = latents.map((v) => v * sched.initNoiseSigma);
+  let start = ctx.noise.next([B, D]);
+  if (sched.initNoiseSigma !== 1) start = start.map((v) => v * sched.initNoiseSigma);
 
+  const spec: PriorLoopSpec = { B, batch, D, timesteps, guidance: p.guidance, start, text, noise: ctx.noise };
+  // The GPU-resident loop where the runtime offers it (native WebGPU EP) and the scheduler's step is linear per
+  // element (UnCLIP is), else the host loop (wasm; the reference).
+  const gpu = ctx.runner.gpuRunner?.('prior') ?? null;
+  const loop = gpu !== null && isLinearScheduler(sched) ? await priorGpuLoop(gpu, { ...spec, scheduler: sched }) : hostPriorLoop(ctx.runner, spec, sched);
   const recorded: { t: number; latents: Float32Array }[] = [];
-  for (let i = 0; i < timesteps.length; i++) {
-    const t = timesteps[i]!;
-    checkpoint(ctx, 'prior', i, timesteps.length);
-    const input = new Float32Array(batch * D);
-    input.set(latents, 0);
-    if (cfg) input.set(latents, B * D);
-    const pred = (await runPriorStage(ctx.runner, {
-      latents: input, timestep: t, textEmbeds: text.textEmbeds, hiddenStates: text.hiddenStates, attentionMask: text.attentionMask,
-    })).data;
-    let guided: Float32Array;
-    if (cfg) {
-      guided = new Float32Array(B * D);
-      for (let k = 0; k < B * D; k++) {
-        const u = pred[k]!;
-        guided[k] = u + p.guidance * (pred[B * D + k]! - u);
-      }
-    } else {
-      guided = pred.slice(0, B * D);
+  let latents: Float32Array;
+  try {
+    for (let i = 0; i < timesteps.length; i++) {
+      checkpoint(ctx, 'prior', i, timesteps.length);
+      await loop.step(i);
+      if (p.record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
     }
-    const noise = () => ctx.noise.next([B, D]);
-    latents = sched.step({ modelOutput: guided, t, sample: latents, noise }).prevSample;
-    recorded.push({ t, latents: latents.slice() });
+    checkpoint(ctx, 'prior', timesteps.length, timesteps.length);
+    latents = await loop.latents();
+  } finally {
+    loop.dispose();
   }
-  checkpoint(ctx, 'prior', timesteps.length, timesteps.length);
 
   // post_process_latents: back from the prior's normalised space.
   const embeds = new Float32Array(B * D);

@@ -7,7 +7,8 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
-import { createRuntime, type OrtRuntime } from './ort.ts';
+import { createRuntime, fixedDims, type OrtRuntime } from './ort.ts';
+import type { StageEntry } from './manifest.ts';
 import type { StageFeeds } from './stage-io.ts';
 import { rejectedEngineError } from '../testing/engine-error.ts';
 
@@ -373,5 +374,26 @@ describe('float16 stages', () => {
       }), 'auto');
       for (const stage of ['text_encoder', 'image_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'] as const) expect(rt.epOf(stage)).toBe('wasm');
     });
+  });
+});
+
+describe('fixedDims (the shapes a bound stage fixes)', () => {
+  const unet = {
+    file: 'unet.onnx',
+    inputs: { sample: ['batch', 4, 'height', 'width'], timestep: ['batch'], image_embeds: ['batch', 32] },
+    outputs: { out_sample: ['batch', 8, 'height', 'width'] },
+  } as unknown as StageEntry;
+  const ok = { sample: [2, 4, 8, 12], timestep: [2], image_embeds: [2, 32] };
+
+  it('maps every symbolic dim to its size (freeDimensionOverrides)', () => {
+    expect(fixedDims(unet, ok)).toEqual({ batch: 2, height: 8, width: 12 });
+  });
+
+  it('names the clash: a missing input, another rank, a fixed dim changed, one symbol two sizes, a non-positive size', () => {
+    expect(fixedDims(unet, { sample: ok.sample, timestep: ok.timestep })).toBe('no shape for input "image_embeds"');
+    expect(fixedDims(unet, { ...ok, timestep: [2, 1] })).toBe('input "timestep" has 2 dims, the manifest 1');
+    expect(fixedDims(unet, { ...ok, sample: [2, 9, 8, 12] })).toBe('input "sample"[1] is 9, the manifest fixes 4');
+    expect(fixedDims(unet, { ...ok, timestep: [1] })).toBe('dim "batch" is 2 in one input and 1 in "timestep"');
+    expect(fixedDims(unet, { ...ok, sample: [2, 4, 0, 12] })).toBe('input "sample"[2] is 0');
   });
 });

@@ -7,11 +7,11 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { fromFloat16, toFloat16 } from '../tensor/fp16.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import type { Bundle } from './bundle.ts';
-import { countGpuWork, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
+import { countGpuWork, type GpuMemory, type GpuWorkCounter, type GpuWorkCounts } from './gpu-work.ts';
 import { watchGpuErrors, type GpuErrorLog } from './gpu-errors.ts';
 import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
-import type { StageFeeds, StageResult } from './stage-io.ts';
-import { GPU_ADAPTER_OPTIONS, type ExecutionProvider, type GpuStageRunner, type GpuTensor, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
+import type { StageFeeds, StageInputs, StageResult } from './stage-io.ts';
+import { GPU_ADAPTER_OPTIONS, GPU_TENSOR_USAGE, type BoundStage, type ExecutionProvider, type GpuStageRunner, type GpuTensor, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -44,6 +44,12 @@ export interface RuntimeOptions {
    * the host as on wasm (every UNet step uploads its inputs and reads its output back): the switch for comparisons.
    */
   readonly gpuLoop?: boolean;
+  /**
+   * Graph capture (onnxruntime's `enableGraphCapture`) for stages a loop binds to fixed shapes (GpuStageRunner.bind):
+   * the first run records the session's GPU commands, later runs replay them with no uniform writes or uploads of
+   * ORT's own. Default on with the GPU loop on the native builds; off, bound stages run as ordinary sessions.
+   */
+  readonly graphCapture?: boolean;
 }
 
 /** A StageRunner backed by onnxruntime-web sessions. */
@@ -69,6 +75,8 @@ export interface OrtRuntime extends StageRunner {
   profileGpu(onKernel: ((k: GpuKernelTime) => void) | null): void;
   /** GPU work so far (dispatches, copies, submits), or null unless created with `countGpuWork` on WebGPU. */
   gpuWork(): GpuWorkCounts | null;
+  /** GPU buffer memory (live bytes and the peak since the last reset; `resetPeak` starts a new one), or null as for gpuWork. */
+  gpuMemory(resetPeak?: boolean): GpuMemory | null;
 }
 
 /** One WebGPU kernel's execution, as onnxruntime-web's profiler reports it. */
@@ -330,8 +338,43 @@ interface StageSession {
   readonly inputTypes: ReadonlyMap<string, string>;
 }
 
+/** A stage bound to fixed shapes (GpuStageRunner.bind): its own session, and buffers that outlive each run. */
+interface Binding {
+  readonly key: string;
+  readonly session: Session;
+  readonly buffers: readonly GPUBuffer[];
+  readonly handle: BoundStage<StageName>;
+  ended: boolean;
+  /** Release the last run's output tensors. */
+  dispose(): void;
+}
+
+/** Symbolic dims of a stage's inputs fixed by the given shapes (freeDimensionOverrides), or a message naming the clash. */
+export function fixedDims(entry: StageEntry, dims: Readonly<Record<string, readonly number[]>>): Record<string, number> | string {
+  const fixed: Record<string, number> = {};
+  for (const [name, declared] of Object.entries(entry.inputs)) {
+    const given = dims[name];
+    if (!given) return `no shape for input "${name}"`;
+    if (given.length !== declared.length) return `input "${name}" has ${given.length} dims, the manifest ${declared.length}`;
+    for (let a = 0; a < declared.length; a++) {
+      const d = declared[a]!;
+      const v = given[a]!;
+      if (!Number.isInteger(v) || v < 1) return `input "${name}"[${a}] is ${v}`;
+      if (typeof d === 'number') {
+        if (d !== v) return `input "${name}"[${a}] is ${v}, the manifest fixes ${d}`;
+      } else if (fixed[d] !== undefined && fixed[d] !== v) {
+        return `dim "${d}" is ${fixed[d]} in one input and ${v} in "${name}"`;
+      } else {
+        fixed[d] = v;
+      }
+    }
+  }
+  return fixed;
+}
+
 class Runtime implements OrtRuntime {
   private readonly sessions = new Map<StageName, Promise<StageSession>>();
+  private readonly bindings = new Map<StageName, Binding>();
   private readonly warningList: string[] = [];
   private tail: Promise<unknown> = Promise.resolve();
   private lostReason: string | null = null;
@@ -349,6 +392,7 @@ class Runtime implements OrtRuntime {
     private readonly gpu?: GpuState,
     private readonly webgpuLayout?: 'NHWC' | 'NCHW',
     private readonly gpuLoop = true,
+    private readonly graphCapture = true,
   ) {
     this.warningList.push(...warnings);
     gpu?.onLost.add(this.markLost);
@@ -426,7 +470,7 @@ class Runtime implements OrtRuntime {
     return s;
   }
 
-  private async createSession(stage: StageName): Promise<StageSession> {
+  private async createSession(stage: StageName, extra: OrtModule.InferenceSession.SessionOptions = {}): Promise<StageSession> {
     const entry = this.entry(stage);
     const ep = this.epOf(stage);
     const model = await this.bundle.readFile(entry.file);
@@ -443,6 +487,7 @@ class Runtime implements OrtRuntime {
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // errors only: node-placement warnings are expected
         ...(externalData.length > 0 ? { externalData } : {}),
+        ...extra,
       }));
     } catch (e) {
       throw this.creationError(stage, entry, ep, e);
@@ -508,10 +553,11 @@ class Runtime implements OrtRuntime {
 
   private deviceLost(detail: string): EngineError {
     const reason = this.lostReason ?? detail;
-    // Drop every session: they hold buffers of the lost device.
+    // Drop every session and binding: they hold buffers of the lost device.
     const old = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of old) void s.then((x) => x.session.release()).catch(() => undefined);
+    for (const stage of [...this.bindings.keys()]) void this.unbind(stage).catch(() => undefined);
     return new EngineError(
       ErrorCode.DeviceLost,
       // onnxruntime-web keeps the one GPUDevice it created for good, so a new device needs a new
@@ -566,6 +612,7 @@ class Runtime implements OrtRuntime {
   private async sessionFor(stage: StageName, given: readonly string[]): Promise<StageSession & { readonly entry: StageEntry }> {
     this.checkUsable();
     const entry = this.entry(stage);
+    await this.unbind(stage); // a host run of a bound stage ends the binding: one copy of its weights on the GPU
     const s = await this.session(stage);
     const names = s.session.inputNames;
     const missingNames = names.filter((n) => !given.includes(n));
@@ -667,10 +714,117 @@ class Runtime implements OrtRuntime {
       device: () => guard(() => deviceOf(gpu)),
       runOnGpu: (s, feeds, outputs) => this.runOnGpu(s, feeds as Readonly<Record<string, GpuTensor>>, outputs as Readonly<Record<string, GpuTensor>>),
       guard,
+      bind: <S extends StageName>(s: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>) =>
+        this.bind(s, gpu, dims as Readonly<Record<string, readonly number[]>>) as Promise<BoundStage<S>>,
     };
   }
 
-  /** One run on GPU buffers: inputs by Tensor.fromGpuBuffer, outputs pre-allocated in the caller's buffers. */
+  /**
+   * GpuStageRunner.bind: a session of the stage created for these shapes (freeDimensionOverrides, so shape
+   * computations fold at load) with graph capture where on, and a buffer for every input that lives as long as
+   * the binding. The same shapes again return the same binding.
+   */
+  private bind(stage: StageName, gpu: GpuState, dims: Readonly<Record<string, readonly number[]>>): Promise<BoundStage<StageName>> {
+    return this.serial(async () => {
+      this.checkUsable();
+      const entry = this.entry(stage);
+      const fixed = fixedDims(entry, dims);
+      if (typeof fixed === 'string') {
+        throw new EngineError(ErrorCode.Internal, `Stage ${stage} cannot be bound to these shapes: ${fixed}.`, { file: entry.file, actual: fixed });
+      }
+      const key = JSON.stringify(fixed);
+      const existing = this.bindings.get(stage);
+      if (existing?.key === key) return existing.handle;
+      await this.unbind(stage);
+      await this.dropSession(stage); // one copy of the stage's weights on the GPU
+      const device = await this.orLost('webgpu', deviceOf(gpu));
+      const captured = this.graphCapture;
+      const { session, inputTypes } = await this.createSession(stage, {
+        freeDimensionOverrides: fixed, preferredOutputLocation: 'gpu-buffer', ...(captured ? { enableGraphCapture: true } : {}),
+      });
+      const buffers: GPUBuffer[] = [];
+      try {
+        const inputs: Record<string, GpuTensor> = {};
+        const feeds: Record<string, OrtModule.Tensor> = {};
+        for (const name of session.inputNames) {
+          const type = inputTypes.get(name) ?? 'float32';
+          if (type !== 'float32' && type !== 'int64') {
+            throw new EngineError(ErrorCode.Internal, `Stage ${stage}: input "${name}" is ${type}; bound GPU inputs are float32 or int64.`, {
+              file: entry.file, expected: `${name}: float32 or int64`, actual: `${name}: ${type}`,
+            });
+          }
+          const d = dims[name]!;
+          const bytes = (type === 'int64' ? 8 : 4) * d.reduce((x, y) => x * y, 1);
+          const buffer = device.createBuffer({ label: `${stage} ${name}`, size: Math.max(16, bytes), usage: GPU_TENSOR_USAGE });
+          buffers.push(buffer);
+          inputs[name] = { buffer, dims: d };
+          feeds[name] = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: type, dims: [...d] });
+        }
+        // Outputs are ORT's own buffers (preferredOutputLocation): under graph capture the captured graph writes the
+        // same ones every run. Pre-allocated outputs are not used here: onnxruntime-web 1.30 answers a replay that
+        // has them by looking up the first run's (since unregistered) buffer handle, which fails.
+        const describe = `${Object.entries(feeds).map(([n, t]) => `${n} ${t.type}[${t.dims.join(',')}]`).join(', ')} (bound GPU buffers${captured ? ', graph capture' : ''})`;
+        let previous: OrtModule.Tensor[] = [];
+        const binding: Binding = {
+          key, session, buffers, ended: false,
+          dispose: () => {
+            for (const t of previous) t.dispose();
+            previous = [];
+          },
+          handle: {
+            inputs, captured,
+            run: () => this.serial(async () => {
+              this.checkUsable();
+              if (binding.ended) throw new EngineError(ErrorCode.Internal, `Stage ${stage}: this binding has ended (the stage was bound again, run on the host or released).`);
+              binding.dispose();
+              let results: OrtModule.InferenceSession.OnnxValueMapType;
+              try {
+                results = await this.orLost('webgpu', session.run(feeds));
+              } catch (e) {
+                throw this.runError(stage, entry, 'webgpu', e, describe);
+              }
+              const out: Record<string, GpuTensor> = {};
+              for (const name of session.outputNames) {
+                const t = results[name];
+                if (t === undefined || t.location !== 'gpu-buffer' || t.type !== 'float32') {
+                  throw new EngineError(ErrorCode.StageMismatch, `Stage ${stage} returned no float32 GPU output "${name}".`, { file: entry.file, expected: name });
+                }
+                previous.push(t);
+                out[name] = { buffer: t.gpuBuffer as GPUBuffer, dims: [...t.dims] };
+              }
+              return out;
+            }),
+          },
+        };
+        this.bindings.set(stage, binding);
+        return binding.handle;
+      } catch (e) {
+        await session.release().catch(() => undefined);
+        for (const b of buffers) b.destroy();
+        throw e;
+      }
+    });
+  }
+
+  /** End a stage's binding: its session and buffers go (not serialised: callers are). */
+  private async unbind(stage: StageName): Promise<void> {
+    const b = this.bindings.get(stage);
+    if (!b) return;
+    this.bindings.delete(stage);
+    b.ended = true;
+    b.dispose();
+    await b.session.release().catch(() => undefined);
+    for (const buffer of b.buffers) buffer.destroy();
+  }
+
+  /** Free a stage's ordinary session (not serialised: callers are). */
+  private async dropSession(stage: StageName): Promise<void> {
+    const s = this.sessions.get(stage);
+    this.sessions.delete(stage);
+    if (s) await s.then((x) => x.session.release()).catch(() => undefined);
+  }
+
+  /** One run on GPU buffers (the MoVQ decode of the loop's latents): inputs by Tensor.fromGpuBuffer, outputs pre-allocated in the caller's buffers. */
   private runOnGpu(stage: StageName, feeds: Readonly<Record<string, GpuTensor>>, outputs: Readonly<Record<string, GpuTensor>>): Promise<void> {
     return this.serial(async () => {
       const { session, inputTypes, ep, entry } = await this.sessionFor(stage, Object.keys(feeds));
@@ -690,12 +844,13 @@ class Runtime implements OrtRuntime {
       const fetches: Record<string, OrtModule.Tensor> = {};
       for (const [name, t] of Object.entries(outputs)) fetches[name] = wrap(t);
       try {
-        // No uncaptured-error check per step here (it would wait for the GPU every step): errors the loop's runs
-        // raise are charged to the next host run, the MoVQ decode, which then fails with RUNTIME (throwGpuErrors).
         await this.orLost(ep, session.run(ortFeeds, fetches));
       } catch (e) {
         throw this.runError(stage, entry, ep, e, `${describe(feeds)}; outputs ${describe(outputs)}`);
       }
+      // Commands the GPU rejected here, or in the loop's runs before (bound runs do not wait to check each step),
+      // fail this run with RUNTIME: its output would not be valid.
+      await this.throwGpuErrors(stage, entry, ep);
     });
   }
 
@@ -711,13 +866,19 @@ class Runtime implements OrtRuntime {
     return this.gpu?.counter?.snapshot() ?? null;
   }
 
+  gpuMemory(resetPeak = false): GpuMemory | null {
+    const counter = this.gpu?.counter;
+    if (!counter) return null;
+    if (resetPeak) counter.resetPeak();
+    return counter.memory();
+  }
+
   release(stage?: StageName): Promise<void> {
     return this.serial(async () => {
-      const names = stage ? [stage] : [...this.sessions.keys()];
+      const names = stage ? [stage] : [...new Set([...this.sessions.keys(), ...this.bindings.keys()])];
       for (const name of names) {
-        const s = this.sessions.get(name);
-        this.sessions.delete(name);
-        if (s) await s.then((x) => x.session.release()).catch(() => undefined);
+        await this.unbind(name);
+        await this.dropSession(name);
       }
     });
   }
@@ -793,6 +954,6 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
 
   let gpu: GpuState | undefined;
   if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, build, adapter, options.countGpuWork === true);
-  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout, options.gpuLoop ?? true);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout, options.gpuLoop ?? true, options.graphCapture ?? true);
   return runtime;
 }

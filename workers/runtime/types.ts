@@ -43,6 +43,9 @@ export interface StageRunner {
   gpuRunner?(stage: StageName): GpuStageRunner | null;
 }
 
+/** Usage of buffers that ORT reads or writes: storage plus both copies (Tensor.fromGpuBuffer's requirement); numeric, as the globals are absent in Node. */
+export const GPU_TENSOR_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08 /* COPY_DST */;
+
 /** A float32 tensor held in a GPU buffer of the runtime's device (the buffer is the caller's: ORT never frees it). */
 export interface GpuTensor {
   readonly buffer: GPUBuffer;
@@ -53,10 +56,32 @@ export interface GpuTensor {
 export interface GpuStageRunner {
   /** The device ORT's sessions run on (buffers for runOnGpu must come from it). */
   device(): Promise<GPUDevice>;
-  /** Run a stage with every input and the given outputs in GPU buffers (Tensor.fromGpuBuffer, pre-allocated outputs): no host copies. */
+  /**
+   * Run a stage once with every input and the given outputs in GPU buffers (Tensor.fromGpuBuffer, pre-allocated
+   * outputs): no host copies. It waits for the GPU's work and fails with RUNTIME where the GPU rejected commands.
+   */
   runOnGpu<S extends StageName>(
     stage: S, feeds: Readonly<Partial<Record<StageInputs<S>, GpuTensor>>>, outputs: Readonly<Partial<Record<StageOutputs<S>, GpuTensor>>>,
   ): Promise<void>;
   /** Run GPU work of the caller's own (kernels, read-backs) in turn with the stage runs; a lost device ends it in DEVICE_LOST. */
   guard<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * The stage fixed to these input shapes, with persistent input and output buffers (issue 9 item 3): a loop writes
+   * its inputs into them and calls run() per step. Where the runtime captures graphs, runs replay the captured GPU
+   * commands. One binding per stage: binding other shapes, a host run of the stage or release() ends the previous one.
+   */
+  bind<S extends StageName>(stage: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>): Promise<BoundStage<S>>;
+}
+
+/** A stage bound to fixed shapes on the GPU (GpuStageRunner.bind); its buffers belong to the runtime. */
+export interface BoundStage<S extends StageName> {
+  /** Input buffers, one per graph input, of the graph's type (float32, or int64 such as the prior's attention mask): write into them, never destroy them. */
+  readonly inputs: Readonly<Partial<Record<StageInputs<S>, GpuTensor>>>;
+  /** Whether run() replays a captured graph (onnxruntime's enableGraphCapture): no per-run uploads of ORT's own. */
+  readonly captured: boolean;
+  /**
+   * One run on the input buffers. Its outputs are ORT's buffers, valid until the next run or the binding's end (a
+   * captured graph writes the same buffers every run). An ended binding fails with INTERNAL.
+   */
+  run(): Promise<Readonly<Partial<Record<StageOutputs<S>, GpuTensor>>>>;
 }

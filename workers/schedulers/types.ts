@@ -70,3 +70,8 @@ export interface LinearScheduler extends Scheduler {
   /** addNoise(x, z, t) = alpha·x + sigma·z: its two scales at t. */
   noiseScales(t: number): { readonly alpha: number; readonly sigma: number };
 }
+
+/** True when the scheduler can run on the GPU loops (it hands out its step as coefficients). */
+export function isLinearScheduler(s: Scheduler): s is LinearScheduler {
+  return typeof (s as Partial<LinearScheduler>).linearStep === 'function' && typeof (s as Partial<LinearScheduler>).noiseScales === 'function';
+}

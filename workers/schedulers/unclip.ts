@@ -4,11 +4,11 @@
  * Formulas: Ho et al., "Denoising Diffusion Probabilistic Models" (2020), eqs. (6), (7), (15).
  */
 import {
-  BetaSchedule, ConfigReader, PredictionType, addNoiseAt, checkStepArgs, cosineBetas, drawNoise, f32,
+  BetaSchedule, ConfigReader, PredictionType, addNoiseAt, addNoiseScales, checkStepArgs, cosineBetas, drawNoise, f32,
   noiseTables, predictOriginal, roundHalfEven, stepIndex, validateSteps,
 } from './common.ts';
 import type { NoiseTables } from './common.ts';
-import type { Scheduler, SchedulerConfig, StepArgs, StepResult } from './types.ts';
+import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'UnCLIPScheduler';
 
@@ -18,7 +18,7 @@ export const UNCLIP_VARIANCE_TYPES = ['fixed_small_log'] as const;
 export const UNCLIP_PREDICTION_TYPES = [PredictionType.Epsilon, PredictionType.Sample] as const;
 
 /** diffusers UnCLIPScheduler: fixed_small_log variance, 'epsilon' or 'sample' prediction. */
-export class UnCLIPScheduler implements Scheduler {
+export class UnCLIPScheduler implements LinearScheduler {
   readonly initNoiseSigma = 1;
   readonly numTrainTimesteps: number;
   readonly tables: NoiseTables;
@@ -54,12 +54,46 @@ export class UnCLIPScheduler implements Scheduler {
     this.schedule = Array.from({ length: n }, (_, i) => roundHalfEven(i * ratio)).reverse();
   }
 
-  /** One ancestral step from t to the next scheduled timestep (−1, i.e. clean, after the last; for n ≥ 2
-   *  that is t − 1 = −1, what the Kandinsky prior pipeline asks by passing prev_timestep=None).
-   *  Draws noise exactly when t > 0. */
+  /** One ancestral step from t to the next scheduled timestep (scalars() says which). Draws noise exactly when t > 0. */
   step(args: StepArgs): StepResult {
     checkStepArgs(args, NAME);
     const { t, sample, modelOutput } = args;
+    const { alphaProdT, c0, ct, std } = this.scalars(t);
+
+    // 2-3. x̂_0 (eq. 15 for epsilon), clipped.
+    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
+
+    // 6. x_prev = μ̃_t + σ_t·z for t > 0.
+    const out = new Float32Array(sample.length);
+    if (t > 0) {
+      const z = drawNoise(args, NAME);
+      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
+    } else {
+      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
+    }
+    return { prevSample: out, predOriginalSample: x0 };
+  }
+
+  /** The step at t as coefficients (the GPU prior loop): x_prev = ct·x + c0·x̂_0 + σ_t·z, z drawn when t > 0. */
+  linearStep(t: number): LinearStep {
+    const { alphaProdT, c0, ct, std } = this.scalars(t);
+    return {
+      prediction: this.prediction, alpha: f32(Math.sqrt(alphaProdT)), sigma: f32(Math.sqrt(f32(1 - alphaProdT))), clip: this.clipRange,
+      cSample: ct, cX0: c0, cEps: 0, cNoise: t > 0 ? std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
+    };
+  }
+
+  /** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) of addNoise. */
+  noiseScales(t: number): { alpha: number; sigma: number } {
+    return addNoiseScales(this.tables.alphasCumprod, t, NAME);
+  }
+
+  /**
+   * One step's float32 scalars, from t to the next scheduled timestep (−1, i.e. clean, after the last; for n ≥ 2
+   * that is t − 1 = −1, what the Kandinsky prior pipeline asks by passing prev_timestep=None): ᾱ_t, the
+   * posterior-mean weights c0 (on x̂_0) and ct (on x_t), and σ_t.
+   */
+  private scalars(t: number): { alphaProdT: number; c0: number; ct: number; std: number } {
     const i = stepIndex(this.schedule, t, NAME);
     const prev = this.schedule[i + 1] ?? -1;
     const { betas, alphas, alphasCumprod } = this.tables;
@@ -79,24 +113,14 @@ export class UnCLIPScheduler implements Scheduler {
       alpha = f32(1 - beta);
     }
 
-    // 2-3. x̂_0 (eq. 15 for epsilon), clipped.
-    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
-
     // 4-5. Posterior mean μ̃_t(x_t, x̂_0), eq. (7).
     const c0 = f32(f32(f32(Math.sqrt(alphaProdPrev)) * beta) / betaProdT);
     const ct = f32(f32(f32(Math.sqrt(alpha)) * betaProdPrev) / betaProdT);
 
-    // 6. Add σ_t·z with σ_t² = β̃_t = (1 − ᾱ_prev)/(1 − ᾱ_t)·β_t (eq. 7), as exp(½·log(max(β̃_t, 1e-20))).
-    const out = new Float32Array(sample.length);
-    if (t > 0) {
-      const variance = f32(f32(betaProdPrev / betaProdT) * beta);
-      const std = f32(Math.exp(f32(0.5 * f32(Math.log(Math.max(variance, f32(1e-20)))))));
-      const z = drawNoise(args, NAME);
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
-    } else {
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
-    }
-    return { prevSample: out, predOriginalSample: x0 };
+    // 6. σ_t² = β̃_t = (1 − ᾱ_prev)/(1 − ᾱ_t)·β_t (eq. 7), as exp(½·log(max(β̃_t, 1e-20))).
+    const variance = f32(f32(betaProdPrev / betaProdT) * beta);
+    const std = f32(Math.exp(f32(0.5 * f32(Math.log(Math.max(variance, f32(1e-20)))))));
+    return { alphaProdT, c0, ct, std };
   }
 
   /** sqrt(ᾱ_t)·x_0 + sqrt(1 − ᾱ_t)·noise (DDPM eq. 4). */

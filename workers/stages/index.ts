@@ -5,4 +5,4 @@ export { multilingualEncoderFeeds, runMultilingualEncoder } from './text-encoder
 export { imageEncoderFeeds, runImageEncoder } from './image-encoder.ts';
 export { priorFeeds, runPriorStage, type PriorInputs } from './prior.ts';
 export { runUnet, unetFeeds, type UnetInputs, type UnetStage } from './unet.ts';
-export { movqDecoderFeeds, movqEncoderFeeds, runMovqDecoder, runMovqEncoder } from './movq.ts';
+export { movqDecoderFeeds, movqEncoderFeeds, runMovqDecoder, runMovqDecoderOnGpu, runMovqEncoder } from './movq.ts';

@@ -1,10 +1,10 @@
 /**
  * The GPU step against the TypeScript schedulers (the reference) on small deterministic tensors: whole loops of every
- * decoder scheduler, guidance on and off, each prediction type, a mid-schedule start (img2img) and Kandinsky 2.2's
+ * decoder scheduler and the prior's (UnCLIP), guidance on and off, each prediction type, a mid-schedule start (img2img) and Kandinsky 2.2's
  * inpainting reset. `runStep` is the kernel under test: the WGSL in a browser (kernel-page.ts), or its float32
  * emulation in Node (step-kernel.test.ts). No ORT: the "UNet" is a fixed function of the sample.
  */
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler } from '../../schedulers/index.ts';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UnCLIPScheduler } from '../../schedulers/index.ts';
 import type { LinearScheduler, SchedulerConfig } from '../../schedulers/types.ts';
 import { seededNoise } from '../../tensor/noise.ts';
 import { packStep, type StepShape } from '../step-kernel.ts';
@@ -36,6 +36,9 @@ export const KERNEL_CASES = [
   { name: 'dpmpp 2m from step 3 (img2img)', config: { ...BASE, _class_name: 'DPMSolverMultistepScheduler' }, steps: 8, guidance: 4, from: 3 },
   { name: 'ddpm inpaint reset', config: { ...BASE, _class_name: 'DDPMScheduler', clip_sample: false }, steps: 5, guidance: 4, inpaint: true },
   { name: 'dpmpp 2m inpaint reset', config: { ...BASE, _class_name: 'DPMSolverMultistepScheduler' }, steps: 5, guidance: 4, inpaint: true },
+  // The prior's scheduler (Kandinsky's config: sample prediction, x̂_0 clipped to ±10), and epsilon with the default clip.
+  { name: 'unclip prior sample clip cfg', config: { _class_name: 'UnCLIPScheduler', num_train_timesteps: 1000, variance_type: 'fixed_small_log', prediction_type: 'sample', clip_sample: true, clip_sample_range: 10 }, steps: 6, guidance: 4 },
+  { name: 'unclip epsilon no-cfg', config: { _class_name: 'UnCLIPScheduler', num_train_timesteps: 1000, clip_sample: true, clip_sample_range: 1 }, steps: 5, guidance: 1 },
 ] as const satisfies readonly { name: string; config: SchedulerConfig; steps: number; guidance: number; from?: number; inpaint?: boolean }[];
 
 function scheduler(config: SchedulerConfig): LinearScheduler {
@@ -44,6 +47,8 @@ function scheduler(config: SchedulerConfig): LinearScheduler {
       return new DDPMScheduler(config);
     case 'DDIMScheduler':
       return new DDIMScheduler(config);
+    case 'UnCLIPScheduler':
+      return new UnCLIPScheduler(config);
     default:
       return new DPMSolverMultistepScheduler(config);
   }

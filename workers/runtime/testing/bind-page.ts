@@ -1,0 +1,81 @@
+/**
+ * Loaded into Chromium by bind.browser.test.ts: bound stages (GpuStageRunner.bind) on the tiny bundle, on the native
+ * WebGPU EP over SwiftShader, against host runs of the same sessions' graphs. Returns figures; the test asserts.
+ */
+import { EngineError } from '../../errors.ts';
+import { readFloats } from '../../gpu/step-kernel.ts';
+import { f32, i64 } from '../../tensor/tensor.ts';
+import { loadBundle } from '../bundle.ts';
+import { gpuWorkBetween } from '../gpu-work.ts';
+import { createRuntime } from '../ort.ts';
+import type { GpuTensor } from '../types.ts';
+
+const wave = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.fround(0.5 * Math.sin(i * 12.9898 + seed)));
+const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), a.length === b.length ? 0 : Infinity);
+const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (e) => (e instanceof EngineError ? e.code : `not an EngineError: ${String(e)}`));
+
+/** Per run of a bound UNet: the max difference from the host run on the same inputs, and what the run cost the GPU. */
+export interface BoundRun { readonly diff: number; readonly writeBuffers: number; readonly uploads: number; readonly readBacks: number; readonly sameOutput: boolean }
+
+export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
+  const bundle = await loadBundle({ kind: 'url', baseUrl: bundleUrl });
+  const rt = await createRuntime(bundle, { provider: 'webgpu', countGpuWork: true, graphCapture });
+  try {
+    const B = 2, C = 4, H = 8, W = 8, D = 32, L = 77;
+    const samples = [wave(B * C * H * W, 1), wave(B * C * H * W, 2), wave(B * C * H * W, 3)];
+    const embeds = wave(B * D, 4);
+    // The reference: host runs (ordinary session, host tensors in and out).
+    const host: Float32Array[] = [];
+    for (const sample of samples) {
+      const out = await rt.run('unet', { sample: f32(sample, [B, C, H, W]), timestep: f32(new Float32Array([500, 500]), [B]), image_embeds: f32(embeds, [B, D]) });
+      host.push(out.out_sample.data as Float32Array);
+    }
+    const gpu = rt.gpuRunner?.('unet');
+    if (!gpu) throw new Error('no GPU door for the UNet');
+    const device = await gpu.device();
+    const bound = await gpu.bind('unet', { sample: [B, C, H, W], timestep: [B], image_embeds: [B, D] });
+    const again = await gpu.bind('unet', { sample: [B, C, H, W], timestep: [B], image_embeds: [B, D] });
+    device.queue.writeBuffer(bound.inputs.timestep!.buffer, 0, new Float32Array([500, 500]));
+    device.queue.writeBuffer(bound.inputs.image_embeds!.buffer, 0, embeds);
+    const runs: BoundRun[] = [];
+    let first: GPUBuffer | null = null;
+    for (const [i, sample] of samples.entries()) {
+      device.queue.writeBuffer(bound.inputs.sample!.buffer, 0, sample);
+      const before = rt.gpuWork()!;
+      const out = (await bound.run()).out_sample!;
+      const work = gpuWorkBetween(before, rt.gpuWork()!);
+      first ??= out.buffer;
+      const got = await readFloats(device, out.buffer, host[i]!.length);
+      runs.push({ diff: maxDiff(got, host[i]!), writeBuffers: work.writeBuffers, uploads: work.uploads, readBacks: work.readBacks, sameOutput: out.buffer === first });
+    }
+    // Other shapes end the binding; so does a host run of the stage.
+    const wider = await gpu.bind('unet', { sample: [B, C, H, 2 * W], timestep: [B], image_embeds: [B, D] });
+    const afterRebind = await codeOf(bound.run());
+    await rt.run('unet', { sample: f32(samples[0]!, [B, C, H, W]), timestep: f32(new Float32Array([500, 500]), [B]), image_embeds: f32(embeds, [B, D]) });
+    const afterHostRun = await codeOf(wider.run());
+    const badShape = await codeOf(gpu.bind('unet', { sample: [B, 5, H, W], timestep: [B], image_embeds: [B, D] }));
+
+    // The prior, whose attention mask is an int64 input.
+    const prior = {
+      hidden_states: wave(B * D, 5), timestep: new Float32Array([500, 500]), proj_embedding: wave(B * D, 6), encoder_hidden_states: wave(B * L * D, 7),
+      attention_mask: BigInt64Array.from({ length: B * L }, (_, i) => (i % L < 6 ? 1n : 0n)),
+    };
+    const priorHost = (await rt.run('prior', {
+      hidden_states: f32(prior.hidden_states, [B, D]), timestep: f32(prior.timestep, [B]), proj_embedding: f32(prior.proj_embedding, [B, D]),
+      encoder_hidden_states: f32(prior.encoder_hidden_states, [B, L, D]), attention_mask: i64(prior.attention_mask, [B, L]),
+    })).predicted_image_embedding.data as Float32Array;
+    const priorGpu = rt.gpuRunner?.('prior');
+    if (!priorGpu) throw new Error('no GPU door for the prior');
+    const boundPrior = await priorGpu.bind('prior', { hidden_states: [B, D], timestep: [B], proj_embedding: [B, D], encoder_hidden_states: [B, L, D], attention_mask: [B, L] });
+    for (const [name, data] of Object.entries(prior)) device.queue.writeBuffer((boundPrior.inputs as Record<string, GpuTensor>)[name]!.buffer, 0, data);
+    let priorDiff = 0;
+    for (let i = 0; i < 2; i++) {
+      const out = (await boundPrior.run()).predicted_image_embedding!;
+      priorDiff = Math.max(priorDiff, maxDiff(await readFloats(device, out.buffer, priorHost.length), priorHost));
+    }
+    const priorScale = Math.max(1, ...priorHost.map(Math.abs));
+    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale };
+  } finally {
+    await rt.dispose();
+  }
+}
