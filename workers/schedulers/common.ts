@@ -12,7 +12,7 @@
  * 1e-5. Element-wise updates run in float64 and are rounded once to float32.
  */
 import { EngineError, ErrorCode } from '../errors.ts';
-import type { SchedulerConfig, StepArgs } from './types.ts';
+import type { LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 /** Beta schedules we implement (diffusers `beta_schedule`). */
 export const BetaSchedule = {
@@ -433,4 +433,41 @@ export function predictOriginal(
     out[i] = Math.min(clipRange, Math.max(-clipRange, x0));
   }
   return out;
+}
+
+/** One DDPM-family step's float32 scalars: ᾱ_t, the posterior-mean weights c0 (on x̂_0) and ct (on x_t), and σ_t. */
+export interface AncestralScalars {
+  readonly alphaProdT: number;
+  readonly c0: number;
+  readonly ct: number;
+  readonly std: number;
+}
+
+/**
+ * The ancestral step both DDPM and UnCLIP take once their scalars are known (Ho et al. eq. 15 for x̂_0, eq. 7 for
+ * the posterior mean): x_prev = c0·x̂_0 + ct·x_t + σ_t·z, with z drawn exactly when t > 0.
+ */
+export function ancestralStep(
+  args: StepArgs, s: AncestralScalars, prediction: PredictionType, clipRange: number, who: string,
+): StepResult {
+  const { t, sample, modelOutput } = args;
+  const { c0, ct, std } = s;
+  // x̂_0, clipped when clip_sample.
+  const x0 = predictOriginal(prediction, modelOutput, sample, s.alphaProdT, clipRange);
+  const out = new Float32Array(sample.length);
+  if (t > 0) {
+    const z = drawNoise(args, who);
+    for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
+  } else {
+    for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
+  }
+  return { prevSample: out, predOriginalSample: x0 };
+}
+
+/** ancestralStep as per-element coefficients (the GPU loops): x_prev = ct·x + c0·x̂_0 + σ_t·z, z drawn when t > 0. */
+export function ancestralLinearStep(t: number, s: AncestralScalars, prediction: PredictionType, clipRange: number): LinearStep {
+  return {
+    prediction, alpha: f32(Math.sqrt(s.alphaProdT)), sigma: f32(Math.sqrt(f32(1 - s.alphaProdT))), clip: clipRange,
+    cSample: s.ct, cX0: s.c0, cEps: 0, cNoise: t > 0 ? s.std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
+  };
 }

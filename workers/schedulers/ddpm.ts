@@ -5,9 +5,9 @@
  */
 import {
   BetaSchedule, ConfigReader, PredictionType, TimestepSpacing, addNoiseAt, addNoiseScales, betasFromConfig, checkSchedule,
-  checkStepArgs, drawNoise, f32, fitSchedule, noiseTables, predictOriginal, spacedTimesteps, stepIndex, validateSteps,
+  ancestralLinearStep, ancestralStep, checkStepArgs, f32, fitSchedule, noiseTables, spacedTimesteps, stepIndex, validateSteps,
 } from './common.ts';
-import type { NoiseTables } from './common.ts';
+import type { AncestralScalars, NoiseTables } from './common.ts';
 import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'DDPMScheduler';
@@ -62,30 +62,12 @@ export class DDPMScheduler implements LinearScheduler {
    *  Draws noise exactly when t > 0. */
   step(args: StepArgs): StepResult {
     checkStepArgs(args, NAME);
-    const { t, sample, modelOutput } = args;
-    const { alphaProdT, c0, ct, std } = this.scalars(t);
-
-    // 2-3. x̂_0 (eq. 15), clipped when clip_sample.
-    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
-
-    // 6. x_prev = μ̃_t + σ_t·z for t > 0.
-    const out = new Float32Array(sample.length);
-    if (t > 0) {
-      const z = drawNoise(args, NAME);
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
-    } else {
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
-    }
-    return { prevSample: out, predOriginalSample: x0 };
+    return ancestralStep(args, this.scalars(args.t), this.prediction, this.clipRange, NAME);
   }
 
   /** The step at t as coefficients (the GPU loop): x_prev = ct·x + c0·x̂_0 + σ_t·z, z drawn when t > 0. */
   linearStep(t: number): LinearStep {
-    const { alphaProdT, c0, ct, std } = this.scalars(t);
-    return {
-      prediction: this.prediction, alpha: f32(Math.sqrt(alphaProdT)), sigma: f32(Math.sqrt(f32(1 - alphaProdT))), clip: this.clipRange,
-      cSample: ct, cX0: c0, cEps: 0, cNoise: t > 0 ? std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
-    };
+    return ancestralLinearStep(t, this.scalars(t), this.prediction, this.clipRange);
   }
 
   /** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) of addNoise. */
@@ -94,7 +76,7 @@ export class DDPMScheduler implements LinearScheduler {
   }
 
   /** The step's float32 scalars: ᾱ_t, the posterior-mean weights c0 (on x̂_0) and ct (on x_t), and σ_t. */
-  private scalars(t: number): { alphaProdT: number; c0: number; ct: number; std: number } {
+  private scalars(t: number): AncestralScalars {
     const i = stepIndex(this.schedule, t, NAME);
     const prev = this.schedule[i + 1] ?? -1;
     const acp = this.tables.alphasCumprod;

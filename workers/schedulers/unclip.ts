@@ -4,10 +4,10 @@
  * Formulas: Ho et al., "Denoising Diffusion Probabilistic Models" (2020), eqs. (6), (7), (15).
  */
 import {
-  BetaSchedule, ConfigReader, PredictionType, addNoiseAt, addNoiseScales, checkStepArgs, cosineBetas, drawNoise, f32,
-  noiseTables, predictOriginal, roundHalfEven, stepIndex, validateSteps,
+  BetaSchedule, ConfigReader, PredictionType, addNoiseAt, addNoiseScales, ancestralLinearStep, ancestralStep, checkStepArgs, cosineBetas, f32,
+  noiseTables, roundHalfEven, stepIndex, validateSteps,
 } from './common.ts';
-import type { NoiseTables } from './common.ts';
+import type { AncestralScalars, NoiseTables } from './common.ts';
 import type { LinearScheduler, LinearStep, SchedulerConfig, StepArgs, StepResult } from './types.ts';
 
 const NAME = 'UnCLIPScheduler';
@@ -57,30 +57,12 @@ export class UnCLIPScheduler implements LinearScheduler {
   /** One ancestral step from t to the next scheduled timestep (scalars() says which). Draws noise exactly when t > 0. */
   step(args: StepArgs): StepResult {
     checkStepArgs(args, NAME);
-    const { t, sample, modelOutput } = args;
-    const { alphaProdT, c0, ct, std } = this.scalars(t);
-
-    // 2-3. x̂_0 (eq. 15 for epsilon), clipped.
-    const x0 = predictOriginal(this.prediction, modelOutput, sample, alphaProdT, this.clipRange);
-
-    // 6. x_prev = μ̃_t + σ_t·z for t > 0.
-    const out = new Float32Array(sample.length);
-    if (t > 0) {
-      const z = drawNoise(args, NAME);
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]! + std * z[k]!;
-    } else {
-      for (let k = 0; k < out.length; k++) out[k] = c0 * x0[k]! + ct * sample[k]!;
-    }
-    return { prevSample: out, predOriginalSample: x0 };
+    return ancestralStep(args, this.scalars(args.t), this.prediction, this.clipRange, NAME);
   }
 
   /** The step at t as coefficients (the GPU prior loop): x_prev = ct·x + c0·x̂_0 + σ_t·z, z drawn when t > 0. */
   linearStep(t: number): LinearStep {
-    const { alphaProdT, c0, ct, std } = this.scalars(t);
-    return {
-      prediction: this.prediction, alpha: f32(Math.sqrt(alphaProdT)), sigma: f32(Math.sqrt(f32(1 - alphaProdT))), clip: this.clipRange,
-      cSample: ct, cX0: c0, cEps: 0, cNoise: t > 0 ? std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
-    };
+    return ancestralLinearStep(t, this.scalars(t), this.prediction, this.clipRange);
   }
 
   /** sqrt(ᾱ_t) and sqrt(1 − ᾱ_t) of addNoise. */
@@ -93,7 +75,7 @@ export class UnCLIPScheduler implements LinearScheduler {
    * that is t − 1 = −1, what the Kandinsky prior pipeline asks by passing prev_timestep=None): ᾱ_t, the
    * posterior-mean weights c0 (on x̂_0) and ct (on x_t), and σ_t.
    */
-  private scalars(t: number): { alphaProdT: number; c0: number; ct: number; std: number } {
+  private scalars(t: number): AncestralScalars {
     const i = stepIndex(this.schedule, t, NAME);
     const prev = this.schedule[i + 1] ?? -1;
     const { betas, alphas, alphasCumprod } = this.tables;
