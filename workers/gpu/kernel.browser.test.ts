@@ -1,35 +1,26 @@
 /**
- * The real WGSL step in Chromium + SwiftShader (SPEC §5) against the TypeScript schedulers, every decoder scheduler
+ * The real WGSL step in Chromium + SwiftShader (SPEC §5) against the TypeScript schedulers, every scheduler the GPU loops use (decoder and prior)
  * (testing/kernel-cases.ts). No ORT: a Vite dev server serves the page module, the test reads back each step.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { DevPage } from '../../e2e/support/dev-page.ts';
 import { KERNEL_CASES } from './testing/kernel-cases.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-let server: ViteDevServer;
+let dev: DevPage;
 let browser: Browser;
 let base = '';
 
 beforeAll(async () => {
-  const { createServer } = await import('vite');
-  const { launchBrowser } = await import('../../e2e/support/browser.ts');
-  server = await createServer({
-    root, configFile: join(root, 'vite.config.ts'), logLevel: 'error',
-    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('no dev server port');
-  base = `http://localhost:${address.port}`;
-  browser = await launchBrowser();
+  const { startDevPage } = await import('../../e2e/support/dev-page.ts');
+  dev = await startDevPage(root);
+  ({ browser, base } = dev);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await dev?.close();
 });
 
 describe('the GPU denoising step in Chromium (WGSL on SwiftShader)', () => {

@@ -64,6 +64,11 @@ export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
       hidden_states: f32(prior.hidden_states, [B, D]), timestep: f32(prior.timestep, [B]), proj_embedding: f32(prior.proj_embedding, [B, D]),
       encoder_hidden_states: f32(prior.encoder_hidden_states, [B, L, D]), attention_mask: i64(prior.attention_mask, [B, L]),
     })).predicted_image_embedding.data as Float32Array;
+    const mask2 = BigInt64Array.from({ length: B * L }, (_, i) => (i % L < 13 ? 1n : 0n));
+    const priorHost2 = (await rt.run('prior', {
+      hidden_states: f32(prior.hidden_states, [B, D]), timestep: f32(prior.timestep, [B]), proj_embedding: f32(prior.proj_embedding, [B, D]),
+      encoder_hidden_states: f32(prior.encoder_hidden_states, [B, L, D]), attention_mask: i64(mask2, [B, L]),
+    })).predicted_image_embedding.data as Float32Array;
     const priorGpu = rt.gpuRunner?.('prior');
     if (!priorGpu) throw new Error('no GPU door for the prior');
     const boundPrior = await priorGpu.bind('prior', { hidden_states: [B, D], timestep: [B], proj_embedding: [B, D], encoder_hidden_states: [B, L, D], attention_mask: [B, L] });
@@ -73,8 +78,13 @@ export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
       const out = (await boundPrior.run()).predicted_image_embedding!;
       priorDiff = Math.max(priorDiff, maxDiff(await readFloats(device, out.buffer, priorHost.length), priorHost));
     }
+    // A new run with another prompt: another attention mask written into the same binding (replays must see it).
+    for (const [name, data] of Object.entries({ ...prior, attention_mask: mask2 })) device.queue.writeBuffer((boundPrior.inputs as Record<string, GpuTensor>)[name]!.buffer, 0, data);
+    const out2 = (await boundPrior.run()).predicted_image_embedding!;
+    const priorMaskDiff = maxDiff(await readFloats(device, out2.buffer, priorHost2.length), priorHost2);
+    const masksDiffer = maxDiff(priorHost, priorHost2);
     const priorScale = Math.max(1, ...priorHost.map(Math.abs));
-    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale };
+    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale, priorMaskDiff, masksDiffer };
   } finally {
     await rt.dispose();
   }
