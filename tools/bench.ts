@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --bundle DIR --size 64 --repeats 5 --steps 10 --prior-steps 10 --only node|chromium --chromium-eps wasm,webgpu
- * --ort-builds default,jspi,webgpu,jsep --kernels 5|all --gpu-loop on|off]`:
+ * --ort-builds default,jspi,webgpu,jsep --kernels 5|all --gpu-loop on|off --graph-capture on|off]`:
  * per-stage and end-to-end times on wasm in Node, and on wasm and WebGPU in headless Chromium.
  * WebGPU runs once per onnxruntime-web build in --ort-builds (default: the app's own choice; `jsep` is
  * the legacy build, for comparison). Prints markdown tables (times, then GPU work per run, with the --kernels most
@@ -32,6 +32,7 @@ for (const b of ortBuilds) if (b !== undefined && !(ORT_BUILDS as readonly strin
 const kernelArg = arg('--kernels', '5');
 const topKernels = kernelArg === 'all' ? Infinity : Number(kernelArg);
 const gpuLoop = arg('--gpu-loop', 'on') !== 'off';
+const graphCapture = arg('--graph-capture', 'on') !== 'off';
 const chromiumEps = arg('--chromium-eps', 'wasm,webgpu').split(',').filter((e): e is 'wasm' | 'webgpu' => e === 'wasm' || e === 'webgpu');
 
 async function benchNode(): Promise<BenchRow[]> {
@@ -59,10 +60,10 @@ async function benchChromium(ep: 'wasm' | 'webgpu', build: GpuBuild | undefined)
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/tools/parity/harness.html`);
-    return await page.evaluate(async ([url, ep, o, b, loop]) => {
+    return await page.evaluate(async ([url, ep, o, b, loop, capture]) => {
       const m = await import('/tools/bench/browser-entry.ts' as string);
-      return m.run(url, ep, o, b ?? undefined, loop) as Promise<{ ep: string; build: string; rows: BenchRow[] }>;
-    }, [`${base}/@fs${bundleDir}/`, ep, options, build ?? null, gpuLoop] as const);
+      return m.run(url, ep, o, b ?? undefined, loop, capture) as Promise<{ ep: string; build: string; rows: BenchRow[] }>;
+    }, [`${base}/@fs${bundleDir}/`, ep, options, build ?? null, gpuLoop, graphCapture] as const);
   } finally {
     await browser.close();
     await server.close();
@@ -81,7 +82,7 @@ if (only === 'all' || only === 'chromium') {
   for (const [ep, build] of runs) {
     try {
       const r = await benchChromium(ep, build);
-      const env = `Chromium, ${r.ep} (${r.build} build${r.ep === 'webgpu' ? `, GPU loop ${gpuLoop ? 'on' : 'off'}` : ''})`;
+      const env = `Chromium, ${r.ep} (${r.build} build${r.ep === 'webgpu' ? `, GPU loop ${gpuLoop ? 'on' : 'off'}, graph capture ${graphCapture ? 'on' : 'off'}` : ''})`;
       for (const line of formatRows(env, r.rows)) console.log(line);
       work.push(...formatWork(env, r.rows, topKernels));
     } catch (e) {

@@ -3,8 +3,10 @@ import type { Engine } from '../../workers/engine.ts';
 import { f32 } from '../../workers/tensor/tensor.ts';
 import { runMovqDecoder, runMultilingualEncoder, runPriorStage, runTextEncoder, runUnet } from '../../workers/stages/index.ts';
 import type { Text2ImgRequest } from '../../workers/protocol.ts';
-import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
+import { gpuWorkBetween, type GpuMemory, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
 import { runDecoder } from '../../workers/pipelines/decoder.ts';
+import { runPrior } from '../../workers/pipelines/prior.ts';
+import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
 import { createScheduler, decoderConfigFor } from '../../workers/schedulers/index.ts';
 import { seededNoise } from '../../workers/tensor/noise.ts';
 
@@ -15,24 +17,47 @@ export interface BenchRow {
   readonly minMs: number;
   readonly runs: number;
   readonly work?: GpuWorkCounts;
+  /** GPU buffer bytes live after its last run, and the peak during that run (WebGPU with a counting runtime only). */
+  readonly memory?: GpuMemory;
 }
 
 export interface BenchOptions { readonly size: number; readonly repeats: number; readonly steps: number; readonly priorSteps: number }
 
-async function time(what: string, repeats: number, fn: () => Promise<unknown>, work: () => GpuWorkCounts | null): Promise<BenchRow> {
+/** The counting runtime's readings (null where it does not count). */
+interface GpuReadings {
+  work(): GpuWorkCounts | null;
+  memory(resetPeak?: boolean): GpuMemory | null;
+}
+
+async function time(what: string, repeats: number, fn: () => Promise<unknown>, gpu: GpuReadings): Promise<BenchRow> {
   await fn(); // warm-up: session creation and shader compilation are not part of a step
   const ms: number[] = [];
   let counted: GpuWorkCounts | undefined;
+  let memory: GpuMemory | null = null;
   for (let i = 0; i < repeats; i++) {
-    const before = work();
+    const before = gpu.work();
+    gpu.memory(true);
     const t0 = performance.now();
     await fn();
     ms.push(performance.now() - t0);
-    const after = work();
+    const after = gpu.work();
+    memory = gpu.memory();
     if (before && after) counted = gpuWorkBetween(before, after);
   }
   ms.sort((a, b) => a - b);
-  return { what, medianMs: ms[Math.floor(ms.length / 2)]!, minMs: ms[0]!, runs: repeats, ...(counted ? { work: counted } : {}) };
+  return { what, medianMs: ms[Math.floor(ms.length / 2)]!, minMs: ms[0]!, runs: repeats, ...(counted ? { work: counted } : {}), ...(memory ? { memory } : {}) };
+}
+
+/** One run, timed and counted with nothing before it (first-run costs: session creation, shader compilation). */
+async function once1(what: string, fn: () => Promise<unknown>, gpu: GpuReadings): Promise<BenchRow> {
+  const before = gpu.work();
+  gpu.memory(true);
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const after = gpu.work();
+  const memory = gpu.memory();
+  return { what, medianMs: ms, minMs: ms, runs: 1, ...(before && after ? { work: gpuWorkBetween(before, after) } : {}), ...(memory ? { memory } : {}) };
 }
 
 /** Time each stage as the pipelines call it (CFG batch 2), then a whole text-to-image run. */
@@ -42,7 +67,7 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const D = m.embeddingDim, L = m.maxLength, C = m.latentChannels;
   const lat = (o.size / 64) * m.scaleFactor;
   const rows: BenchRow[] = [];
-  const work = (): GpuWorkCounts | null => rt.gpuWork();
+  const work: GpuReadings = { work: () => rt.gpuWork(), memory: (reset) => rt.gpuMemory(reset) };
   // Each stage through its wrapper (workers/stages), on the shapes the pipelines give it.
   const tokens = { batch: 2, length: L, inputIds: new BigInt64Array(2 * L), attentionMask: new BigInt64Array(2 * L).fill(1n) };
   const text = await runTextEncoder(rt, tokens);
@@ -62,11 +87,12 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const latents = f32(new Float32Array(C * lat * lat), [1, C, lat, lat]);
   rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => runMovqDecoder(rt, latents), work));
   // The denoising loop alone (CFG, DDPM), at N and 2N steps: per UNet step = (W(2N) − W(N)) / N, the rest is per run.
-  const loop = (steps: number) => () => runDecoder(engine.context(seededNoise(1), []), {
-    imageEmbeds: new Float32Array(D).fill(0.1), negativeImageEmbeds: new Float32Array(D), latentH: lat, latentW: lat, guidance: 4, steps,
+  const decoderRun = (steps: number, latentW: number) => () => runDecoder(engine.context(seededNoise(1), []), {
+    imageEmbeds: new Float32Array(D).fill(0.1), negativeImageEmbeds: new Float32Array(D), latentH: lat, latentW, guidance: 4, steps,
     scheduler: createScheduler(decoderConfigFor(engine.bundle.manifest.schedulers.decoder, engine.bundle.manifest.scheduler_alternatives, 'ddpm')),
     start: { kind: 'noise' }, ...(unetText === undefined ? {} : { conditioning: { family: 'kandinsky-2.1' as const, text: unetText } }),
   });
+  const loop = (steps: number) => decoderRun(steps, lat);
   const n = Math.max(1, o.steps);
   const once = await time(`denoising loop (${n} steps)`, o.repeats, loop(n), work);
   const twice = await time(`denoising loop (${2 * n} steps)`, o.repeats, loop(2 * n), work);
@@ -75,6 +101,23 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
     const perStep = scaleWork(gpuWorkBetween(once.work, twice.work), 1 / n);
     rows.push({ what: `denoising loop, per UNet step (${o.size}×${o.size})`, medianMs: (twice.medianMs - once.medianMs) / n, minMs: NaN, runs: o.repeats, work: perStep });
     rows.push({ what: 'denoising loop, per run besides its steps', medianMs: NaN, minMs: NaN, runs: o.repeats, work: gpuWorkBetween(perStepTimes(perStep, n), once.work) });
+  }
+  // A loop at a size not bound before, first run included: on the GPU loop a new bound UNet session (its weights go
+  // up again) and, with graph capture, its recording. What a size change (outpainting) costs once.
+  const wider = (lat + m.scaleFactor) * 64 / m.scaleFactor;
+  rows.push(await once1(`denoising loop, 1 step, first at a new size (${wider}×${o.size})`, decoderRun(1, lat + m.scaleFactor), work));
+  // The prior's loop alone (CFG, UnCLIP), the same way: per prior step = (W(2N) − W(N)) / N.
+  const priorLoop = (steps: number) => () => runPrior(engine.context(seededNoise(1), []), {
+    prompt: 'a red cat', negativePrompt: null, guidance: 4, steps, scheduler: createScheduler(engine.bundle.manifest.schedulers.prior as SchedulerConfig),
+  });
+  const pn = Math.max(1, o.priorSteps);
+  const priorOnce = await time(`prior loop (${pn} steps)`, o.repeats, priorLoop(pn), work);
+  const priorTwice = await time(`prior loop (${2 * pn} steps)`, o.repeats, priorLoop(2 * pn), work);
+  rows.push(priorOnce, priorTwice);
+  if (priorOnce.work && priorTwice.work) {
+    const perStep = scaleWork(gpuWorkBetween(priorOnce.work, priorTwice.work), 1 / pn);
+    rows.push({ what: 'prior loop, per prior step', medianMs: (priorTwice.medianMs - priorOnce.medianMs) / pn, minMs: NaN, runs: o.repeats, work: perStep });
+    rows.push({ what: 'prior loop, per run besides its steps', medianMs: NaN, minMs: NaN, runs: o.repeats, work: gpuWorkBetween(perStepTimes(perStep, pn), priorOnce.work) });
   }
   const req: Text2ImgRequest = {
     mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: o.size, height: o.size, steps: o.steps, guidance: 4,
@@ -99,8 +142,8 @@ const perStepTimes = (w: GpuWorkCounts, n: number): GpuWorkCounts => scaleWork(w
 
 /** The GPU-work table's header (see formatWork). */
 export const WORK_HEADER = [
-  '| environment | what | dispatches | transposes | dequantizes | writeBuffer calls (bytes) | uploads (bytes) | read-backs (bytes) | submits | top kernels |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| environment | what | dispatches | transposes | dequantizes | writeBuffer calls (bytes) | uploads (bytes) | read-backs (bytes) | submits | GPU buffers KB, live after / peak during | top kernels |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
 ] as const;
 
 /** Rows with GPU-work counts as markdown table lines: one run of each, its `topKernels` most dispatched kernels. */
@@ -109,7 +152,9 @@ export function formatWork(env: string, rows: readonly BenchRow[], topKernels = 
     const w = r.work;
     if (!w) return [];
     const top = Object.entries(w.kernels).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, topKernels).map(([k, n]) => `${k} ${n}`).join(', ');
-    return [`| ${env} | ${r.what} | ${w.dispatches} | ${w.transposes} | ${w.dequantizes} | ${w.writeBuffers} (${w.writeBufferBytes}) | ${w.uploads} (${w.uploadBytes}) | ${w.readBacks} (${w.readBackBytes}) | ${w.submits} | ${top} |`];
+    const kb = (b: number) => (b / 1024).toFixed(0);
+    const mem = r.memory ? `${kb(r.memory.liveBytes)} / ${kb(r.memory.peakBytes)}` : '—';
+    return [`| ${env} | ${r.what} | ${w.dispatches} | ${w.transposes} | ${w.dequantizes} | ${w.writeBuffers} (${w.writeBufferBytes}) | ${w.uploads} (${w.uploadBytes}) | ${w.readBacks} (${w.readBackBytes}) | ${w.submits} | ${mem} | ${top} |`];
   });
 }
 
