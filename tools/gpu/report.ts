@@ -55,6 +55,8 @@ export interface WebRow {
 /** What the table calls each onnxruntime-web build. */
 export const BUILD_LABEL: Readonly<Record<string, string>> = {
   webgpu: 'native EP (asyncify)', jspi: 'native EP (JSPI)', jsep: 'JSEP (legacy)',
+  'webgpu+bound': 'native EP, bound (GPU loop)', 'webgpu+capture': 'native EP, bound + graph capture',
+  'jspi+bound': 'native EP (JSPI), bound', 'jspi+capture': 'native EP (JSPI), bound + graph capture',
 };
 
 /** "batch 2 x 77" style shapes for stages without a pixel side, as the pipelines call them. */

@@ -16,7 +16,8 @@
 #   runtime, stage by stage as graphs appear (tools/gpu/webgpu-bench.ts), each in its own
 #   process with its own time budget; stages that cannot finish in time are reported as skipped.
 #
-# Environment: ORT_BUILDS (webgpu,jsep: onnxruntime-web builds to time, native EP then the legacy JSEP),
+# Environment: ORT_BUILDS (webgpu,webgpu+capture,jsep: onnxruntime-web builds to time: native EP, native EP with the
+#   UNet and prior bound and graph-captured as the GPU loops run them, then the legacy JSEP),
 # SIDES (e.g. 512: only these pixel sides), OURS_RESERVE_S (150: seconds PyTorch leaves for our runtime), PROFILE (set: one extra run per shape with JSEP's WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
 # order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
 # without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
@@ -25,7 +26,7 @@ set -uo pipefail
 # From tools/gpu/ (the repo's copy) or from .gpu/ (the copy prepare.sh puts there, for a call whose tree is older).
 here=$(cd "$(dirname "$0")" && pwd)
 case "$here" in */tools/gpu) cd "$here/../.." ;; *) cd "$here/.." ;; esac
-ORT_BUILDS=${ORT_BUILDS:-webgpu,jsep}
+ORT_BUILDS=${ORT_BUILDS:-webgpu,webgpu+capture,jsep}
 T0=$(date +%s)
 BUDGET_S=${BUDGET_S:-420}
 END=$((T0 + BUDGET_S))

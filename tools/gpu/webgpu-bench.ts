@@ -32,6 +32,7 @@ import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-wo
 import { createRuntime, ORT_BUILDS, type OrtBuild } from '../../workers/runtime/ort.ts';
 import type { ExecutionProvider, StageRunner } from '../../workers/runtime/types.ts';
 import { movqDecoderFeeds, priorFeeds, textEncoderFeeds, unetFeeds } from '../../workers/stages/index.ts';
+import { readFloats } from '../../workers/gpu/step-kernel.ts';
 import { seededNoise } from '../../workers/tensor/noise.ts';
 import { f32, type HostTensor } from '../../workers/tensor/tensor.ts';
 import {
@@ -79,11 +80,28 @@ function sizeArg(): BenchSize {
   if (size !== 'full' && size !== 'tiny') usage(`--size must be full or tiny, got ${size}`);
   return size;
 }
-type GpuBuild = Exclude<OrtBuild, 'wasm'>;
+/**
+ * A build to time: an onnxruntime-web build, or a native one with the stage bound to its shapes as the GPU loops run
+ * it (`+bound`: the ordinary session on persistent GPU buffers; `+capture`: its own session with graph capture).
+ * Bound variants time the UNet and the prior (the stages the loops step); they skip the others.
+ */
+type GpuBuild = Exclude<OrtBuild, 'wasm'> | `${'webgpu' | 'jspi'}+${BoundMode}`;
+const BOUND_MODES = ['bound', 'capture'] as const;
+type BoundMode = (typeof BOUND_MODES)[number];
 function buildsArg(flag: string, fallback: string): GpuBuild[] {
   const list = (arg(flag) ?? fallback).split(',').map((b) => b.trim()).filter((b) => b.length > 0);
-  for (const b of list) if (b === 'wasm' || !(ORT_BUILDS as readonly string[]).includes(b)) usage(`${flag}: unknown build ${b}; expected webgpu, jspi or jsep`);
+  for (const b of list) {
+    const [base = '', mode, extra] = b.split('+');
+    const known = base !== 'wasm' && (ORT_BUILDS as readonly string[]).includes(base)
+      && (mode === undefined || (base !== 'jsep' && (BOUND_MODES as readonly string[]).includes(mode))) && extra === undefined;
+    if (!known) usage(`${flag}: unknown build ${b}; expected webgpu, jspi or jsep, or webgpu/jspi with +bound or +capture`);
+  }
   return list as GpuBuild[];
+}
+/** The onnxruntime-web build of a bench build, and its bound mode if any. */
+function splitBuild(b: GpuBuild): { readonly ortBuild: Exclude<OrtBuild, 'wasm'>; readonly mode: BoundMode | null } {
+  const [base, mode] = b.split('+') as [Exclude<OrtBuild, 'wasm'>, BoundMode | undefined];
+  return { ortBuild: base, mode: mode ?? null };
 }
 /** `--sides 512`: only these pixel sides (to fit a short device call). */
 function sidesFilter(): ((side: number) => boolean) {
@@ -192,35 +210,65 @@ type StageCall = (runner: StageRunner) => Promise<Record<string, HostTensor>>;
 
 /** The call to time for `stage`: its feeds built once by the stage's wrapper. */
 function callFor(stage: BenchStage, entry: StageEntry, side: number): StageCall {
+  const feeds = feedsFor(stage, entry, side);
+  // A stage's feeds are a plain name → tensor table here; the runtime checks the names against the graph.
+  return (r) => r.run(stage, feeds as never);
+}
+
+/**
+ * The same call as the GPU loops make it: the stage bound to the feeds' shapes, the feeds written into its input
+ * buffers once, then per call one bound run and a wait for the GPU to finish it. The first call reads the outputs
+ * back (the sanity figure); timed calls read nothing back.
+ */
+async function boundCallFor(runtime: Awaited<ReturnType<typeof createRuntime>>, stage: 'unet' | 'prior', entry: StageEntry, side: number): Promise<StageCall> {
+  const gpu = runtime.gpuRunner?.(stage) ?? null;
+  if (!gpu) throw new Error(`the runtime offers no GPU door for ${stage} (a float16 graph, JSEP, or not on WebGPU)`);
+  const feeds = feedsFor(stage, entry, side);
+  const device = await gpu.device();
+  const bound = await gpu.bind(stage, Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])));
+  const inputs = bound.inputs as Readonly<Record<string, { buffer: GPUBuffer } | undefined>>;
+  for (const [name, t] of Object.entries(feeds)) device.queue.writeBuffer(inputs[name]!.buffer, 0, t.data);
+  let calls = 0;
+  return async () => {
+    const out = await bound.run() as Readonly<Record<string, { buffer: GPUBuffer; dims: readonly number[] } | undefined>>;
+    await device.queue.onSubmittedWorkDone();
+    if (calls++ > 0) return {};
+    const host: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(out)) {
+      if (t) host[name] = f32(await gpu.guard(() => readFloats(device, t.buffer, t.dims.reduce((a, b) => a * b, 1))), [...t.dims]);
+    }
+    return host;
+  };
+}
+
+/** A stage's feeds as the pipelines build them (CFG batch 2; MoVQ batch 1), seeded random values. */
+function feedsFor(stage: BenchStage, entry: StageEntry, side: number): Readonly<Record<string, HostTensor>> {
   const noise = seededNoise(1234);
   const randn = (dims: number[]) => f32(noise.next(dims), dims);
   const lat = side / 8;
   const L = 77;
   switch (stage) {
     case 'movq_decoder': {
-      const feeds = movqDecoderFeeds(randn([1, fixedDim(entry, 'latents', 1), lat, lat]));
-      return (r) => r.run(stage, feeds);
+      return movqDecoderFeeds(randn([1, fixedDim(entry, 'latents', 1), lat, lat]));
     }
     case 'unet': {
       // A Kandinsky 2.1 UNet also takes the multilingual text (its width from the manifest).
       const text = entry.inputs.encoder_hidden_states === undefined ? undefined : {
         hiddenStates: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]), textEmbeds: randn([2, fixedDim(entry, 'text_embeds', 1)]),
       };
-      const feeds = unetFeeds({
+      return unetFeeds({
         sample: randn([2, fixedDim(entry, 'sample', 1), lat, lat]), timestep: 500,
         imageEmbeds: randn([2, fixedDim(entry, 'image_embeds', 1)]), ...(text === undefined ? {} : { text }),
       });
-      return (r) => r.run(stage, feeds);
     }
     case 'prior': {
       const D = fixedDim(entry, 'hidden_states', 1);
       const mask = new BigInt64Array(2 * L);
       for (let b = 0; b < 2; b++) for (let i = 0; i < 7; i++) mask[b * L + i] = 1n;
-      const feeds = priorFeeds({
+      return priorFeeds({
         latents: randn([2, D]).data, timestep: 500, textEmbeds: randn([2, D]),
         hiddenStates: randn([2, L, fixedDim(entry, 'encoder_hidden_states', 2)]), attentionMask: mask,
       });
-      return (r) => r.run(stage, feeds);
     }
     case 'text_encoder': {
       // start token, five word tokens, end token, padded with the end token (CLIP's pad).
@@ -231,8 +279,7 @@ function callFor(stage: BenchStage, entry: StageEntry, side: number): StageCall 
         for (let i = 1; i < 6; i++) ids[b * L + i] = BigInt(320 + 97 * i + b);
         for (let i = 0; i < 7; i++) mask[b * L + i] = 1n;
       }
-      const feeds = textEncoderFeeds({ batch: 2, length: L, inputIds: ids, attentionMask: mask });
-      return (r) => r.run(stage, feeds);
+      return textEncoderFeeds({ batch: 2, length: L, inputIds: ids, attentionMask: mask });
     }
     default: {
       const never: never = stage;
@@ -298,17 +345,25 @@ async function stageCommand(): Promise<number> {
     const { bundle, graph } = await openStage(stage);
     const layout = arg('--layout');
     if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') usage('--layout must be NHWC or NCHW');
+    const { ortBuild, mode } = splitBuild(build);
+    if (mode !== null && stage !== 'unet' && stage !== 'prior') {
+      log(`${stage}: no ${build} run (bound runs are the loops' stages: unet and prior)`);
+      record({ kind: 'end', ok: true });
+      process.kill(process.pid, 'SIGKILL');
+    }
     const runtime = await createRuntime(bundle, {
-      provider: ep, ortBuild: build, countGpuWork: true, ...(layout === undefined ? {} : { webgpuLayout: layout }),
+      provider: ep, ortBuild, countGpuWork: true, graphCapture: mode === 'capture', ...(layout === undefined ? {} : { webgpuLayout: layout }),
     });
-    log(`${stage}: onnxruntime-web build ${runtime.ortBuild}${layout === undefined ? '' : `, WebGPU layout ${layout}`}`);
+    log(`${stage}: onnxruntime-web build ${runtime.ortBuild}${mode === null ? '' : `, ${mode === 'capture' ? 'bound with graph capture' : 'bound'}`}${layout === undefined ? '' : `, WebGPU layout ${layout}`}`);
     if (runtime.epOf(stage) !== ep) throw new Error(`the ${stage} stage would run on ${runtime.epOf(stage)}, not ${ep}: ${runtime.warnings.join(' ')}`);
     await runtime.warmup([stage]);
     const sessionMs = performance.now() - t0;
     log(`${stage}: session on ${ep} in ${(sessionMs / 1000).toFixed(1)} s (${graph})`);
     const entry = bundle.manifest.stages[stage]!;
     for (const side of sides) {
-      const call = callFor(stage, entry, side);
+      // Bound: the binding (a session of its own under capture) is made here, outside the timed runs; its first run
+      // records the graph.
+      const call = mode !== null && (stage === 'unet' || stage === 'prior') ? await boundCallFor(runtime, stage, entry, side) : callFor(stage, entry, side);
       let t = performance.now();
       const first = await call(runtime);
       const firstRunMs = performance.now() - t;
