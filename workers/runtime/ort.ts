@@ -342,6 +342,8 @@ interface StageSession {
 interface Binding {
   readonly key: string;
   readonly session: Session;
+  /** A session of the binding's own (graph capture), released with it; else the stage's ordinary session. */
+  readonly ownsSession: boolean;
   readonly buffers: readonly GPUBuffer[];
   readonly handle: BoundStage<StageName>;
   ended: boolean;
@@ -370,6 +372,17 @@ export function fixedDims(entry: StageEntry, dims: Readonly<Record<string, reado
     }
   }
   return fixed;
+}
+
+/** A stage output's shape under fixed symbolic dims, or null where a dim is not fixed by the inputs. */
+function outputDims(declared: readonly (number | string)[], fixed: Readonly<Record<string, number>>): number[] | null {
+  const out: number[] = [];
+  for (const d of declared) {
+    const v = typeof d === 'number' ? d : fixed[d];
+    if (v === undefined) return null;
+    out.push(v);
+  }
+  return out;
 }
 
 class Runtime implements OrtRuntime {
@@ -736,13 +749,23 @@ class Runtime implements OrtRuntime {
       const existing = this.bindings.get(stage);
       if (existing?.key === key) return existing.handle;
       await this.unbind(stage);
-      await this.dropSession(stage); // one copy of the stage's weights on the GPU
       const device = await this.orLost('webgpu', deviceOf(gpu));
       const captured = this.graphCapture;
-      const { session, inputTypes } = await this.createSession(stage, {
-        freeDimensionOverrides: fixed, preferredOutputLocation: 'gpu-buffer', ...(captured ? { enableGraphCapture: true } : {}),
-      });
+      // Graph capture needs a session of its own, made for these shapes (the stage's ordinary session goes: one copy
+      // of its weights on the GPU); without it the ordinary, shape-agnostic session serves, so a size change costs
+      // no new session.
+      let owned: StageSession | null = null;
+      if (captured) {
+        await this.dropSession(stage);
+        owned = await this.createSession(stage, { freeDimensionOverrides: fixed, preferredOutputLocation: 'gpu-buffer', enableGraphCapture: true });
+      }
+      const { session, inputTypes } = owned ?? await this.session(stage);
       const buffers: GPUBuffer[] = [];
+      const gpuBuffer = (label: string, bytes: number): GPUBuffer => {
+        const buffer = device.createBuffer({ label, size: Math.max(16, bytes), usage: GPU_TENSOR_USAGE });
+        buffers.push(buffer);
+        return buffer;
+      };
       try {
         const inputs: Record<string, GpuTensor> = {};
         const feeds: Record<string, OrtModule.Tensor> = {};
@@ -754,19 +777,30 @@ class Runtime implements OrtRuntime {
             });
           }
           const d = dims[name]!;
-          const bytes = (type === 'int64' ? 8 : 4) * d.reduce((x, y) => x * y, 1);
-          const buffer = device.createBuffer({ label: `${stage} ${name}`, size: Math.max(16, bytes), usage: GPU_TENSOR_USAGE });
-          buffers.push(buffer);
+          const buffer = gpuBuffer(`${stage} ${name}`, (type === 'int64' ? 8 : 4) * d.reduce((x, y) => x * y, 1));
           inputs[name] = { buffer, dims: d };
           feeds[name] = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: type, dims: [...d] });
         }
-        // Outputs are ORT's own buffers (preferredOutputLocation): under graph capture the captured graph writes the
-        // same ones every run. Pre-allocated outputs are not used here: onnxruntime-web 1.30 answers a replay that
-        // has them by looking up the first run's (since unregistered) buffer handle, which fails.
+        // Under graph capture the outputs are ORT's own buffers (preferredOutputLocation), the same ones every run:
+        // onnxruntime-web 1.30 answers a replay with pre-allocated outputs by looking up the first run's (since
+        // unregistered) buffer handle, which fails. The ordinary session writes into buffers of the binding's own.
+        const fetches: Record<string, OrtModule.Tensor> = {};
+        const mine: Record<string, GpuTensor> = {};
+        if (!captured) {
+          for (const name of session.outputNames) {
+            const d = outputDims(entry.outputs[name] ?? [], fixed);
+            if (d === null) {
+              throw new EngineError(ErrorCode.Internal, `Stage ${stage}: output "${name}" has dims its inputs do not fix (${(entry.outputs[name] ?? []).join(', ')}), so it cannot be bound.`, { file: entry.file });
+            }
+            const buffer = gpuBuffer(`${stage} ${name}`, 4 * d.reduce((x, y) => x * y, 1));
+            mine[name] = { buffer, dims: d };
+            fetches[name] = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: d });
+          }
+        }
         const describe = `${Object.entries(feeds).map(([n, t]) => `${n} ${t.type}[${t.dims.join(',')}]`).join(', ')} (bound GPU buffers${captured ? ', graph capture' : ''})`;
         let previous: OrtModule.Tensor[] = [];
         const binding: Binding = {
-          key, session, buffers, ended: false,
+          key, session, ownsSession: owned !== null, buffers, ended: false,
           dispose: () => {
             for (const t of previous) t.dispose();
             previous = [];
@@ -779,10 +813,11 @@ class Runtime implements OrtRuntime {
               binding.dispose();
               let results: OrtModule.InferenceSession.OnnxValueMapType;
               try {
-                results = await this.orLost('webgpu', session.run(feeds));
+                results = await this.orLost('webgpu', captured ? session.run(feeds) : session.run(feeds, fetches));
               } catch (e) {
                 throw this.runError(stage, entry, 'webgpu', e, describe);
               }
+              if (!captured) return mine;
               const out: Record<string, GpuTensor> = {};
               for (const name of session.outputNames) {
                 const t = results[name];
@@ -799,21 +834,21 @@ class Runtime implements OrtRuntime {
         this.bindings.set(stage, binding);
         return binding.handle;
       } catch (e) {
-        await session.release().catch(() => undefined);
+        if (owned) await session.release().catch(() => undefined);
         for (const b of buffers) b.destroy();
         throw e;
       }
     });
   }
 
-  /** End a stage's binding: its session and buffers go (not serialised: callers are). */
+  /** End a stage's binding: its buffers go, and its session if it has its own (not serialised: callers are). */
   private async unbind(stage: StageName): Promise<void> {
     const b = this.bindings.get(stage);
     if (!b) return;
     this.bindings.delete(stage);
     b.ended = true;
     b.dispose();
-    await b.session.release().catch(() => undefined);
+    if (b.ownsSession) await b.session.release().catch(() => undefined);
     for (const buffer of b.buffers) buffer.destroy();
   }
 
