@@ -96,12 +96,7 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const n = Math.max(1, o.steps);
   const once = await time(`denoising loop (${n} steps)`, o.repeats, loop(n), work);
   const twice = await time(`denoising loop (${2 * n} steps)`, o.repeats, loop(2 * n), work);
-  rows.push(once, twice);
-  if (once.work && twice.work) {
-    const perStep = scaleWork(gpuWorkBetween(once.work, twice.work), 1 / n);
-    rows.push({ what: `denoising loop, per UNet step (${o.size}×${o.size})`, medianMs: (twice.medianMs - once.medianMs) / n, minMs: NaN, runs: o.repeats, work: perStep });
-    rows.push({ what: 'denoising loop, per run besides its steps', medianMs: NaN, minMs: NaN, runs: o.repeats, work: gpuWorkBetween(perStepTimes(perStep, n), once.work) });
-  }
+  rows.push(once, twice, ...perStepRows(`denoising loop, per UNet step (${o.size}×${o.size})`, 'denoising loop', once, twice, n));
   // A loop at a size not bound before, first run included: on the GPU loop a new bound UNet session (its weights go
   // up again) and, with graph capture, its recording. What a size change (outpainting) costs once.
   const wider = (lat + m.scaleFactor) * 64 / m.scaleFactor;
@@ -113,18 +108,23 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const pn = Math.max(1, o.priorSteps);
   const priorOnce = await time(`prior loop (${pn} steps)`, o.repeats, priorLoop(pn), work);
   const priorTwice = await time(`prior loop (${2 * pn} steps)`, o.repeats, priorLoop(2 * pn), work);
-  rows.push(priorOnce, priorTwice);
-  if (priorOnce.work && priorTwice.work) {
-    const perStep = scaleWork(gpuWorkBetween(priorOnce.work, priorTwice.work), 1 / pn);
-    rows.push({ what: 'prior loop, per prior step', medianMs: (priorTwice.medianMs - priorOnce.medianMs) / pn, minMs: NaN, runs: o.repeats, work: perStep });
-    rows.push({ what: 'prior loop, per run besides its steps', medianMs: NaN, minMs: NaN, runs: o.repeats, work: gpuWorkBetween(perStepTimes(perStep, pn), priorOnce.work) });
-  }
+  rows.push(priorOnce, priorTwice, ...perStepRows('prior loop, per prior step', 'prior loop', priorOnce, priorTwice, pn));
   const req: Text2ImgRequest = {
     mode: 'text2img', prompt: 'a red cat', negativePrompt: '', width: o.size, height: o.size, steps: o.steps, guidance: 4,
     priorSteps: o.priorSteps, priorGuidance: 4, scheduler: 'ddpm', seed: 1, numImages: 1,
   };
   rows.push(await time(`text-to-image end to end (${o.priorSteps} prior + ${o.steps} decoder steps)`, Math.max(1, Math.min(3, o.repeats)), () => engine.generate('bench', req), work));
   return rows;
+}
+
+/** A loop timed at n and 2n steps as its per-step share ((W(2n) − W(n)) / n) and the rest, per run; none uncounted. */
+function perStepRows(perStepWhat: string, loop: string, once: BenchRow, twice: BenchRow, n: number): BenchRow[] {
+  if (!once.work || !twice.work) return [];
+  const perStep = scaleWork(gpuWorkBetween(once.work, twice.work), 1 / n);
+  return [
+    { what: perStepWhat, medianMs: (twice.medianMs - once.medianMs) / n, minMs: NaN, runs: once.runs, work: perStep },
+    { what: `${loop}, per run besides its steps`, medianMs: NaN, minMs: NaN, runs: once.runs, work: gpuWorkBetween(perStepTimes(perStep, n), once.work) },
+  ];
 }
 
 /** Counts × f (per-step shares of a difference). */

@@ -10,7 +10,7 @@ import { addNoiseAt, linspaceF32, noiseTables } from '../schedulers/common.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
 import { runMovqDecoder, runMovqDecoderOnGpu, runMovqEncoder, type TextEncoding } from '../stages/index.ts';
 import { gpuLoop } from '../gpu/loop.ts';
-import { hostLoop, type InpaintChannels, type LoopSpec } from './denoise.ts';
+import { hostLoop, runSteps, type InpaintChannels, type LoopSpec, type RecordedStep } from './denoise.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
 import { encodeDecoderText } from './encode.ts';
 
@@ -67,7 +67,7 @@ export interface DecoderResult {
   readonly timesteps: readonly number[];
   /** Kandinsky 2.1 img2img: the training timestep the start latents were noised to (parity checks). */
   readonly latentTimestep?: number;
-  readonly steps: readonly { t: number; latents: Float32Array }[];
+  readonly steps: readonly RecordedStep[];
 }
 
 /** The timesteps img2img keeps for a strength (diffusers get_timesteps: the last int(n * strength)). */
@@ -195,16 +195,11 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
   // is linear per element (every decoder scheduler), else the host loop (wasm; the reference).
   const gpu = ctx.runner.gpuRunner?.(stage) ?? null;
   const loop = gpu !== null && isLinearScheduler(sched) ? await gpuLoop(gpu, { ...spec, scheduler: sched }) : hostLoop(ctx.runner, spec);
-  const recorded: { t: number; latents: Float32Array }[] = [];
+  let recorded: RecordedStep[];
   let final: Float32Array | null;
   let image: F32Tensor | null = null;
   try {
-    for (let i = 0; i < timesteps.length; i++) {
-      checkpoint(ctx, 'unet', i, timesteps.length);
-      await loop.step(i);
-      if (p.record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
-    }
-    checkpoint(ctx, 'unet', timesteps.length, timesteps.length);
+    recorded = await runSteps(ctx, 'unet', loop, timesteps, p.record === true);
     // The MoVQ decode reads the GPU loop's buffer where the runtime offers a GPU door for it too.
     const onGpu = p.decode ? loop.gpuLatents?.() : undefined;
     const movq = onGpu ? ctx.runner.gpuRunner?.('movq_decoder') ?? null : null;

@@ -6,6 +6,8 @@ import type { Scheduler } from '../schedulers/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import type { GpuTensor, StageRunner } from '../runtime/types.ts';
+import { checkpoint, type PipelineContext } from './context.ts';
+import type { ProgressStage } from '../protocol.ts';
 import { runUnet, type TextEncoding, type UnetStage } from '../stages/index.ts';
 
 /** Inpainting's constant UNet channels and, for Kandinsky 2.2, what the kept region is reset to. */
@@ -117,4 +119,27 @@ export function hostLoop(runner: StageRunner, s: LoopSpec): DenoiseLoop {
     },
     dispose() {},
   };
+}
+
+/** A loop's latents after one of its steps (parity records). */
+export interface RecordedStep {
+  readonly t: number;
+  readonly latents: Float32Array;
+}
+
+/**
+ * Run every step of `loop` with a progress checkpoint (where cancel lands) before each and after the last; with
+ * `record`, the latents after every step (on a GPU loop a read-back each, for the comparison only).
+ */
+export async function runSteps(
+  ctx: PipelineContext, stage: ProgressStage, loop: DenoiseLoop, timesteps: readonly number[], record: boolean,
+): Promise<RecordedStep[]> {
+  const recorded: RecordedStep[] = [];
+  for (let i = 0; i < timesteps.length; i++) {
+    checkpoint(ctx, stage, i, timesteps.length);
+    await loop.step(i);
+    if (record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
+  }
+  checkpoint(ctx, stage, timesteps.length, timesteps.length);
+  return recorded;
 }

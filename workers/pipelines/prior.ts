@@ -8,8 +8,8 @@ import type { StageRunner } from '../runtime/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
 import { runPriorStage } from '../stages/index.ts';
 import { priorGpuLoop } from '../gpu/loop.ts';
-import { checkpoint, type PipelineContext } from './context.ts';
-import type { DenoiseLoop } from './denoise.ts';
+import type { PipelineContext } from './context.ts';
+import { runSteps, type DenoiseLoop, type RecordedStep } from './denoise.ts';
 import { encodeText, zeroImageEmbedding, type TextConditioning } from './encode.ts';
 
 export interface PriorParams {
@@ -29,7 +29,7 @@ export interface PriorResult {
   /** Negative image embedding [D]: the zero-image embedding, or the prior's output for the negative prompt. */
   readonly negativeImageEmbeds: Float32Array;
   /** Normalised prior latents after every step, when asked for (`record`, parity checks); else empty. */
-  readonly steps: readonly { t: number; latents: Float32Array }[];
+  readonly steps: readonly RecordedStep[];
 }
 
 /** Everything one prior loop needs, fixed for the run. */
@@ -103,15 +103,10 @@ export async function runPrior(ctx: PipelineContext, p: PriorParams): Promise<Pr
   // element (UnCLIP is), else the host loop (wasm; the reference).
   const gpu = ctx.runner.gpuRunner?.('prior') ?? null;
   const loop = gpu !== null && isLinearScheduler(sched) ? await priorGpuLoop(gpu, { ...spec, scheduler: sched }) : hostPriorLoop(ctx.runner, spec, sched);
-  const recorded: { t: number; latents: Float32Array }[] = [];
+  let recorded: RecordedStep[];
   let latents: Float32Array;
   try {
-    for (let i = 0; i < timesteps.length; i++) {
-      checkpoint(ctx, 'prior', i, timesteps.length);
-      await loop.step(i);
-      if (p.record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
-    }
-    checkpoint(ctx, 'prior', timesteps.length, timesteps.length);
+    recorded = await runSteps(ctx, 'prior', loop, timesteps, p.record === true);
     latents = await loop.latents();
   } finally {
     loop.dispose();
