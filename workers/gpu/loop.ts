@@ -7,6 +7,7 @@
  * scheduler update and writes the next input. Only the final latents come back (and each step's, when the caller
  * asks for them: parity records).
  */
+import { EngineError, ErrorCode } from '../errors.ts';
 import type { DenoiseLoop, LoopSpec } from '../pipelines/denoise.ts';
 import type { PriorLoopSpec } from '../pipelines/prior.ts';
 import { unetSample } from '../pipelines/denoise.ts';
@@ -85,6 +86,16 @@ export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<De
       if (!t) throw new Error(`the bound ${s.stage} has no input "${name}"`);
       return t.buffer;
     };
+    // The kernel writes float32 samples and copies float32 timesteps (SPEC §2's contract); a graph that takes
+    // anything else does not match its manifest.
+    for (const name of [s.sampleInput, s.timestepInput]) {
+      const dtype = (bound.inputs as Readonly<Record<string, GpuTensor | undefined>>)[name]?.dtype ?? 'float32';
+      if (dtype !== 'float32') {
+        throw new EngineError(ErrorCode.StageMismatch, `The ${s.stage} graph takes ${name} as ${dtype}; the bundle format says float32. Re-export the bundle.`, {
+          file: s.stage, expected: `${name}: float32`, actual: `${name}: ${dtype}`,
+        });
+      }
+    }
     // The run's constants go into the bound inputs once; the first step's timestep too, the kernel copies the rest.
     const write = (target: GPUBuffer, data: Float32Array | BigInt64Array): void => device.queue.writeBuffer(target, 0, data);
     const sample = input(s.sampleInput);

@@ -778,7 +778,7 @@ class Runtime implements OrtRuntime {
           }
           const d = dims[name]!;
           const buffer = gpuBuffer(`${stage} ${name}`, (type === 'int64' ? 8 : 4) * d.reduce((x, y) => x * y, 1));
-          inputs[name] = { buffer, dims: d };
+          inputs[name] = { buffer, dims: d, dtype: type };
           feeds[name] = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: type, dims: [...d] });
         }
         // Under graph capture the outputs are ORT's own buffers (preferredOutputLocation), the same ones every run:

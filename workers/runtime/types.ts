@@ -46,10 +46,12 @@ export interface StageRunner {
 /** Usage of buffers that ORT reads or writes: storage plus both copies (Tensor.fromGpuBuffer's requirement); numeric, as the globals are absent in Node. */
 export const GPU_TENSOR_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08 /* COPY_DST */;
 
-/** A float32 tensor held in a GPU buffer of the runtime's device (the buffer is the caller's: ORT never frees it). */
+/** A tensor held in a GPU buffer of the runtime's device (the buffer is the caller's: ORT never frees it). */
 export interface GpuTensor {
   readonly buffer: GPUBuffer;
   readonly dims: readonly number[];
+  /** Element type; float32 where absent (bound int64 inputs say so). */
+  readonly dtype?: 'float32' | 'int64';
 }
 
 /** Stage runs whose inputs and outputs stay in GPU buffers, on the device the sessions use. */
