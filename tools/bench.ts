@@ -32,7 +32,7 @@ for (const b of ortBuilds) if (b !== undefined && !(ORT_BUILDS as readonly strin
 const kernelArg = arg('--kernels', '5');
 const topKernels = kernelArg === 'all' ? Infinity : Number(kernelArg);
 const gpuLoop = arg('--gpu-loop', 'on') !== 'off';
-const graphCapture = arg('--graph-capture', 'on') !== 'off';
+const graphCapture = arg('--graph-capture', 'off') === 'on';
 const chromiumEps = arg('--chromium-eps', 'wasm,webgpu').split(',').filter((e): e is 'wasm' | 'webgpu' => e === 'wasm' || e === 'webgpu');
 
 async function benchNode(): Promise<BenchRow[]> {

@@ -1,6 +1,7 @@
 /**
  * Parity runner (SPEC §4): `npm run parity -- --golden DIR --bundle DIR [--ep wasm|webgpu]
- * [--runner node|chromium] [--tolerance-scale X] [--verbose]`.
+ * [--runner node|chromium] [--tolerance-scale X] [--graph-capture on|off] [--verbose]`.
+ * `--graph-capture on` runs the WebGPU loops' stages graph-captured (RuntimeOptions.graphCapture; default off).
  * Prints `name kind max_abs_err tolerance PASS|FAIL` per case, then `parity: N passed, M failed`;
  * exits non-zero if any case fails or cannot be read. wasm runs in Node by default, webgpu in
  * headless Chromium (SwiftShader without a GPU).
@@ -11,10 +12,10 @@ import { formatCase, formatMeasurements, runGoldenCase, type ParityEp } from './
 import { loadParityEnv } from './parity/env.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 
-interface Args { golden: string; bundle: string; ep: ParityEp; runner: 'node' | 'chromium'; scale: number; verbose: boolean }
+interface Args { golden: string; bundle: string; ep: ParityEp; runner: 'node' | 'chromium'; scale: number; graphCapture: boolean; verbose: boolean }
 
 function usage(msg: string): never {
-  console.error(`parity: ${msg}\nusage: npm run parity -- --golden DIR --bundle DIR [--ep wasm|webgpu] [--runner node|chromium] [--tolerance-scale X] [--verbose]`);
+  console.error(`parity: ${msg}\nusage: npm run parity -- --golden DIR --bundle DIR [--ep wasm|webgpu] [--runner node|chromium] [--tolerance-scale X] [--graph-capture on|off] [--verbose]`);
   process.exit(2);
 }
 
@@ -31,7 +32,9 @@ function parseArgs(argv: string[]): Args {
   if (runner !== 'node' && runner !== 'chromium') usage(`--runner must be node or chromium, got ${runner}`);
   const scale = Number(get('--tolerance-scale') ?? '1');
   if (!(scale > 0)) usage('--tolerance-scale must be a positive number');
-  return { golden: resolve(golden), bundle: resolve(bundle), ep, runner, scale, verbose: argv.includes('--verbose') };
+  const capture = get('--graph-capture') ?? 'off';
+  if (capture !== 'on' && capture !== 'off') usage(`--graph-capture must be on or off, got ${capture}`);
+  return { golden: resolve(golden), bundle: resolve(bundle), ep, runner, scale, graphCapture: capture === 'on', verbose: argv.includes('--verbose') };
 }
 
 async function goldenFiles(dir: string): Promise<string[]> {
@@ -43,7 +46,7 @@ async function goldenFiles(dir: string): Promise<string[]> {
 }
 
 async function runInNode(args: Args, files: string[]): Promise<boolean[]> {
-  const { env, engine } = await loadParityEnv({ kind: 'files', files: await bundleDirBlobs(args.bundle) }, args.ep, args.scale);
+  const { env, engine } = await loadParityEnv({ kind: 'files', files: await bundleDirBlobs(args.bundle) }, args.ep, args.scale, args.graphCapture);
   const verdicts: boolean[] = [];
   for (const file of files) {
     const name = basename(file, '.json');
@@ -89,11 +92,11 @@ async function runInChromium(args: Args, files: string[]): Promise<boolean[]> {
       const name = basename(file, '.json');
       const json = await readFile(join(args.golden, file), 'utf8');
       const r = await page.evaluate(
-        async ([bundleUrl, ep, scale, name, json]) => {
+        async ([bundleUrl, ep, scale, capture, name, json]) => {
           const m = await import('/tools/parity/browser-entry.ts' as string);
-          return m.runCase(bundleUrl, ep, scale, name, json) as Promise<{ line: string; pass: boolean; details: string[] }>;
+          return m.runCase(bundleUrl, ep, scale, capture, name, json) as Promise<{ line: string; pass: boolean; details: string[] }>;
         },
-        [bundleUrl, args.ep, args.scale, name, json] as const,
+        [bundleUrl, args.ep, args.scale, args.graphCapture, name, json] as const,
       );
       console.log(r.line);
       if (args.verbose) for (const line of r.details) console.log(line);

@@ -5,14 +5,16 @@ import { loadParityEnv } from './env.ts';
 let loaded: Promise<ParityEnv> | null = null;
 
 /** Load the bundle once per page. */
-export function prepare(bundleUrl: string, ep: ParityEp, toleranceScale: number): Promise<ParityEnv> {
-  loaded ??= loadParityEnv({ kind: 'url', baseUrl: bundleUrl }, ep, toleranceScale).then((r) => r.env);
+export function prepare(bundleUrl: string, ep: ParityEp, toleranceScale: number, graphCapture: boolean): Promise<ParityEnv> {
+  loaded ??= loadParityEnv({ kind: 'url', baseUrl: bundleUrl }, ep, toleranceScale, graphCapture).then((r) => r.env);
   return loaded;
 }
 
 /** Run one case in the page; returns the printable line, the verdict and (for --verbose) each quantity's line. */
-export async function runCase(bundleUrl: string, ep: ParityEp, toleranceScale: number, name: string, json: string): Promise<{ line: string; pass: boolean; details: string[] }> {
-  const env = await prepare(bundleUrl, ep, toleranceScale);
+export async function runCase(
+  bundleUrl: string, ep: ParityEp, toleranceScale: number, graphCapture: boolean, name: string, json: string,
+): Promise<{ line: string; pass: boolean; details: string[] }> {
+  const env = await prepare(bundleUrl, ep, toleranceScale, graphCapture);
   let golden: unknown;
   try {
     golden = JSON.parse(json);

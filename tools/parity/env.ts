@@ -4,9 +4,9 @@ import type { BundleSourceData } from '../../workers/protocol.ts';
 import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
 import type { ParityEnv, ParityEp } from './core.ts';
 
-/** Load the bundle on the given provider and wrap it for the parity core. */
-export async function loadParityEnv(source: BundleSourceData, ep: ParityEp, toleranceScale = 1): Promise<{ env: ParityEnv; engine: Engine }> {
-  const engine = await Engine.load(source, { provider: ep });
+/** Load the bundle on the given provider (WebGPU loops graph-captured when asked) and wrap it for the parity core. */
+export async function loadParityEnv(source: BundleSourceData, ep: ParityEp, toleranceScale = 1, graphCapture = false): Promise<{ env: ParityEnv; engine: Engine }> {
+  const engine = await Engine.load(source, { provider: ep }, { graphCapture });
   if (engine.runtime.ep !== ep) throw new Error(`asked for ${ep} but the runtime runs on ${engine.runtime.ep}`);
   const env: ParityEnv = {
     runner: engine.runtime,

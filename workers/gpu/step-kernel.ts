@@ -10,7 +10,7 @@
  * schedulers/types.ts), computed with the same float32 scalars as their step(), which stays the reference.
  */
 import type { LinearStep } from '../schedulers/types.ts';
-import { GPU_TENSOR_USAGE } from '../runtime/types.ts';
+import { GPU_TENSOR_USAGE, gpuTensorBytes } from '../runtime/types.ts';
 
 /** What the kernel's buffers hold: one image's latent grid and the UNet batch around it. */
 export interface StepShape {
@@ -117,8 +117,8 @@ const UNIFORM = 0x40;
 /** A float32 buffer of `data` (or zeros of `length`), written once. */
 export function floatBuffer(device: GPUDevice, label: string, data: Float32Array | number, usage = GPU_TENSOR_USAGE): GPUBuffer {
   const length = typeof data === 'number' ? data : data.length;
-  // WebGPU rejects zero-sized bindings; 4-byte multiples always.
-  const buffer = device.createBuffer({ label, size: Math.max(16, length * 4), usage });
+  // WebGPU rejects zero-sized bindings; ORT copies tensors in 16-byte multiples.
+  const buffer = device.createBuffer({ label, size: gpuTensorBytes(length * 4), usage });
   if (typeof data !== 'number' && data.length > 0) device.queue.writeBuffer(buffer, 0, data);
   return buffer;
 }

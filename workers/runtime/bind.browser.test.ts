@@ -56,6 +56,7 @@ describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => 
     console.log(`prior with another mask: ${r.priorMaskDiff.toExponential(1)} from its host run (the masks change the output by ${r.masksDiffer.toExponential(1)})`);
     expect(r.masksDiffer).toBeGreaterThan(10 * EMBEDDING * r.priorScale);
     expect(r.priorMaskDiff).toBeLessThan(EMBEDDING * r.priorScale);
+    expect(r.priorBatch1Diff).toBeLessThan(EMBEDDING * r.priorScale);
   }, 300_000);
 
   it('without graph capture: the ordinary session on the bound buffers, the same results, ORT writing its uniforms on every run', async () => {
@@ -69,5 +70,6 @@ describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => 
     expect([r.afterRebind, r.afterHostRun, r.badShape]).toEqual(['INTERNAL', 'INTERNAL', 'INTERNAL']);
     expect(r.priorDiff).toBeLessThan(EMBEDDING * r.priorScale);
     expect(r.priorMaskDiff).toBeLessThan(EMBEDDING * r.priorScale);
+    expect(r.priorBatch1Diff).toBeLessThan(EMBEDDING * r.priorScale);
   }, 300_000);
 });

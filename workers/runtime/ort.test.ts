@@ -9,6 +9,7 @@ import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
 import { createRuntime, fixedDims, type OrtRuntime } from './ort.ts';
 import type { StageEntry } from './manifest.ts';
+import { gpuTensorBytes } from './types.ts';
 import type { StageFeeds } from './stage-io.ts';
 import { rejectedEngineError } from '../testing/engine-error.ts';
 
@@ -395,5 +396,11 @@ describe('fixedDims (the shapes a bound stage fixes)', () => {
     expect(fixedDims(unet, { ...ok, sample: [2, 9, 8, 12] })).toBe('input "sample"[1] is 9, the manifest fixes 4');
     expect(fixedDims(unet, { ...ok, timestep: [1] })).toBe('dim "batch" is 2 in one input and 1 in "timestep"');
     expect(fixedDims(unet, { ...ok, sample: [2, 4, 0, 12] })).toBe('input "sample"[2] is 0');
+  });
+});
+
+describe('gpuTensorBytes (buffers ORT copies in 16-byte units)', () => {
+  it('rounds up to a multiple of 16, at least 16', () => {
+    expect([0, 4, 16, 17, 616, 1232].map(gpuTensorBytes)).toEqual([16, 16, 16, 32, 624, 1232]);
   });
 });

@@ -11,7 +11,7 @@ import { countGpuWork, type GpuMemory, type GpuWorkCounter, type GpuWorkCounts }
 import { watchGpuErrors, type GpuErrorLog } from './gpu-errors.ts';
 import { dimRules, stageComputesFloat16, stageDtype, type BundleManifest, type StageEntry } from './manifest.ts';
 import type { StageFeeds, StageInputs, StageResult } from './stage-io.ts';
-import { GPU_ADAPTER_OPTIONS, GPU_TENSOR_USAGE, type BoundStage, type ExecutionProvider, type GpuStageRunner, type GpuTensor, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
+import { GPU_ADAPTER_OPTIONS, GPU_TENSOR_USAGE, gpuTensorBytes, type BoundStage, type ExecutionProvider, type GpuStageRunner, type GpuTensor, type ProviderPreference, type StageName, type StageRunner } from './types.ts';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -47,7 +47,9 @@ export interface RuntimeOptions {
   /**
    * Graph capture (onnxruntime's `enableGraphCapture`) for stages a loop binds to fixed shapes (GpuStageRunner.bind):
    * the first run records the session's GPU commands, later runs replay them with no uniform writes or uploads of
-   * ORT's own. Default on with the GPU loop on the native builds; off, bound stages run as ordinary sessions.
+   * ORT's own. It costs a session per shape (a size change uploads the stage's weights again) and keeps the graph's
+   * intermediate buffers for replay (+29 % GPU buffer bytes at 256² on the tiny bundle, docs/gpu-loop.md), against a
+   * saving no GPU has timed yet: default off; bound stages then run the ordinary, shape-agnostic sessions.
    */
   readonly graphCapture?: boolean;
 }
@@ -405,7 +407,7 @@ class Runtime implements OrtRuntime {
     private readonly gpu?: GpuState,
     private readonly webgpuLayout?: 'NHWC' | 'NCHW',
     private readonly gpuLoop = true,
-    private readonly graphCapture = true,
+    private readonly graphCapture = false,
   ) {
     this.warningList.push(...warnings);
     gpu?.onLost.add(this.markLost);
@@ -762,7 +764,7 @@ class Runtime implements OrtRuntime {
       const { session, inputTypes } = owned ?? await this.session(stage);
       const buffers: GPUBuffer[] = [];
       const gpuBuffer = (label: string, bytes: number): GPUBuffer => {
-        const buffer = device.createBuffer({ label, size: Math.max(16, bytes), usage: GPU_TENSOR_USAGE });
+        const buffer = device.createBuffer({ label, size: gpuTensorBytes(bytes), usage: GPU_TENSOR_USAGE });
         buffers.push(buffer);
         return buffer;
       };
@@ -989,6 +991,6 @@ export async function createRuntime(bundle: Bundle, options: RuntimeOptions): Pr
 
   let gpu: GpuState | undefined;
   if (ep === 'webgpu' && adapter) gpu = gpuStateFor(ort, build, adapter, options.countGpuWork === true);
-  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout, options.gpuLoop ?? true, options.graphCapture ?? true);
+  const runtime = new Runtime(ort, bundle, ep, capabilities, stageEps, warnings, build, gpu, options.webgpuLayout, options.gpuLoop ?? true, options.graphCapture ?? false);
   return runtime;
 }

@@ -43,6 +43,15 @@ export interface StageRunner {
   gpuRunner?(stage: StageName): GpuStageRunner | null;
 }
 
+/**
+ * Bytes of a GPU buffer ORT may read or write for a tensor of `bytes`: at least 16, a multiple of 16. onnxruntime-web
+ * copies a tensor's byte length rounded up to 16 (its downloads, and its GPU-to-CPU copies for CPU-placed nodes: the
+ * prior's int64 mask at batch 1 is 616 bytes, and ORT copied 624 of them).
+ */
+export function gpuTensorBytes(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
 /** Usage of buffers that ORT reads or writes: storage plus both copies (Tensor.fromGpuBuffer's requirement); numeric, as the globals are absent in Node. */
 export const GPU_TENSOR_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08 /* COPY_DST */;
 

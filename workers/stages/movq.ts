@@ -1,6 +1,6 @@
 /** The MoVQ stages (`movq_encoder`, `movq_decoder`): pixels in [-1, 1] ↔ latents at 1/8 of the side. */
 import type { StageFeeds } from '../runtime/stage-io.ts';
-import { GPU_TENSOR_USAGE, type GpuStageRunner, type GpuTensor, type StageRunner } from '../runtime/types.ts';
+import { GPU_TENSOR_USAGE, gpuTensorBytes, type GpuStageRunner, type GpuTensor, type StageRunner } from '../runtime/types.ts';
 import { readFloats } from '../gpu/step-kernel.ts';
 import { f32, type F32Tensor } from '../tensor/tensor.ts';
 import { output } from './output.ts';
@@ -34,7 +34,7 @@ export async function runMovqDecoderOnGpu(gpu: GpuStageRunner, latents: GpuTenso
   const dims = [B, 3, h * scaleFactor, w * scaleFactor];
   const length = dims.reduce((a, b) => a * b, 1);
   const device = await gpu.device();
-  const image = device.createBuffer({ label: 'movq_decoder image', size: Math.max(16, 4 * length), usage: GPU_TENSOR_USAGE });
+  const image = device.createBuffer({ label: 'movq_decoder image', size: gpuTensorBytes(4 * length), usage: GPU_TENSOR_USAGE });
   try {
     await gpu.runOnGpu('movq_decoder', { latents }, { image: { buffer: image, dims } });
     return f32(await gpu.guard(() => readFloats(device, image, length)), dims);

@@ -83,8 +83,21 @@ export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
     const out2 = (await boundPrior.run()).predicted_image_embedding!;
     const priorMaskDiff = maxDiff(await readFloats(device, out2.buffer, priorHost2.length), priorHost2);
     const masksDiffer = maxDiff(priorHost, priorHost2);
+    // Batch 1 (guidance ≤ 1): the int64 mask is 616 bytes, not a multiple of 16, and ORT copies it in 16-byte units.
+    const one = {
+      hidden_states: prior.hidden_states.subarray(0, D), timestep: prior.timestep.subarray(0, 1), proj_embedding: prior.proj_embedding.subarray(0, D),
+      encoder_hidden_states: prior.encoder_hidden_states.subarray(0, L * D), attention_mask: prior.attention_mask.subarray(0, L),
+    };
+    const oneHost = (await rt.run('prior', {
+      hidden_states: f32(one.hidden_states, [1, D]), timestep: f32(one.timestep, [1]), proj_embedding: f32(one.proj_embedding, [1, D]),
+      encoder_hidden_states: f32(one.encoder_hidden_states, [1, L, D]), attention_mask: i64(one.attention_mask, [1, L]),
+    })).predicted_image_embedding.data as Float32Array;
+    const boundOne = await priorGpu.bind('prior', { hidden_states: [1, D], timestep: [1], proj_embedding: [1, D], encoder_hidden_states: [1, L, D], attention_mask: [1, L] });
+    for (const [name, data] of Object.entries(one)) device.queue.writeBuffer((boundOne.inputs as Record<string, GpuTensor>)[name]!.buffer, 0, data);
+    const oneOut = (await boundOne.run()).predicted_image_embedding!;
+    const priorBatch1Diff = maxDiff(await readFloats(device, oneOut.buffer, oneHost.length), oneHost);
     const priorScale = Math.max(1, ...priorHost.map(Math.abs));
-    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale, priorMaskDiff, masksDiffer };
+    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale, priorMaskDiff, masksDiffer, priorBatch1Diff };
   } finally {
     await rt.dispose();
   }
