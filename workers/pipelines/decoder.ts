@@ -204,7 +204,8 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
     const onGpu = p.decode ? loop.gpuLatents?.() : undefined;
     const movq = onGpu ? ctx.runner.gpuRunner?.('movq_decoder') ?? null : null;
     if (onGpu && movq) {
-      final = p.record ? await loop.latents() : null;
+      // With a record the last step's latents are already on the host; otherwise they never come back.
+      final = p.record ? recorded[recorded.length - 1]?.latents ?? await loop.latents() : null;
       checkpoint(ctx, 'movq_decoder', 0, 1);
       image = await runMovqDecoderOnGpu(movq, onGpu, ctx.model.scaleFactor);
     } else {

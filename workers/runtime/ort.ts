@@ -340,7 +340,7 @@ interface StageSession {
   readonly inputTypes: ReadonlyMap<string, string>;
 }
 
-/** A stage bound to fixed shapes (GpuStageRunner.bind): its own session, and buffers that outlive each run. */
+/** A stage bound to fixed shapes (GpuStageRunner.bind): its session (its own under graph capture) and buffers that outlive each run. */
 interface Binding {
   readonly key: string;
   readonly session: Session;
