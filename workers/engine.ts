@@ -31,6 +31,7 @@ import { encodeRgbImage } from './pipelines/encode.ts';
 import { runFusion } from './pipelines/fusion.ts';
 import { prepareKeepMask } from './pipelines/mask.ts';
 import { checkSizeOn, normaliseRequest } from './pipelines/validate.ts';
+import type { PreviewSink } from './pipelines/preview.ts';
 import { MODE_STAGES, modeStages } from './modes.ts';
 
 export { MODE_STAGES };
@@ -163,11 +164,12 @@ export class Engine {
   }
 
   /** Build a pipeline context for one image of a run. */
-  context(noise: NoiseSource, warnings: string[], runner: StageRunner = this.runtime, onStep?: PipelineContext['onStep']): PipelineContext {
+  context(noise: NoiseSource, warnings: string[], runner: StageRunner = this.runtime, onStep?: PipelineContext['onStep'], preview?: PreviewSink): PipelineContext {
     return {
       runner, model: this.model, tokenizer: this.tokenizer, noise, warnings,
       ...(this.multilingualTokenizer ? { multilingualTokenizer: this.multilingualTokenizer } : {}),
       ...(onStep ? { onStep } : {}),
+      ...(preview ? { preview } : {}),
     };
   }
 
@@ -209,7 +211,15 @@ export class Engine {
         const key = `${stage}`;
         timings[key] = performance.now() - started;
       };
-      const ctx = this.context(seededNoise(seed), warnings, runner, onStep);
+      const preview: PreviewSink | undefined = req.preview === undefined ? undefined : {
+        ...req.preview,
+        show: async (decoded, step, total) => {
+          const H = decoded.dims[2]!, W = decoded.dims[3]!;
+          const image: RgbaImage = { width: W, height: H, data: nchwToRgba(decoded.data, W, H, 0) };
+          hooks.onProgress?.({ runId, stage: 'unet', step, total, image: index, numImages: req.numImages, elapsedMs: performance.now() - started, preview: image });
+        },
+      };
+      const ctx = this.context(seededNoise(seed), warnings, runner, onStep, preview);
       const image = await this.generateOne(ctx, req, prior);
       const params: UsedParams = this.usedParams(req, seed);
       images.push({ image, params });

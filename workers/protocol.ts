@@ -51,6 +51,15 @@ export interface CommonParams {
   /** The model family the client built this request for (BundleInfo.family); another family than the loaded
    *  model's is BAD_REQUEST naming both. Absent: not checked. */
   readonly family?: ModelFamily;
+  /** Live previews during the UNet loop (Progress.preview); absent: none. Changes nothing in the result. */
+  readonly preview?: PreviewRequest;
+}
+
+/** How often to preview: at most every `every` UNet steps, and (`maxShare`, default 0.1; 1 = no limit) only while
+ *  previews have taken at most that share of the loop's time (each is a MoVQ decode). */
+export interface PreviewRequest {
+  readonly every: number;
+  readonly maxShare?: number;
 }
 
 /** Prior kinds (the paper's Table 3 ablation): the diffusion prior, a linear map, none (text embedding used directly), a blend. */
@@ -198,10 +207,13 @@ export interface Progress {
   readonly image: number;
   readonly numImages: number;
   readonly elapsedMs: number;
+  /** With a request's `preview`, on some 'unet' events: the image the run would give if the scheduler's current
+   *  estimate of the clean latents were final (decoded by the model's MoVQ; workers/pipelines/preview.ts). */
+  readonly preview?: RgbaImage;
 }
 
 /** The exact parameters a result was made with (after normalisation), enough to re-run it: the shared ones (one image each, the prior as recorded) and the mode's. */
-export interface UsedParams extends Omit<CommonParams, 'numImages' | 'prior'> {
+export interface UsedParams extends Omit<CommonParams, 'numImages' | 'prior' | 'preview'> {
   readonly mode: Mode;
   readonly prompt?: string;
   readonly strength?: number;

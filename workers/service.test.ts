@@ -54,6 +54,25 @@ describe('EngineService on the tiny bundle (wasm, Node)', () => {
     expect(unet.every((e) => e.total === 3)).toBe(true);
   });
 
+  it('live previews: the decoded x̂_0 after the paced steps (never the last), the result unchanged', async () => {
+    const events: Progress[] = [];
+    const request = { ...base, steps: 5, numImages: 2 };
+    const withPreviews = value(await service.generate('p', { ...request, preview: { every: 2, maxShare: 1 } }, (p) => events.push(p)));
+    const without = value(await service.generate('q', request));
+    const previews = events.filter((e) => e.preview !== undefined);
+    expect(previews.map((e) => [e.image, e.stage, e.step, e.total])).toEqual([[0, 'unet', 2, 5], [0, 'unet', 4, 5], [1, 'unet', 2, 5], [1, 'unet', 4, 5]]);
+    for (const e of previews) {
+      expect([e.preview!.width, e.preview!.height, e.preview!.data.length]).toEqual([64, 64, 64 * 64 * 4]);
+      // An image, not a blank: the decoded estimate varies over the frame.
+      expect(new Set(e.preview!.data.filter((_, k) => k % 4 === 0)).size).toBeGreaterThan(16);
+    }
+    // The estimate moves towards the result as the loop goes on.
+    const last = withPreviews.images[0]!.image.data;
+    const distance = (img: Uint8ClampedArray) => img.reduce((sum, v, k) => sum + Math.abs(v - last[k]!), 0);
+    expect(distance(previews[1]!.preview!.data)).toBeLessThan(distance(previews[0]!.preview!.data));
+    withPreviews.images.forEach((img, i) => expect(Buffer.from(img.image.data).equals(Buffer.from(without.images[i]!.image.data))).toBe(true));
+  });
+
   it('numImages gives one image per seed, seed + i', async () => {
     const r = value(await service.generate('n', { ...base, numImages: 2 }));
     expect(r.images.map((i) => i.params.seed)).toEqual([42, 43]);
@@ -91,6 +110,11 @@ describe('EngineService on the tiny bundle (wasm, Node)', () => {
     ['a null fusion condition', { mode: 'fusion', conditions: [{ kind: 'text', prompt: 'a', weight: 1 }, null] }],
     ['17 fusion conditions', { mode: 'fusion', conditions: Array.from({ length: 17 }, () => ({ kind: 'text', prompt: 'a', weight: 1 })) }],
     ['1024² on the CPU (wasm) path', { width: 1024, height: 1024 }],
+    ['a preview that is not an object', { preview: 'often' }],
+    ['a preview every 0 steps', { preview: { every: 0 } }],
+    ['a preview every 1.5 steps', { preview: { every: 1.5 } }],
+    ['a preview time share of 0', { preview: { every: 1, maxShare: 0 } }],
+    ['a preview time share above 1', { preview: { every: 1, maxShare: 2 } }],
   ])('rejects %s with BAD_REQUEST and keeps serving', async (_name, patch) => {
     const r = await service.generate('bad', { ...base, ...patch } as GenerateRequest);
     expectError(r, ErrorCode.BadRequest);

@@ -129,7 +129,15 @@ export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<De
         });
       },
       latents: () => gpu.guard(() => readFloats(device, latents, shape.plane)),
+      estimate: () => gpu.guard(async () => {
+        if (!kernel) throw new RangeError('stepLoop.estimate: no step has run');
+        return readFloats(device, kernel.history, shape.plane);
+      }),
       gpuLatents: () => ({ buffer: latents, dims: s.latentDims }),
+      gpuEstimate: () => {
+        if (!kernel) throw new RangeError('stepLoop.gpuEstimate: no step has run');
+        return { buffer: kernel.history, dims: s.latentDims };
+      },
       dispose() {
         kernel?.destroy();
         for (const b of owned) b.destroy();

@@ -30,7 +30,7 @@ function emulate(s: KernelState, params: ArrayBuffer, history: Float32Array): vo
     let out = fr(fr(fr(cSample! * x) + fr(cX0! * x0)) + fr(cEps! * eps));
     if (cNoise !== 0) out = fr(out + fr(cNoise! * s.noise[noiseOffset + k]!));
     if (cHistory !== 0) out = fr(out + fr(cHistory! * fr(x0 - history[k]!)));
-    if (flags & 2) history[k] = x0;
+    history[k] = x0;
     if (flags & 4) {
       const keep = s.kept[2 * plane + (k % hw)]!;
       const proper = fr(fr(keepAlpha! * s.kept[k]!) + fr(keepSigma! * s.kept[plane + k]!));
@@ -48,7 +48,7 @@ describe('the GPU denoising step (float32 emulation of its WGSL)', () => {
       return {
         async run(i) {
           emulate(state, params[i]!, history);
-          return { latents: state.latents.slice(), sample: state.sample.slice() };
+          return { latents: state.latents.slice(), sample: state.sample.slice(), x0: history.slice() };
         },
         dispose() {},
       };
@@ -59,12 +59,12 @@ describe('the GPU denoising step (float32 emulation of its WGSL)', () => {
 
   it('packs the parameters where the WGSL struct reads them', () => {
     const buf = packStep(
-      { prediction: 'v_prediction', alpha: 0.5, sigma: 0.25, clip: Infinity, cSample: 1, cX0: 2, cEps: 3, cNoise: 4, cHistory: 5, drawsNoise: true, keepsHistory: true },
+      { prediction: 'v_prediction', alpha: 0.5, sigma: 0.25, clip: Infinity, cSample: 1, cX0: 2, cEps: 3, cNoise: 4, cHistory: 5, drawsNoise: true },
       { guidance: 7, noiseOffset: 96, reset: { keepAlpha: 0.75, keepSigma: 0.125 } },
       { plane: 4, hw: 1, batch: 2, inChannels: 4, outChannels: 8 },
     );
     expect(Array.from(new Float32Array(buf, 0, 11))).toEqual([7, 0.5, 0.25, Math.fround(3e38), 1, 2, 3, 4, 5, 0.75, 0.125]);
-    expect(Array.from(new Uint32Array(buf, 44, 3))).toEqual([96, 2, 1 | 2 | 4]);
+    expect(Array.from(new Uint32Array(buf, 44, 3))).toEqual([96, 2, 1 | 4]);
     expect(STEP_WGSL).toMatch(/cHistory: f32, keepAlpha: f32, keepSigma: f32, noiseOffset: u32,\s*prediction: u32, flags: u32/);
   });
 });

@@ -36,7 +36,6 @@ export interface StepExtras {
 
 const PREDICTIONS = { epsilon: 0, sample: 1, v_prediction: 2 } as const satisfies Record<LinearStep['prediction'], number>;
 const FLAG_CFG = 1;
-const FLAG_WRITE_HISTORY = 2;
 const FLAG_RESET = 4;
 /** WGSL has no infinity literal and may assume finite math: an unclipped x̂_0 gets this bound instead. */
 const NO_CLIP = 3.0e38;
@@ -58,6 +57,7 @@ struct Step {
 @group(0) @binding(2) var<storage, read> pred: array<f32>;
 @group(0) @binding(3) var<storage, read_write> latents: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sample: array<f32>;
+// The last step's x̂_0: the next step's history (multistep solvers) and the live preview's estimate.
 @group(0) @binding(5) var<storage, read_write> history: array<f32>;
 @group(0) @binding(6) var<storage, read> noise: array<f32>;
 // Inpainting: image latents [plane], initial noise [plane], keep-mask [hw].
@@ -82,7 +82,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   var out = step.cSample * x + step.cX0 * x0 + step.cEps * eps;
   if (step.cNoise != 0.0) { out = out + step.cNoise * noise[step.noiseOffset + k]; }
   if (step.cHistory != 0.0) { out = out + step.cHistory * (x0 - history[k]); }
-  if ((step.flags & ${FLAG_WRITE_HISTORY}u) != 0u) { history[k] = x0; }
+  history[k] = x0;
   if ((step.flags & ${FLAG_RESET}u) != 0u) {
     let keep = kept[2u * shape.plane + k % shape.hw];
     let proper = step.keepAlpha * kept[k] + step.keepSigma * kept[shape.plane + k];
@@ -106,11 +106,11 @@ export function packStep(ls: LinearStep, extras: StepExtras, shape: StepShape): 
   ]);
   u[11] = extras.noiseOffset;
   u[12] = PREDICTIONS[ls.prediction];
-  u[13] = (shape.batch === 2 ? FLAG_CFG : 0) | (ls.keepsHistory ? FLAG_WRITE_HISTORY : 0) | (extras.reset ? FLAG_RESET : 0);
+  u[13] = (shape.batch === 2 ? FLAG_CFG : 0) | (extras.reset ? FLAG_RESET : 0);
   return buf;
 }
 
-const STORAGE = 0x80; // GPUBufferUsage.STORAGE (numbers: this module loads where the globals are absent)
+// GPUBufferUsage flags as numbers: this module loads where the globals are absent.
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 
@@ -170,7 +170,8 @@ export interface StepBuffers {
 export class StepKernel {
   private readonly params: GPUBuffer;
   private readonly shapeBuffer: GPUBuffer;
-  private readonly history: GPUBuffer;
+  /** Every step's x̂_0 [plane] (clipped as the scheduler clips it): the next step's history, and what a preview reads. */
+  readonly history: GPUBuffer;
   private bindGroup: GPUBindGroup;
   private entries: GPUBindGroupEntry[];
   private pred: GPUBuffer;
@@ -188,7 +189,8 @@ export class StepKernel {
     const shapeWords = new Uint32Array([s.plane, s.hw, s.batch, s.inChannels * s.hw, s.outChannels * s.hw, 0, 0, 0]);
     this.shapeBuffer = device.createBuffer({ label: 'DenoiseStep shape', size: shapeWords.byteLength, usage: UNIFORM | COPY_DST });
     device.queue.writeBuffer(this.shapeBuffer, 0, shapeWords);
-    this.history = floatBuffer(device, 'DenoiseStep history', s.plane, STORAGE);
+    // A GPU tensor's usage: the preview's MoVQ decode reads it as ORT input, estimate() copies it out.
+    this.history = floatBuffer(device, 'DenoiseStep history', s.plane);
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: this.shapeBuffer } },
       { binding: 1, resource: { buffer: this.params, size: 64 } },

@@ -4,6 +4,7 @@ import type { StageRunner } from '../runtime/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
 import type { ProgressStage } from '../protocol.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
+import type { PreviewSink } from './preview.ts';
 
 /** Bundle facts the pipelines read (a subset of the manifest, so tests can build it by hand). */
 export interface ModelFacts {
@@ -46,6 +47,8 @@ export interface PipelineContext {
   readonly onStep?: StepHook;
   /** Warnings collected during the run (prompt truncated, ...). */
   readonly warnings: string[];
+  /** Live previews of the decoder's loop (the request's previewEvery); absent: none. */
+  readonly preview?: PreviewSink;
 }
 
 /** Report progress (and let the hook cancel). */

@@ -10,7 +10,7 @@ import { addNoiseAt, linspaceF32, noiseTables } from '../schedulers/common.ts';
 import { EngineError, ErrorCode } from '../errors.ts';
 import { runMovqDecoder, runMovqDecoderOnGpu, runMovqEncoder, type TextEncoding } from '../stages/index.ts';
 import { gpuLoop } from '../gpu/loop.ts';
-import { hostLoop, runSteps, type InpaintChannels, type LoopSpec, type RecordedStep } from './denoise.ts';
+import { hostLoop, runSteps, type DenoiseLoop, type InpaintChannels, type LoopPreview, type LoopSpec, type RecordedStep } from './denoise.ts';
 import { checkpoint, requireStage, type PipelineContext } from './context.ts';
 import { encodeDecoderText } from './encode.ts';
 
@@ -199,7 +199,7 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
   let final: Float32Array | null;
   let image: F32Tensor | null = null;
   try {
-    recorded = await runSteps(ctx, 'unet', loop, timesteps, p.record === true);
+    recorded = await runSteps(ctx, 'unet', loop, timesteps, p.record === true, loopPreview(ctx, h, w));
     // The MoVQ decode reads the GPU loop's buffer where the runtime offers a GPU door for it too.
     const onGpu = p.decode ? loop.gpuLatents?.() : undefined;
     const movq = onGpu ? ctx.runner.gpuRunner?.('movq_decoder') ?? null : null;
@@ -216,6 +216,24 @@ export async function runDecoder(ctx: PipelineContext, p: DecoderParams): Promis
     loop.dispose();
   }
   return { latents: final, image, timesteps, steps: recorded, ...(latentTimestep === undefined ? {} : { latentTimestep }) };
+}
+
+/**
+ * The run's previews for this loop: x̂_0 through the MoVQ decoder, on the GPU from the step kernel's buffer where the
+ * loop and the runtime offer it (no upload; the image is the one read-back), else on the host.
+ */
+function loopPreview(ctx: PipelineContext, h: number, w: number): LoopPreview | undefined {
+  const sink = ctx.preview;
+  if (!sink) return undefined;
+  return {
+    sink,
+    async render(loop: DenoiseLoop) {
+      const onGpu = loop.gpuEstimate?.();
+      const movq = onGpu ? ctx.runner.gpuRunner?.('movq_decoder') ?? null : null;
+      if (onGpu && movq) return runMovqDecoderOnGpu(movq, onGpu, ctx.model.scaleFactor);
+      return runMovqDecoder(ctx.runner, f32(await loop.estimate(), [1, ctx.model.latentChannels, h, w]));
+    },
+  };
 }
 
 /** MoVQ-decode latents [1,C,h,w] to an image tensor [1,3,8h,8w] in about [-1,1]. */

@@ -9,6 +9,7 @@ import type { GpuTensor, StageRunner } from '../runtime/types.ts';
 import { checkpoint, type PipelineContext } from './context.ts';
 import type { ProgressStage } from '../protocol.ts';
 import { runUnet, type TextEncoding, type UnetStage } from '../stages/index.ts';
+import { PreviewPacer, type PreviewSink } from './preview.ts';
 
 /** Inpainting's constant UNet channels and, for Kandinsky 2.2, what the kept region is reset to. */
 export interface InpaintChannels {
@@ -47,8 +48,12 @@ export interface DenoiseLoop {
   step(i: number): Promise<void>;
   /** The current latents [C,h,w] on the host (a read-back on the GPU). */
   latents(): Promise<Float32Array>;
+  /** The last step's x̂_0 [C,h,w] (the scheduler's predOriginalSample; a read-back on the GPU): what previews show. */
+  estimate(): Promise<Float32Array>;
   /** GPU loops: the latents in the loop's own GPU buffer, valid until dispose() (the MoVQ decode reads them there). */
   gpuLatents?(): GpuTensor;
+  /** GPU loops: the last step's x̂_0 in the step kernel's buffer, valid until the next step (previews decode it there). */
+  gpuEstimate?(): GpuTensor;
   /** Free what the loop holds (GPU buffers). */
   dispose(): void;
 }
@@ -78,6 +83,7 @@ export function hostLoop(runner: StageRunner, s: LoopSpec): DenoiseLoop {
   const cfg = batch === 2;
   const inChannels = inpaint ? 2 * C + 1 : C;
   let latents = s.start;
+  let estimate: Float32Array | null = null;
   return {
     async step(i) {
       const t = s.timesteps[i]!;
@@ -98,7 +104,9 @@ export function hostLoop(runner: StageRunner, s: LoopSpec): DenoiseLoop {
       } else {
         eps.set(pred.data.subarray(0, plane));
       }
-      latents = sched.step({ modelOutput: eps, t, sample: latents, noise: () => s.noise.next([1, C, h, w]) }).prevSample;
+      const stepped = sched.step({ modelOutput: eps, t, sample: latents, noise: () => s.noise.next([1, C, h, w]) });
+      latents = stepped.prevSample;
+      estimate = stepped.predOriginalSample;
       const reset = inpaint?.reset;
       if (inpaint && reset) {
         // Reset the kept region to the image latents noised to the next timestep (plain after the last).
@@ -117,6 +125,10 @@ export function hostLoop(runner: StageRunner, s: LoopSpec): DenoiseLoop {
     async latents() {
       return latents;
     },
+    async estimate() {
+      if (!estimate) throw new RangeError('hostLoop.estimate: no step has run');
+      return estimate;
+    },
     dispose() {},
   };
 }
@@ -127,18 +139,32 @@ export interface RecordedStep {
   readonly latents: Float32Array;
 }
 
+/** A loop's previews: when (the sink's pacing) and how the loop's x̂_0 becomes an image (the MoVQ decode). */
+export interface LoopPreview {
+  readonly sink: PreviewSink;
+  render(loop: DenoiseLoop): Promise<F32Tensor>;
+}
+
 /**
  * Run every step of `loop` with a progress checkpoint (where cancel lands) before each and after the last; with
- * `record`, the latents after every step (on a GPU loop a read-back each, for the comparison only).
+ * `record`, the latents after every step (on a GPU loop a read-back each, for the comparison only); with `preview`,
+ * a decoded x̂_0 after the steps its pacing picks.
  */
 export async function runSteps(
-  ctx: PipelineContext, stage: ProgressStage, loop: DenoiseLoop, timesteps: readonly number[], record: boolean,
+  ctx: PipelineContext, stage: ProgressStage, loop: DenoiseLoop, timesteps: readonly number[], record: boolean, preview?: LoopPreview,
 ): Promise<RecordedStep[]> {
   const recorded: RecordedStep[] = [];
-  for (let i = 0; i < timesteps.length; i++) {
-    checkpoint(ctx, stage, i, timesteps.length);
+  const total = timesteps.length;
+  const pacer = preview ? new PreviewPacer(preview.sink, performance.now()) : null;
+  for (let i = 0; i < total; i++) {
+    checkpoint(ctx, stage, i, total);
     await loop.step(i);
     if (record) recorded.push({ t: timesteps[i]!, latents: (await loop.latents()).slice() });
+    if (preview && pacer?.due(i, total, performance.now())) {
+      const began = performance.now();
+      await preview.sink.show(await preview.render(loop), i + 1, total);
+      pacer.took(performance.now() - began);
+    }
   }
   checkpoint(ctx, stage, timesteps.length, timesteps.length);
   return recorded;

@@ -53,6 +53,7 @@ export function hostPriorLoop(runner: StageRunner, s: PriorLoopSpec, sched: Sche
   const { B, D } = s;
   const cfg = s.batch === 2 * B;
   let latents = s.start;
+  let estimate: Float32Array | null = null;
   return {
     async step(i) {
       const t = s.timesteps[i]!;
@@ -72,10 +73,16 @@ export function hostPriorLoop(runner: StageRunner, s: PriorLoopSpec, sched: Sche
       } else {
         guided = pred.slice(0, B * D);
       }
-      latents = sched.step({ modelOutput: guided, t, sample: latents, noise: () => s.noise.next([B, D]) }).prevSample;
+      const stepped = sched.step({ modelOutput: guided, t, sample: latents, noise: () => s.noise.next([B, D]) });
+      latents = stepped.prevSample;
+      estimate = stepped.predOriginalSample;
     },
     async latents() {
       return latents;
+    },
+    async estimate() {
+      if (!estimate) throw new RangeError('hostPriorLoop.estimate: no step has run');
+      return estimate;
     },
     dispose() {},
   };

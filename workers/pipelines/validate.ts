@@ -2,12 +2,13 @@
 import { EngineError, ErrorCode } from '../errors.ts';
 import {
   DEFAULTS, LIMITS, MODEL_FAMILIES, MODES, PRIOR_KINDS, SCHEDULER_KINDS,
-  type FamilyDefaults, type FusionCondition, type GenerateRequest, type LinearPriorSource, type ModelFamily, type PriorChoice, type RgbaImage,
+  type FamilyDefaults, type FusionCondition, type GenerateRequest, type LinearPriorSource, type ModelFamily, type PreviewRequest, type PriorChoice, type RgbaImage,
 } from '../protocol.ts';
+import { PREVIEW_MAX_SHARE } from './preview.ts';
 import type { ExecutionProvider } from '../runtime/types.ts';
 
 /** A request after normalisation: sizes rounded up to 64, defaults filled in. */
-export type NormalisedRequest = GenerateRequest & { readonly warnings: readonly string[] };
+export type NormalisedRequest = GenerateRequest & { readonly warnings: readonly string[]; readonly preview?: Required<PreviewRequest> };
 
 function bad(message: string): EngineError {
   return new EngineError(ErrorCode.BadRequest, message);
@@ -122,6 +123,17 @@ function checkFamily(v: unknown): { family?: ModelFamily } {
   return { family: v as ModelFamily };
 }
 
+/** The request's optional preview pacing: every 1..maxSteps steps, a time share in (0, 1]. */
+function checkPreview(v: unknown): { preview?: Required<PreviewRequest> } {
+  if (v === undefined) return {};
+  const p = record(v);
+  if (!p) throw bad(`preview must be {every, maxShare?}; got ${describe(v)}.`);
+  const every = integerIn('preview.every', p.every, 1, LIMITS.maxSteps);
+  const maxShare = numberIn('preview.maxShare', p.maxShare === undefined ? PREVIEW_MAX_SHARE : p.maxShare, 0, 1);
+  if (maxShare === 0) throw bad('preview.maxShare must be above 0 (leave preview out for no previews).');
+  return { preview: { every, maxShare } };
+}
+
 /** Validate and normalise a request; throws EngineError(BAD_REQUEST) naming the bad field. Missing
  *  parameters take `defaults` (the loaded model's FAMILY_DEFAULTS row; Kandinsky 2.2's when not given). */
 export function normaliseRequest(req: GenerateRequest, defaults: FamilyDefaults = DEFAULTS): NormalisedRequest {
@@ -145,6 +157,7 @@ export function normaliseRequest(req: GenerateRequest, defaults: FamilyDefaults 
     negativePrompt: text('negativePrompt', orDefault(req.negativePrompt, DEFAULTS.negativePrompt)),
     prior: checkPrior(req.prior),
     ...checkFamily(req.family),
+    ...checkPreview(req.preview),
   };
   switch (req.mode) {
     case 'text2img':

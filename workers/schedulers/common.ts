@@ -468,6 +468,6 @@ export function ancestralStep(
 export function ancestralLinearStep(t: number, s: AncestralScalars, prediction: PredictionType, clipRange: number): LinearStep {
   return {
     prediction, alpha: f32(Math.sqrt(s.alphaProdT)), sigma: f32(Math.sqrt(f32(1 - s.alphaProdT))), clip: clipRange,
-    cSample: s.ct, cX0: s.c0, cEps: 0, cNoise: t > 0 ? s.std : 0, cHistory: 0, drawsNoise: t > 0, keepsHistory: false,
+    cSample: s.ct, cX0: s.c0, cEps: 0, cNoise: t > 0 ? s.std : 0, cHistory: 0, drawsNoise: t > 0,
   };
 }

@@ -96,7 +96,7 @@ export class DDIMScheduler implements LinearScheduler {
     const { sa, sb, cx0, cEps } = this.scalars(t);
     return {
       prediction: this.prediction, alpha: sa, sigma: sb, clip: this.clipRange,
-      cSample: 0, cX0: cx0, cEps, cNoise: 0, cHistory: 0, drawsNoise: false, keepsHistory: false,
+      cSample: 0, cX0: cx0, cEps, cNoise: 0, cHistory: 0, drawsNoise: false,
     };
   }
 

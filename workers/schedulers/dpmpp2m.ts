@@ -174,7 +174,7 @@ export class DPMSolverMultistepScheduler implements LinearScheduler {
     return {
       prediction: this.prediction, alpha: c.s0.alpha, sigma: c.s0.sigmaT, clip: Infinity,
       cSample: c.cSample, cX0: -c.cData, cEps: 0, cNoise: 0, cHistory: c.second === null ? 0 : f32(c.second.invR0 * c.second.cD1),
-      drawsNoise: false, keepsHistory: this.solverOrder === 2,
+      drawsNoise: false,
     };
   }
 

@@ -59,8 +59,6 @@ export interface LinearStep {
   readonly cHistory: number;
   /** The step draws one noise tensor z from the noise source (the reference's draw order). */
   readonly drawsNoise: boolean;
-  /** The step's x̂_0 is the history of the next step (multistep solvers). */
-  readonly keepsHistory: boolean;
 }
 
 /** A scheduler whose step is linear per element (DDPM, DDIM, DPM-Solver++): the GPU loop can run it. */

@@ -21,7 +21,11 @@ export interface KernelState {
 }
 
 /** Makes a kernel for one case (the GPU allocates its buffers here); run(i) steps on state.pred and state.latents. */
-export type KernelFactory = (state: KernelState, params: readonly ArrayBuffer[]) => Promise<{ run(step: number): Promise<{ latents: Float32Array; sample: Float32Array }>; dispose(): void }>;
+export type KernelFactory = (state: KernelState, params: readonly ArrayBuffer[]) => Promise<{
+  /** Step `step`: the latents, the next UNet input and the step's x̂_0 (the kernel's history buffer, what previews read). */
+  run(step: number): Promise<{ latents: Float32Array; sample: Float32Array; x0: Float32Array }>;
+  dispose(): void;
+}>;
 
 const BASE = { num_train_timesteps: 1000, beta_schedule: 'linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1 };
 
@@ -66,7 +70,7 @@ function fakeUnet(sample: Float32Array, shape: StepShape, t: number): Float32Arr
   return out;
 }
 
-/** Max |GPU − reference| over every step's latents, per case. */
+/** Max |GPU − reference| over every step's latents and x̂_0 (the scheduler's predOriginalSample), per case. */
 export async function compareKernel(make: KernelFactory): Promise<Record<string, number>> {
   const errors: Record<string, number> = {};
   const C = 4, h = 3, w = 5, hw = h * w, plane = C * hw;
@@ -133,7 +137,8 @@ export async function compareKernel(make: KernelFactory): Promise<Record<string,
         const pred = fakeUnet(refSample, shape, t);
         const eps = new Float32Array(plane);
         for (let k = 0; k < plane; k++) eps[k] = batch === 2 ? pred[k]! + c.guidance * (pred[shape.outChannels * hw + k]! - pred[k]!) : pred[k]!;
-        latents = ref.step({ modelOutput: eps, t, sample: latents, noise: () => refNoise.next([plane]) }).prevSample;
+        const stepped = ref.step({ modelOutput: eps, t, sample: latents, noise: () => refNoise.next([plane]) });
+        latents = stepped.prevSample;
         if (inpaint) {
           const next = timesteps[i + 1];
           const proper = next === undefined ? imageLatents : ref.addNoise(imageLatents, initialNoise, next);
@@ -142,7 +147,9 @@ export async function compareKernel(make: KernelFactory): Promise<Record<string,
         // The kernel steps on the same prediction (from the reference's sample, so errors do not feed the UNet).
         state.pred = pred;
         const got = await kernel.run(i);
-        for (let k = 0; k < plane; k++) worst = Math.max(worst, Math.abs(got.latents[k]! - latents[k]!));
+        for (let k = 0; k < plane; k++) {
+          worst = Math.max(worst, Math.abs(got.latents[k]! - latents[k]!), Math.abs(got.x0[k]! - stepped.predOriginalSample[k]!));
+        }
         for (let b = 0; b < batch; b++) {
           for (let k = 0; k < stride; k++) {
             const want = k < plane ? got.latents[k]! : sample[b * stride + k]!;

@@ -24,7 +24,11 @@ export async function runKernelCases(): Promise<Record<string, number>> {
           kernel.run(i);
           const error = await device.popErrorScope();
           if (error) throw new Error(`step ${i}: ${error.message}`);
-          return { latents: await readFloats(device, latents, shape.plane), sample: await readFloats(device, sample, state.sample.length) };
+          return {
+            latents: await readFloats(device, latents, shape.plane),
+            sample: await readFloats(device, sample, state.sample.length),
+            x0: await readFloats(device, kernel.history, shape.plane),
+          };
         },
         dispose() {
           kernel.destroy();
