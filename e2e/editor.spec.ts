@@ -166,6 +166,25 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       await ed.setParams(RUN);
     });
 
+    test('a live preview shows over the frame during the run; the staged result replaces it', async () => {
+      // Previews are paced to ≤ 10 % of the loop's time: the first waits until ten steps have paid for it.
+      await ed.setParams({ prompt: 'a lighthouse at dusk', seed: 1234, priorSteps: 2, steps: 12 });
+      expect(await ed.byId('live-preview-checkbox').isChecked()).toBe(true);
+      const before = await ed.pixels({ x: 0, y: 0, width: 192, height: 256 });
+      await ed.byId('generate-button').click();
+      await expect.poll(() => ed.page.evaluate(() => window.__kandinsky!.runPreview()), { timeout: 240_000, interval: 100 }).not.toBeNull();
+      await shot('13b-live-preview');
+      const preview = await ed.page.evaluate(() => window.__kandinsky!.runPreview());
+      // The decoded estimate at the frame's size (the tiny model's MoVQ), an image rather than a fill.
+      expect(preview?.width).toBeGreaterThanOrEqual(64);
+      expect(preview?.colours).toBeGreaterThan(16);
+      await ed.byId('accept-result-button').waitFor({ state: 'visible', timeout: 240_000 });
+      expect(await ed.page.evaluate(() => window.__kandinsky!.runPreview())).toBeNull();
+      await ed.byId('discard-result-button').click();
+      expect(await ed.pixels({ x: 0, y: 0, width: 192, height: 256 })).toEqual(before);
+      await ed.setParams(RUN);
+    });
+
     test('save a PNG and read its embedded parameters back', async () => {
       const d = await ed.download('save-png-button');
       const bytes = new Uint8Array(readFileSync((await d.path())!));

@@ -55,6 +55,9 @@ export interface CommonParams {
   readonly preview?: PreviewRequest;
 }
 
+/** A preview request's default share of the loop's time that previews may take (each is a MoVQ decode). */
+export const PREVIEW_MAX_SHARE = 0.1;
+
 /** How often to preview: at most every `every` UNet steps, and (`maxShare`, default 0.1; 1 = no limit) only while
  *  previews have taken at most that share of the loop's time (each is a MoVQ decode). */
 export interface PreviewRequest {

@@ -70,6 +70,7 @@ export class AppController {
     await this.storage.start(this.options.dbName);
     const settings = this.store.getState().settings;
     markRestored(this.store, {
+      ...settings,
       provider: this.options.provider ?? settings.provider,
       smallFrames: this.options.smallFrames ?? settings.smallFrames,
     });
@@ -90,6 +91,11 @@ export class AppController {
   }
 
   /** Allow small test frames (64–256) besides the normal sizes. */
+  /** Show live previews during runs (or not). */
+  setLivePreview(livePreview: boolean): void {
+    setSettings(this.store, { livePreview });
+  }
+
   setSmallFrames(smallFrames: boolean): void {
     setSettings(this.store, { smallFrames });
     const { aspect, longSide } = this.editor.state;

@@ -145,6 +145,13 @@ export class CanvasRenderer {
       ctx.drawImage(this.imageCanvas(staged.composite), r.x * cam.zoom + cam.offsetX, r.y * cam.zoom + cam.offsetY, r.width * cam.zoom, r.height * cam.zoom);
     }
 
+    // A live preview of the run's image, over the frame until the results arrive.
+    const preview = app.run?.preview;
+    if (preview) {
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(this.imageCanvas(preview), fx, fy, fw, fh);
+    }
+
     // The frame.
     const color = COLORS.frame[app.frameMode];
     ctx.save();

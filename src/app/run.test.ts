@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../workers/errors.ts';
-import { FAMILY_DEFAULTS, type BundleInfo, type GenerateRequest, type GenerateResult, type Result, type UsedParams } from '../../workers/protocol.ts';
+import { FAMILY_DEFAULTS, type BundleInfo, type GenerateRequest, type GenerateResult, type Progress, type Result, type UsedParams } from '../../workers/protocol.ts';
 import { STAGE_NAMES } from '../../workers/runtime/types.ts';
 import { modesOf } from '../../workers/storage/modes.ts';
 import { TestEditor } from '../editor/test-editor.ts';
@@ -9,7 +9,7 @@ import { buildRequest } from '../modes/request.ts';
 import { INITIAL_MODES } from '../modes/state.ts';
 import { translate } from './i18n.ts';
 import { Runs } from './run.ts';
-import { createAppStore, setParams, type AppState } from './store.ts';
+import { createAppStore, setParams, setSettings, type AppState } from './store.ts';
 
 const INFO: BundleInfo = {
   name: 'tiny', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, ep: 'wasm', shaderF16: false, warnings: [],
@@ -29,12 +29,17 @@ function answer(req: GenerateRequest): Result<GenerateResult> {
 }
 
 /** Runs over a 64² frame, the frame's own mode, a stand-in engine, gallery and storage. */
-function setup(engine: (req: GenerateRequest) => Promise<Result<GenerateResult>> = async (req) => answer(req), app: Partial<AppState> = {}) {
+function setup(
+  engine: (req: GenerateRequest, onProgress: (p: Progress) => void) => Promise<Result<GenerateResult>> = async (req) => answer(req), app: Partial<AppState> = {},
+) {
   const editor = new TestEditor({ longSide: 64 });
   const store = createAppStore({ model: { status: 'ready', info: INFO }, ...app });
   setParams(store, { prompt: 'a cat', randomSeed: false, seed: 7, steps: 2, priorSteps: 2 });
   const requests: GenerateRequest[] = [];
-  const client = { restarts: 0, cancel: vi.fn(), generate: async (_id: string, req: GenerateRequest) => { requests.push(req); return engine(req); } };
+  const client = {
+    restarts: 0, cancel: vi.fn(),
+    generate: async (_id: string, req: GenerateRequest, onProgress: (p: Progress) => void) => { requests.push(req); return engine(req, onProgress); },
+  };
   const added: ImageParameters[] = [];
   const gallery = { add: async (_img: unknown, params: ImageParameters) => { added.push(params); return `g-${added.length}`; } };
   const runs = new Runs(store, editor, client, gallery, { flush: async () => {} }, {
@@ -65,6 +70,28 @@ describe('the run lifecycle', () => {
     expect(editor.state.locked).toBe(false);
     expect(editor.doc.history.undoNames().at(-1)).toBe('generate');
     expect([...editor.doc.image.read({ ...editor.getFrame(), width: 1, height: 1 }).data]).toEqual([0, 0, 255, 255]);
+  });
+
+  it('live preview: requests paced previews while the setting is on, keeps the latest during the run, drops it after', async () => {
+    const seen: (string | null)[] = [];
+    const preview = { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(200) };
+    const { store, runs, requests } = setup(async (req, onProgress) => {
+      const event = { runId: '', stage: 'unet', step: 1, total: 2, image: 0, numImages: 1, elapsedMs: 1 } as const;
+      const runId = store.getState().run?.runId ?? '';
+      onProgress({ ...event, runId, preview });
+      seen.push(store.getState().run?.preview === preview ? 'preview' : null);
+      onProgress({ ...event, runId, step: 2 }); // later events without one keep the latest
+      seen.push(store.getState().run?.preview === preview ? 'preview' : null);
+      return answer(req);
+    });
+    await runs.generate();
+    expect(requests[0]?.preview).toEqual({ every: 1 });
+    expect(seen).toEqual(['preview', 'preview']);
+    expect(store.getState().run).toBeNull();
+    runs.discard();
+    setSettings(store, { livePreview: false });
+    await runs.generate();
+    expect(requests[1]).not.toHaveProperty('preview');
   });
 
   it('inpaints over pixels and pastes back: the painted pixels far from the hole stay', async () => {

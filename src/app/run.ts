@@ -84,6 +84,8 @@ export class Runs {
       priorGuidance: p.priorGuidance, scheduler: p.scheduler, seed, numImages: p.numImages, negativePrompt: styled.negativePrompt,
       family: s.model.info.family,
       ...(chosenPrior === undefined ? {} : { prior: chosenPrior }),
+      // Paced by the engine: a preview after any step, while previews take at most PREVIEW_MAX_SHARE of the loop.
+      ...(s.settings.livePreview ? { preview: { every: 1 } } : {}),
     };
     const image = this.editor.doc.image.read(frame);
     const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;

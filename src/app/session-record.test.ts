@@ -46,7 +46,7 @@ const meta = fc.record({
   lastSeed: or(fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }))),
   lastParams: or(fc.constant(null)),
   language: or(fc.constantFrom('en', 'ru')),
-  settings: or(fc.record({ provider: or(fc.constantFrom('auto', 'wasm', 'webgpu')), smallFrames: or(fc.boolean()) })),
+  settings: or(fc.record({ provider: or(fc.constantFrom('auto', 'wasm', 'webgpu')), smallFrames: or(fc.boolean()), livePreview: or(fc.boolean()) })),
   history: or(fc.record({ nextId: or(fc.integer({ min: 1, max: 12 })), undo: or(fc.array(or(stepId), { maxLength: 5 })), redo: or(fc.array(or(stepId), { maxLength: 3 })) }, { requiredKeys: [] })),
 }, { requiredKeys: [] });
 
@@ -114,7 +114,7 @@ describe('session record reader (property-based)', () => {
       const steps = undo.map((id) => ({ id, name: `s${id}`, tiles: [{ key: 'image/0,0', data: null }] }));
       const m: SessionMeta = {
         version: 1, frame, aspect: '1:1', longSide: 512, camera: { offsetX: 0, offsetY: 0, zoom: 1 }, brush: { size: 10, hardness: 0.5 }, tool,
-        params: { ...DEFAULT_PARAMS, prompt }, lastSeed: null, lastParams: null, language: 'ru', settings: { provider: 'wasm', smallFrames: true },
+        params: { ...DEFAULT_PARAMS, prompt }, lastSeed: null, lastParams: null, language: 'ru', settings: { provider: 'wasm', smallFrames: true, livePreview: false },
         history: { nextId: 9, undo, redo: [] },
       };
       const r = readSessionRecord({ meta: m, tiles, steps });

@@ -140,7 +140,7 @@ const META_DEFAULTS = {
   camera: { offsetX: 0, offsetY: 0, zoom: 1 },
   brush: { size: BRUSH_LIMITS.defaultSize, hardness: BRUSH_LIMITS.defaultHardness },
   tool: 'frame',
-  settings: { provider: 'auto', smallFrames: false },
+  settings: { provider: 'auto', smallFrames: false, livePreview: true },
 } as const satisfies Partial<SessionMeta>;
 
 const PROVIDERS = ['auto', ...EXECUTION_PROVIDERS] as const;
@@ -151,6 +151,10 @@ function readMeta(v: Record<string, unknown>, r: Repairer): Omit<SessionMeta, 'h
     ? {
         provider: r.field(v.settings, 'provider', (x): x is (typeof PROVIDERS)[number] => isOneOf(x, PROVIDERS), META_DEFAULTS.settings.provider, 'settings'),
         smallFrames: r.field(v.settings, 'smallFrames', (x): x is boolean => typeof x === 'boolean', META_DEFAULTS.settings.smallFrames, 'settings'),
+        // Records from before live previews have none: the default, not damage.
+        livePreview: v.settings.livePreview === undefined
+          ? META_DEFAULTS.settings.livePreview
+          : r.field(v.settings, 'livePreview', (x): x is boolean => typeof x === 'boolean', META_DEFAULTS.settings.livePreview, 'settings'),
       }
     : r.field(v, 'settings', (_x): _x is SessionMeta['settings'] => false, META_DEFAULTS.settings, w);
   return {

@@ -28,6 +28,8 @@ export interface KandinskyTestHook {
   crashWorker(): void;
   /** The editor's active tool path, e.g. "frame.idle". */
   toolPath(): string;
+  /** The running run's latest live preview: its size, and how many distinct colours it has; null when none. */
+  runPreview(): { width: number; height: number; colours: number } | null;
 }
 
 declare global {
@@ -51,5 +53,12 @@ export function installTestHook(app: AppController): void {
     flush: () => app.storage.flush(),
     crashWorker: () => app.client.handleCrash(),
     toolPath: () => app.editor.path(),
+    runPreview: () => {
+      const p = app.store.getState().run?.preview;
+      if (!p) return null;
+      const colours = new Set<number>();
+      for (let i = 0; i < p.data.length; i += 4) colours.add(((p.data[i] ?? 0) << 16) | ((p.data[i + 1] ?? 0) << 8) | (p.data[i + 2] ?? 0));
+      return { width: p.width, height: p.height, colours: colours.size };
+    },
   };
 }

@@ -124,6 +124,10 @@ export function PromptPanel() {
           <input data-testid="small-frames-checkbox" type="checkbox" checked={settings.smallFrames} onChange={(e) => c.setSmallFrames(e.target.checked)} />
           {t('smallFrames')}
         </label>
+        <label className="check">
+          <input data-testid="live-preview-checkbox" type="checkbox" checked={settings.livePreview} onChange={(e) => c.setLivePreview(e.target.checked)} />
+          {t('livePreview')}
+        </label>
       </details>
       </div>
 

@@ -8,9 +8,7 @@
  * while they have taken at most `maxShare` of the loop's time.
  */
 import type { F32Tensor } from '../tensor/tensor.ts';
-
-/** The request's default share of the loop's time that previews may take. */
-export const PREVIEW_MAX_SHARE = 0.1;
+export { PREVIEW_MAX_SHARE } from '../protocol.ts';
 
 /** Where a run's previews go (PipelineContext.preview): the pacing, and the decoded x̂_0 [1,3,H,W] in about [-1, 1]. */
 export interface PreviewSink {

@@ -1,10 +1,9 @@
 /** Request validation and normalisation: every bad parameter becomes a clear BAD_REQUEST. */
 import { EngineError, ErrorCode } from '../errors.ts';
 import {
-  DEFAULTS, LIMITS, MODEL_FAMILIES, MODES, PRIOR_KINDS, SCHEDULER_KINDS,
+  DEFAULTS, LIMITS, MODEL_FAMILIES, MODES, PREVIEW_MAX_SHARE, PRIOR_KINDS, SCHEDULER_KINDS,
   type FamilyDefaults, type FusionCondition, type GenerateRequest, type LinearPriorSource, type ModelFamily, type PreviewRequest, type PriorChoice, type RgbaImage,
 } from '../protocol.ts';
-import { PREVIEW_MAX_SHARE } from './preview.ts';
 import type { ExecutionProvider } from '../runtime/types.ts';
 
 /** A request after normalisation: sizes rounded up to 64, defaults filled in. */
