@@ -5,6 +5,7 @@ import { runMovqDecoder, runMultilingualEncoder, runPriorStage, runTextEncoder, 
 import type { Text2ImgRequest } from '../../workers/protocol.ts';
 import { gpuWorkBetween, type GpuMemory, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
 import { runDecoder } from '../../workers/pipelines/decoder.ts';
+import type { PreviewSink } from '../../workers/pipelines/preview.ts';
 import { runPrior } from '../../workers/pipelines/prior.ts';
 import type { SchedulerConfig } from '../../workers/schedulers/types.ts';
 import { createScheduler, decoderConfigFor } from '../../workers/schedulers/index.ts';
@@ -87,7 +88,7 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const latents = f32(new Float32Array(C * lat * lat), [1, C, lat, lat]);
   rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => runMovqDecoder(rt, latents), work));
   // The denoising loop alone (CFG, DDPM), at N and 2N steps: per UNet step = (W(2N) − W(N)) / N, the rest is per run.
-  const decoderRun = (steps: number, latentW: number) => () => runDecoder(engine.context(seededNoise(1), []), {
+  const decoderRun = (steps: number, latentW: number, preview?: PreviewSink) => () => runDecoder(engine.context(seededNoise(1), [], rt, undefined, preview), {
     imageEmbeds: new Float32Array(D).fill(0.1), negativeImageEmbeds: new Float32Array(D), latentH: lat, latentW, guidance: 4, steps,
     scheduler: createScheduler(decoderConfigFor(engine.bundle.manifest.schedulers.decoder, engine.bundle.manifest.scheduler_alternatives, 'ddpm')),
     start: { kind: 'noise' }, ...(unetText === undefined ? {} : { conditioning: { family: 'kandinsky-2.1' as const, text: unetText } }),
@@ -97,6 +98,16 @@ export async function benchEngine(engine: Engine, o: BenchOptions): Promise<Benc
   const once = await time(`denoising loop (${n} steps)`, o.repeats, loop(n), work);
   const twice = await time(`denoising loop (${2 * n} steps)`, o.repeats, loop(2 * n), work);
   rows.push(once, twice, ...perStepRows(`denoising loop, per UNet step (${o.size}×${o.size})`, 'denoising loop', once, twice, n));
+  // Live previews, unpaced: the 2N-step loop with a preview after every step but the last; per preview = the difference / (2N − 1).
+  const previews = 2 * n - 1;
+  const previewed = await time(`denoising loop (${2 * n} steps, ${previews} live previews)`, o.repeats, decoderRun(2 * n, lat, { every: 1, maxShare: 1, show: async () => {} }), work);
+  rows.push(previewed);
+  if (previews > 0) {
+    rows.push({
+      what: `live preview, per preview (MoVQ decode of x̂_0, ${o.size}×${o.size})`, medianMs: (previewed.medianMs - twice.medianMs) / previews, minMs: NaN,
+      runs: previewed.runs, ...(previewed.work && twice.work ? { work: scaleWork(gpuWorkBetween(twice.work, previewed.work), 1 / previews) } : {}),
+    });
+  }
   // A loop at a size not bound before, first run included: on the GPU loop a new bound UNet session (its weights go
   // up again) and, with graph capture, its recording. What a size change (outpainting) costs once.
   const wider = (lat + m.scaleFactor) * 64 / m.scaleFactor;
