@@ -169,7 +169,8 @@ for (const ep of ['webgpu', 'wasm'] as const) {
     test('a live preview shows over the frame during the run; the staged result replaces it', async () => {
       // Previews are paced to ≤ 10 % of the loop's time: the first waits until ten steps have paid for it.
       await ed.setParams({ prompt: 'a lighthouse at dusk', seed: 1234, priorSteps: 2, steps: 12 });
-      expect(await ed.byId('live-preview-checkbox').isChecked()).toBe(true);
+      // On by default on WebGPU; on wasm (nothing slower there unless asked) the user turns it on.
+      expect(await ed.setLivePreview(true)).toBe(ep === 'webgpu');
       const before = await ed.pixels({ x: 0, y: 0, width: 192, height: 256 });
       await ed.byId('generate-button').click();
       await expect.poll(() => ed.page.evaluate(() => window.__kandinsky!.runPreview()), { timeout: 240_000, interval: 100 }).not.toBeNull();

@@ -67,6 +67,17 @@ export class EditorPage {
     }
   }
 
+  /** The "Live preview" setting (under Advanced): what it showed, then set to `on`. */
+  async setLivePreview(on: boolean): Promise<boolean> {
+    const summary = this.page.locator('details.advanced summary');
+    await summary.click();
+    const box = this.byId('live-preview-checkbox');
+    const was = await box.isChecked();
+    await box.setChecked(on);
+    await summary.click();
+    return was;
+  }
+
   async tool(id: 'pan' | 'frame' | 'eraser' | 'mask' | 'move'): Promise<void> {
     await this.byId(`tool-${id}`).click();
   }

@@ -57,7 +57,7 @@ describe('the panel family in a saved session', () => {
     meta: {
       version: 1, frame: { x: 0, y: 0, width: 512, height: 512 }, aspect: '1:1', longSide: 512, camera: { offsetX: 0, offsetY: 0, zoom: 1 },
       brush: { size: 32, hardness: 0.8 }, tool: 'frame', params, lastSeed: null, lastParams: null, language: 'en',
-      settings: { provider: 'auto', smallFrames: false, livePreview: true }, history: { nextId: 1, undo: [], redo: [] },
+      settings: { provider: 'auto', smallFrames: false, livePreview: null }, history: { nextId: 1, undo: [], redo: [] },
     },
     tiles: [], steps: [],
   });

@@ -9,7 +9,7 @@ import { buildRequest } from '../modes/request.ts';
 import { INITIAL_MODES } from '../modes/state.ts';
 import { translate } from './i18n.ts';
 import { Runs } from './run.ts';
-import { createAppStore, setParams, setSettings, type AppState } from './store.ts';
+import { createAppStore, livePreviewOn, setParams, setSettings, type AppState } from './store.ts';
 
 const INFO: BundleInfo = {
   name: 'tiny', description: '', family: 'kandinsky-2.2', defaults: FAMILY_DEFAULTS['kandinsky-2.2'], embeddingDim: 32, ep: 'wasm', shaderF16: false, warnings: [],
@@ -72,7 +72,7 @@ describe('the run lifecycle', () => {
     expect([...editor.doc.image.read({ ...editor.getFrame(), width: 1, height: 1 }).data]).toEqual([0, 0, 255, 255]);
   });
 
-  it('live preview: requests paced previews while the setting is on, keeps the latest during the run, drops it after', async () => {
+  it('live preview: by default on WebGPU only; the latest preview kept during the run, dropped after', async () => {
     const seen: (string | null)[] = [];
     const preview = { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(200) };
     const { store, runs, requests } = setup(async (req, onProgress) => {
@@ -84,14 +84,24 @@ describe('the run lifecycle', () => {
       seen.push(store.getState().run?.preview === preview ? 'preview' : null);
       return answer(req);
     });
-    await runs.generate();
-    expect(requests[0]?.preview).toEqual({ every: 1 });
-    expect(seen).toEqual(['preview', 'preview']);
+    const generate = async (): Promise<GenerateRequest> => {
+      await runs.generate();
+      runs.discard();
+      return requests[requests.length - 1]!;
+    };
+    // The stand-in model runs on wasm: nothing slower there unless asked.
+    expect(livePreviewOn(store.getState())).toBe(false);
+    expect(await generate()).not.toHaveProperty('preview');
+    setSettings(store, { livePreview: true });
+    expect((await generate()).preview).toEqual({ every: 1 });
+    expect(seen).toEqual(['preview', 'preview', 'preview', 'preview']);
     expect(store.getState().run).toBeNull();
-    runs.discard();
     setSettings(store, { livePreview: false });
-    await runs.generate();
-    expect(requests[1]).not.toHaveProperty('preview');
+    expect(await generate()).not.toHaveProperty('preview');
+    // The default follows the provider: on with WebGPU.
+    setSettings(store, { livePreview: null });
+    store.setState({ model: { status: 'ready', info: { ...INFO, ep: 'webgpu' } } });
+    expect((await generate()).preview).toEqual({ every: 1 });
   });
 
   it('inpaints over pixels and pastes back: the painted pixels far from the hole stay', async () => {

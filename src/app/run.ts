@@ -17,7 +17,7 @@ import type { MessageKey } from './i18n.ts';
 import { applyStyle } from './presets.ts';
 import type { AppStorage } from './storage.ts';
 import {
-  clearStaging, cycleStaged, endRun, markCancelling, notify, runProgress, stageResults, startRun, type AppState, type GenParams, type StagedResult,
+  clearStaging, cycleStaged, endRun, livePreviewOn, markCancelling, notify, runProgress, stageResults, startRun, type AppState, type GenParams, type StagedResult,
 } from './store.ts';
 
 /** What runs need of the app besides the store, the editor, the engine, the gallery and storage. */
@@ -85,7 +85,7 @@ export class Runs {
       family: s.model.info.family,
       ...(chosenPrior === undefined ? {} : { prior: chosenPrior }),
       // Paced by the engine: a preview after any step, while previews take at most PREVIEW_MAX_SHARE of the loop.
-      ...(s.settings.livePreview ? { preview: { every: 1 } } : {}),
+      ...(livePreviewOn(s) ? { preview: { every: 1 } } : {}),
     };
     const image = this.editor.doc.image.read(frame);
     const mask = this.editor.doc.mask.hasContent(frame) ? this.editor.doc.mask.read(frame) : null;

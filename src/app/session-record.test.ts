@@ -46,7 +46,7 @@ const meta = fc.record({
   lastSeed: or(fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }))),
   lastParams: or(fc.constant(null)),
   language: or(fc.constantFrom('en', 'ru')),
-  settings: or(fc.record({ provider: or(fc.constantFrom('auto', 'wasm', 'webgpu')), smallFrames: or(fc.boolean()), livePreview: or(fc.boolean()) })),
+  settings: or(fc.record({ provider: or(fc.constantFrom('auto', 'wasm', 'webgpu')), smallFrames: or(fc.boolean()), livePreview: or(fc.constantFrom(true, false, null)) })),
   history: or(fc.record({ nextId: or(fc.integer({ min: 1, max: 12 })), undo: or(fc.array(or(stepId), { maxLength: 5 })), redo: or(fc.array(or(stepId), { maxLength: 3 })) }, { requiredKeys: [] })),
 }, { requiredKeys: [] });
 

@@ -140,7 +140,7 @@ const META_DEFAULTS = {
   camera: { offsetX: 0, offsetY: 0, zoom: 1 },
   brush: { size: BRUSH_LIMITS.defaultSize, hardness: BRUSH_LIMITS.defaultHardness },
   tool: 'frame',
-  settings: { provider: 'auto', smallFrames: false, livePreview: true },
+  settings: { provider: 'auto', smallFrames: false, livePreview: null },
 } as const satisfies Partial<SessionMeta>;
 
 const PROVIDERS = ['auto', ...EXECUTION_PROVIDERS] as const;
@@ -154,7 +154,7 @@ function readMeta(v: Record<string, unknown>, r: Repairer): Omit<SessionMeta, 'h
         // Records from before live previews have none: the default, not damage.
         livePreview: v.settings.livePreview === undefined
           ? META_DEFAULTS.settings.livePreview
-          : r.field(v.settings, 'livePreview', (x): x is boolean => typeof x === 'boolean', META_DEFAULTS.settings.livePreview, 'settings'),
+          : r.field(v.settings, 'livePreview', (x): x is boolean | null => x === null || typeof x === 'boolean', META_DEFAULTS.settings.livePreview, 'settings'),
       }
     : r.field(v, 'settings', (_x): _x is SessionMeta['settings'] => false, META_DEFAULTS.settings, w);
   return {

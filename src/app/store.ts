@@ -93,8 +93,9 @@ export interface InvalidField {
 export interface Settings {
   readonly provider: ProviderPreference;
   readonly smallFrames: boolean;
-  /** Show the run's live previews over the frame (each a MoVQ decode: at most 10 % more time). */
-  readonly livePreview: boolean;
+  /** Show the run's live previews over the frame (each a MoVQ decode: at most 10 % more time); null: on WebGPU
+   *  only, so that nothing is slower on the CPU (wasm) path unless asked (livePreviewOn). */
+  readonly livePreview: boolean | null;
 }
 
 /** Everything the app's UI reads besides the editor. */
@@ -134,7 +135,7 @@ export function createAppStore(initial: Partial<AppState> = {}): StoreApi<AppSta
     gallery: [],
     notices: [],
     language: 'en',
-    settings: { provider: 'auto', smallFrames: false, livePreview: true },
+    settings: { provider: 'auto', smallFrames: false, livePreview: null },
     lastParams: null,
     restored: false,
     galleryLoaded: false,
@@ -209,6 +210,11 @@ export function setLanguage(store: StoreApi<AppState>, language: Language): void
 /** Record what generating in the frame would do now. */
 export function setFrameMode(store: StoreApi<AppState>, frameMode: FrameMode): void {
   if (store.getState().frameMode !== frameMode) store.setState({ frameMode });
+}
+
+/** Whether runs ask for live previews now: the setting, or by default while the model runs on WebGPU. */
+export function livePreviewOn(s: Pick<AppState, 'settings' | 'model'>): boolean {
+  return s.settings.livePreview ?? (s.model.status === 'ready' && s.model.info.ep === 'webgpu');
 }
 
 /** Mark the saved session as read back (or found empty), with `settings` from it and the URL. */

@@ -4,7 +4,7 @@ import type { ProviderPreference } from '../../workers/runtime/types.ts';
 import { ASPECT_NAMES, type AspectPreset } from '../editor/frame.ts';
 import { STYLE_IDS, type StyleId } from '../app/presets.ts';
 import type { MessageKey } from '../app/i18n.ts';
-import { setFieldInvalid, setParams } from '../app/store.ts';
+import { livePreviewOn, setFieldInvalid, setParams } from '../app/store.ts';
 import { NumberField } from './NumberField.tsx';
 import { ProgressView } from './ProgressView.tsx';
 import { useApp, useController, useEditor, useT } from './hooks.ts';
@@ -20,6 +20,7 @@ export function PromptPanel() {
   const staged = useApp((s) => s.staging !== null);
   const frameMode = useApp((s) => s.frameMode);
   const settings = useApp((s) => s.settings);
+  const livePreview = useApp(livePreviewOn);
   const aspect = useEditor((s) => s.aspect);
   const longSide = useEditor((s) => s.longSide);
   const set = (patch: Parameters<typeof setParams>[1]): void => setParams(c.store, patch);
@@ -125,7 +126,7 @@ export function PromptPanel() {
           {t('smallFrames')}
         </label>
         <label className="check">
-          <input data-testid="live-preview-checkbox" type="checkbox" checked={settings.livePreview} onChange={(e) => c.setLivePreview(e.target.checked)} />
+          <input data-testid="live-preview-checkbox" type="checkbox" checked={livePreview} onChange={(e) => c.setLivePreview(e.target.checked)} />
           {t('livePreview')}
         </label>
       </details>

@@ -3,7 +3,7 @@
 # no Node, no node_modules, no diffusers and no Vulkan loader), in git-ignored folders that the
 # device call carries: carry [".gpu", ".gl"].
 #   .gpu/node.xz      this machine's Node (x86-64 Linux), stripped and xz-compressed (~22 MB)
-#   .gpu/app.tar.xz   webgpu-bench.mjs (esbuild bundle of tools/gpu/webgpu-bench.ts) and a
+#   .gpu/app.tar.xz   webgpu-bench.mjs (esbuild bundle of tools/gpu/webgpu-bench.ts), the CLIP tokenizer, and a
 #                     node_modules/ with only what it loads at run time: onnxruntime-web's
 #                     'webgpu' bundle + its asyncify wasm (the native EP), its 'all' bundle + JSEP
 #                     wasm (the legacy build, for comparison), and the `webgpu` package (Dawn, linux-x64)
@@ -63,6 +63,8 @@ wg=$deps/node_modules/webgpu
 cp "$wg/package.json" "$wg/index.js" "$app/node_modules/webgpu/"
 cp "$wg/dist/linux-x64/dawn.node" "$app/node_modules/webgpu/dist/linux-x64/"
 strip -s "$app/node_modules/webgpu/dist/linux-x64/dawn.node" 2>/dev/null || true
+# The CLIP tokenizer, for the end-to-end run's bundle assembled from the exports (webgpu-bench e2e).
+cp -r public/models/tiny-kandinsky-2-2/tokenizer "$app/tokenizer"
 tar -C "$app" -cf - . | xz -9 -T0 >.gpu/app.tar.xz
 cp tools/gpu/run-on-device.sh .gpu/run-on-device.sh
 
@@ -94,7 +96,8 @@ limit=$((64 * 1024 * 1024))
 du -sh .gpu/* .gl
 echo "working tree $((tree / 1048576)) MiB + carried $((carried / 1048576)) MiB = $(((tree + carried) / 1048576)) MiB of 64 MiB"
 if [ $((tree + carried)) -gt $((limit - 2 * 1048576)) ]; then
-  echo "prepare: over (or within 2 MiB of) the 64 MiB the device call may carry" >&2
+  echo "prepare: over (or within 2 MiB of) the 64 MiB the device call may carry; public/models is not needed there:" >&2
+  echo "  move it aside for the call (mv public/models /tmp/models-aside) and put it back after" >&2
   exit 1
 fi
 echo "ok: run 'bash tools/gpu/run-on-device.sh' with carry [\".gpu\", \".gl\"]"

@@ -21,7 +21,11 @@
 # SIDES (e.g. 512: only these pixel sides), OURS_RESERVE_S (150: seconds PyTorch leaves for our runtime), PROFILE (set: one extra run per shape with JSEP's WebGPU kernel profiler), LAYOUT (NHWC | NCHW: the WebGPU provider's layout), BUDGET_S (420), QUANT (int4), STAGES (movq_decoder,unet,prior,text_encoder: the
 # order is the priority), REPEATS (5), SIZE (full | tiny), LOCAL=1 (a rehearsal on a machine
 # without a GPU: no dpkg, SwiftShader's Vulkan from Debian's chromium, PyTorch on the CPU,
-# tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()).
+# tiny architecture), DAWN_FLAGS (space-separated flags for the webgpu package's create()),
+# E2E (1: after the stage table, if the four exports are there and E2E_MIN_S (100) seconds are left, one
+#   text-to-image through the engine's generate, webgpu-bench e2e, $OUT/e2e.md; only: exports and that alone,
+#   no PyTorch and no stage table; 0: never), E2E_SIDE (512), E2E_STEPS (25 prior + 25 DPM++ 2M),
+#   E2E_BUILDS (webgpu,webgpu+capture).
 set -uo pipefail
 # From tools/gpu/ (the repo's copy) or from .gpu/ (the copy prepare.sh puts there, for a call whose tree is older).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,6 +127,32 @@ if [ "$webgpu" = 1 ]; then
   done
 fi
 
+E2E=${E2E:-1}
+E2E_MIN_S=${E2E_MIN_S:-100}
+# One text-to-image through the engine (issue 9 item 6): needs the four stages exported.
+e2e() {
+  for s in text_encoder prior unet movq_decoder; do
+    [ -f "$W/web/$s/stage.json" ] || { say "e2e: no export of $s; skipped"; return 0; }
+  done
+  say "end to end through generate ($(left)s left)"
+  "$NODE" "$BENCH" e2e --work "$W" --out "$OUT" --side "${E2E_SIDE:-512}" --steps "${E2E_STEPS:-25}" --prior-steps "${E2E_STEPS:-25}" \
+    --ort-builds "${E2E_BUILDS:-webgpu,webgpu+capture}" --repeats 2 --deadline-s "$(within 15)" "${dawn[@]}" ||
+    say "the end-to-end run failed (see e2e.md)"
+}
+if [ "$E2E" = only ]; then
+  [ "$webgpu" = 1 ] || { say "no WebGPU adapter: nothing to time"; exit 0; }
+  say "E2E=only: waiting for the four exports"
+  while [ "$(left)" -gt 30 ]; do
+    n=0
+    for s in text_encoder prior unet movq_decoder; do [ -f "$W/web/$s/stage.json" ] && n=$((n + 1)); [ -f "$W/web/$s/failed.txt" ] && n=99; done
+    [ "$n" -ge 4 ] && break
+    sleep 2
+  done
+  e2e
+  say "done in $(($(date +%s) - T0)) s"
+  exit 0
+fi
+
 # --- PyTorch on the GPU (exports run on the CPU meanwhile).
 limit=$(within "${OURS_RESERVE_S:-150}") # the rest is kept for our runtime
 [ "$limit" -gt 150 ] && limit=150
@@ -141,6 +171,10 @@ skip=()
   --ort-builds "$ORT_BUILDS" ${SIDES:+--sides "$SIDES"} \
   --title "Kandinsky 2.2 ($SIZE size, random weights): PyTorch vs our runtime (onnxruntime-web WebGPU in Node, Dawn)" ||
   { say "the bench runner failed; last results.md:"; cat "$OUT/results.md" 2>/dev/null; }
+
+if [ "$E2E" = 1 ] && [ "$webgpu" = 1 ]; then
+  if [ "$(left)" -ge "$E2E_MIN_S" ]; then e2e; else say "e2e: $(left)s left, needs $E2E_MIN_S; skipped"; fi
+fi
 
 # Exports still running (out of time): end them (their `timeout` passes the signal on).
 for p in "${pids[@]}"; do

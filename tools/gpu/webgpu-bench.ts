@@ -8,6 +8,15 @@
  *       [--size full|tiny] [--stages movq_decoder,unet,prior,text_encoder] [--repeats 5]
  *       [--deadline-s 300] [--title TEXT] [--probe-json FILE] [--dawn FLAG]... [--skip-all REASON]
  *       [--ort-builds webgpu,jsep] [--sides 512,768]
+ *   webgpu-bench e2e (--work DIR | --bundle DIR) --out DIR [--tokenizer DIR] [--side 512] [--steps 25]
+ *       [--prior-steps 25] [--scheduler dpmpp_2m] [--repeats 2] [--ort-builds webgpu,webgpu+capture]
+ *       [--deadline-s 120] [--dawn FLAG]...
+ *
+ * `e2e` (issue 9 item 6): one text-to-image through the engine's own `generate` (prompt → text encoder → prior
+ * loop → UNet loop → MoVQ), not a sum of stages: per build, the first run (sessions created, shaders compiled)
+ * and the median of --repeats warm runs, then one warm run with live previews (paced at their default share).
+ * With --work it assembles a bundle from gpu_bench.py's four exported stages (hard links, the CLIP tokenizer
+ * from --tokenizer, default the one bundled next to this script). Writes OUT/e2e.md and OUT/e2e.json.
  *
  * `--ort-builds`: the onnxruntime-web builds to time, each stage once per build (default `webgpu`,
  * the native WebGPU EP; `jsep` is the legacy build the app used before, for comparison). Each
@@ -22,10 +31,14 @@
  * tools/gpu/prepare.sh; `npx tsx tools/gpu/webgpu-bench.ts ...` runs it here.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadBundle, type Bundle } from '../../workers/runtime/bundle.ts';
+import { Engine } from '../../workers/engine.ts';
+import type { Text2ImgRequest } from '../../workers/protocol.ts';
+import { SCHEDULER_KINDS, type SchedulerKind } from '../../workers/schedulers/index.ts';
 import { bundleDirBlobs } from '../../workers/testing/bundle-dir.ts';
 import type { BundleManifest, StageEntry } from '../../workers/runtime/manifest.ts';
 import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-work.ts';
@@ -608,7 +621,143 @@ async function runCommand(): Promise<number> {
   return 0;
 }
 
-const commands: Record<string, () => Promise<number>> = { probe, run: runCommand, stage: stageCommand };
+
+// ------------------------------------------------------------------ end to end (issue 9 item 6)
+
+/** The four stages text-to-image needs. */
+const E2E_STAGES = ['text_encoder', 'prior', 'unet', 'movq_decoder'] as const satisfies readonly BenchStage[];
+
+/**
+ * A bundle folder from gpu_bench.py's exports (OUT/web/STAGE): each stage's files hard-linked under STAGE/, the
+ * CLIP tokenizer copied from `tokenizer`, neutral prior statistics, the decoder's DPM-Solver++ as an alternative.
+ */
+function assembleBundle(work: string, tokenizer: string): string {
+  const dir = join(work, 'e2e-bundle');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const stages: Record<string, StageEntry> = {};
+  let embeddingDim = 0;
+  for (const stage of E2E_STAGES) {
+    const src = exportDir(work, stage);
+    if (!existsSync(join(src, 'stage.json'))) throw new Error(`no export of ${stage} in ${src}`);
+    const x = JSON.parse(readFileSync(join(src, 'stage.json'), 'utf8')) as ExportedStage;
+    embeddingDim = x.embedding_dim;
+    mkdirSync(join(dir, stage));
+    const link = (file: string): string => {
+      linkSync(join(src, file), join(dir, stage, file));
+      return `${stage}/${file}`;
+    };
+    stages[stage] = {
+      ...x.entry, file: link(x.entry.file),
+      ...(x.entry.external_data ? { external_data: x.entry.external_data.map((e) => ({ ...e, path: link(e.path) })) } : {}),
+    };
+  }
+  cpSync(tokenizer, join(dir, 'tokenizer'), { recursive: true });
+  writeFileSync(join(dir, 'prior_stats.json'), JSON.stringify({ clip_mean: new Array(embeddingDim).fill(0), clip_std: new Array(embeddingDim).fill(1) }));
+  const base = { num_train_timesteps: 1000, beta_schedule: 'linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1 };
+  const manifest = {
+    format: 'kandinsky-onnx-bundle', version: 1, name: 'gpu-bench-e2e', family: 'kandinsky-2.2',
+    description: 'Random weights at full size (tools/export/gpu_bench.py), for timing only.', dtype: 'float32',
+    embedding_dim: embeddingDim, text: { max_length: 77, tokenizer: 'tokenizer/tokenizer.json' },
+    image_processor: { size: 224, crop_size: 224, resample: 'bicubic', mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
+    movq: { scale_factor: 8, latent_channels: 4, force_not_quantize: true },
+    stages,
+    schedulers: {
+      prior: { _class_name: 'UnCLIPScheduler', num_train_timesteps: 1000, variance_type: 'fixed_small_log', prediction_type: 'sample', clip_sample: true, clip_sample_range: 10 },
+      decoder: { ...base, _class_name: 'DDPMScheduler', clip_sample: false, variance_type: 'fixed_small' },
+    },
+    scheduler_alternatives: { dpmpp_2m: { ...base, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++', solver_order: 2 } },
+  };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  return dir;
+}
+
+/** One row of the end-to-end table. */
+interface E2eRow {
+  readonly build: string;
+  readonly what: string;
+  readonly ms: number;
+  readonly note: string;
+}
+
+async function e2eCommand(): Promise<number> {
+  const out = resolve(arg('--out') ?? usage('--out DIR is required'));
+  const work = arg('--work');
+  const given = arg('--bundle');
+  if ((work === undefined) === (given === undefined)) usage('give exactly one of --work DIR and --bundle DIR');
+  const side = Number(arg('--side') ?? '512');
+  const steps = Number(arg('--steps') ?? '25');
+  const priorSteps = Number(arg('--prior-steps') ?? '25');
+  const repeats = Math.max(1, Number(arg('--repeats') ?? '2'));
+  const scheduler = (arg('--scheduler') ?? 'dpmpp_2m') as SchedulerKind;
+  if (!SCHEDULER_KINDS.includes(scheduler)) usage(`--scheduler: one of ${SCHEDULER_KINDS.join(', ')}`);
+  const deadline = Date.now() + Number(arg('--deadline-s') ?? '120') * 1000;
+  const builds = buildsArg('--ort-builds', 'webgpu,webgpu+capture');
+  mkdirSync(out, { recursive: true });
+  await installWebGpu(args('--dawn'));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dir = given ?? assembleBundle(work!, arg('--tokenizer') ?? join(here, 'tokenizer'));
+  const rows: E2eRow[] = [];
+  const errors: string[] = [];
+  const request: Text2ImgRequest = {
+    mode: 'text2img', prompt: 'a red cat on a blue sofa', negativePrompt: '', width: side, height: side, steps, guidance: 4,
+    priorSteps, priorGuidance: 4, scheduler, seed: 1, numImages: 1,
+  };
+  const title = `text-to-image ${side}×${side}, ${priorSteps} prior + ${steps} ${scheduler} steps, guidance 4 / 4`;
+  const write = (): void => {
+    const lines = [
+      `# End to end through the engine's generate (${title})`, '',
+      `${new Date().toISOString()}; bundle ${given ?? 'assembled from the gpu_bench exports'}; Node + Dawn.`, '',
+      '| build | what | ms | note |', '|---|---|---|---|',
+      ...rows.map((r) => `| ${r.build} | ${r.what} | ${r.ms.toFixed(0)} | ${r.note} |`),
+      ...(errors.length > 0 ? ['', ...errors.map((e) => `- ${e}`)] : []),
+    ];
+    writeFileSync(join(out, 'e2e.md'), `${lines.join('\n')}\n`);
+    writeFileSync(join(out, 'e2e.json'), JSON.stringify({ title, rows, errors }, null, 1));
+  };
+  for (const build of builds) {
+    if (Date.now() > deadline) { errors.push(`${build}: skipped, past the deadline`); break; }
+    const { ortBuild, mode } = splitBuild(build);
+    let engine: Engine | null = null;
+    try {
+      const t0 = performance.now();
+      engine = await Engine.load({ kind: 'files', files: await bundleDirBlobs(dir) }, { provider: 'webgpu', verify: false }, {
+        ortBuild, gpuLoop: mode !== null, graphCapture: mode === 'capture',
+      });
+      rows.push({ build, what: 'load (manifest, tokenizer; sessions are lazy)', ms: performance.now() - t0, note: engine.runtime.ep });
+      const timed = async (what: string, req: Text2ImgRequest): Promise<number> => {
+        const t = performance.now();
+        const r = await engine!.generate('e2e', req);
+        const ms = performance.now() - t;
+        const stages = Object.entries(r.timings).filter(([k]) => k !== 'total').map(([k, v]) => `${k} done by ${v.toFixed(0)}`).join(', ');
+        log(`e2e ${build} ${what}: ${ms.toFixed(0)} ms (${stages})`);
+        return ms;
+      };
+      rows.push({ build, what: 'first run (sessions, shader compilation)', ms: await timed('first', request), note: '' });
+      write();
+      const warm: number[] = [];
+      for (let i = 0; i < repeats && Date.now() < deadline; i++) warm.push(await timed(`warm ${i + 1}`, request));
+      warm.sort((a, b) => a - b);
+      if (warm.length > 0) rows.push({ build, what: `warm run, median of ${warm.length}`, ms: warm[Math.floor(warm.length / 2)]!, note: `min ${warm[0]!.toFixed(0)}` });
+      write();
+      if (Date.now() < deadline && warm.length > 0) {
+        const ms = await timed('warm with previews', { ...request, preview: { every: 1 } });
+        rows.push({ build, what: 'warm run with live previews (default pacing)', ms, note: `${((ms / warm[0]! - 1) * 100).toFixed(0)} % over the fastest warm run` });
+      }
+    } catch (e) {
+      errors.push(`${build}: ${message(e).slice(0, 300)}`);
+      log(`e2e ${build} failed: ${message(e)}`);
+    } finally {
+      await engine?.release().catch(() => undefined);
+    }
+    write();
+  }
+  write();
+  console.log(readFileSync(join(out, 'e2e.md'), 'utf8'));
+  return errors.length > 0 && rows.length === 0 ? 1 : 0;
+}
+
+const commands: Record<string, () => Promise<number>> = { probe, run: runCommand, stage: stageCommand, e2e: e2eCommand };
 const fn = commands[command] ?? (() => usage(`unknown command "${command}"`));
 // Dawn keeps handles open: exit explicitly.
 fn().then((code) => process.exit(code), (e: unknown) => {

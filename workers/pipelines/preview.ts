@@ -5,10 +5,9 @@
  * cheap previews of other front ends) was tried first and dropped: on the built-in model even the best linear map,
  * fitted on its own generated latents, was further from the decoded images than each image's flat mean colour
  * (README "Live previews"). A decode costs something, so previews are paced: at most every `every` steps, and only
- * while they have taken at most `maxShare` of the loop's time.
+ * while they have taken at most `maxShare` of the loop's time (PREVIEW_MAX_SHARE in protocol.ts by default).
  */
 import type { F32Tensor } from '../tensor/tensor.ts';
-export { PREVIEW_MAX_SHARE } from '../protocol.ts';
 
 /** Where a run's previews go (PipelineContext.preview): the pacing, and the decoded x̂_0 [1,3,H,W] in about [-1, 1]. */
 export interface PreviewSink {
