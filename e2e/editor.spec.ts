@@ -172,14 +172,17 @@ for (const ep of ['webgpu', 'wasm'] as const) {
       // On by default on WebGPU; on wasm (nothing slower there unless asked) the user turns it on.
       expect(await ed.setLivePreview(true)).toBe(ep === 'webgpu');
       const before = await ed.pixels({ x: 0, y: 0, width: 192, height: 256 });
+      const seenBefore = await ed.page.evaluate(() => window.__kandinsky!.previews().count);
       await ed.byId('generate-button').click();
-      await expect.poll(() => ed.page.evaluate(() => window.__kandinsky!.runPreview()), { timeout: 240_000, interval: 100 }).not.toBeNull();
-      await shot('13b-live-preview');
-      const preview = await ed.page.evaluate(() => window.__kandinsky!.runPreview());
+      await ed.page.waitForFunction((n) => window.__kandinsky!.previews().count > n, seenBefore, { timeout: 240_000, polling: 50 });
+      // Over the frame while the run goes (a fast wasm run may have ended by now: then no screenshot).
+      if (await ed.page.evaluate(() => window.__kandinsky!.runPreview() !== null)) await shot('13b-live-preview');
+      await ed.byId('accept-result-button').waitFor({ state: 'visible', timeout: 240_000 });
+      const preview = await ed.page.evaluate(() => window.__kandinsky!.previews().last);
       // The decoded estimate at the frame's size (the tiny model's MoVQ), an image rather than a fill.
       expect(preview?.width).toBeGreaterThanOrEqual(64);
       expect(preview?.colours).toBeGreaterThan(16);
-      await ed.byId('accept-result-button').waitFor({ state: 'visible', timeout: 240_000 });
+      // Gone from the run state with the run.
       expect(await ed.page.evaluate(() => window.__kandinsky!.runPreview())).toBeNull();
       await ed.byId('discard-result-button').click();
       expect(await ed.pixels({ x: 0, y: 0, width: 192, height: 256 })).toEqual(before);

@@ -7,6 +7,7 @@ import { SEAM } from '../editor/compose.ts';
 import type { Point, Rect } from '../editor/geometry.ts';
 import { docToScreen } from '../editor/viewport.ts';
 import type { AppController } from './controller.ts';
+import type { RgbaImage } from '../../workers/protocol.ts';
 
 /** What `window.__kandinsky` offers. */
 export interface KandinskyTestHook {
@@ -29,7 +30,19 @@ export interface KandinskyTestHook {
   /** The editor's active tool path, e.g. "frame.idle". */
   toolPath(): string;
   /** The running run's latest live preview: its size, and how many distinct colours it has; null when none. */
-  runPreview(): { width: number; height: number; colours: number } | null;
+  runPreview(): PreviewFacts | null;
+  /** How many live previews runs have shown so far, and the last one (kept after its run ends: a fast run may
+   *  end between two polls). */
+  previews(): { readonly count: number; readonly last: PreviewFacts | null };
+}
+
+/** What the tests learn of a live preview. */
+export interface PreviewFacts { readonly width: number; readonly height: number; readonly colours: number }
+
+function previewFacts(p: RgbaImage): PreviewFacts {
+  const colours = new Set<number>();
+  for (let i = 0; i < p.data.length; i += 4) colours.add(((p.data[i] ?? 0) << 16) | ((p.data[i + 1] ?? 0) << 8) | (p.data[i + 2] ?? 0));
+  return { width: p.width, height: p.height, colours: colours.size };
 }
 
 declare global {
@@ -39,6 +52,15 @@ declare global {
 /** Install the hook. */
 export function installTestHook(app: AppController): void {
   const canvasEl = (): Element | null => document.querySelector('[data-testid="canvas"]');
+  let lastPreview: RgbaImage | null = null;
+  let previewCount = 0;
+  app.store.subscribe((s) => {
+    const p = s.run?.preview;
+    if (p && p !== lastPreview) {
+      lastPreview = p;
+      previewCount++;
+    }
+  });
   window.__kandinsky = {
     readPixels: (rect) => Array.from(app.editor.doc.image.read(rect).data),
     frame: () => app.editor.getFrame(),
@@ -55,10 +77,8 @@ export function installTestHook(app: AppController): void {
     toolPath: () => app.editor.path(),
     runPreview: () => {
       const p = app.store.getState().run?.preview;
-      if (!p) return null;
-      const colours = new Set<number>();
-      for (let i = 0; i < p.data.length; i += 4) colours.add(((p.data[i] ?? 0) << 16) | ((p.data[i + 1] ?? 0) << 8) | (p.data[i + 2] ?? 0));
-      return { width: p.width, height: p.height, colours: colours.size };
+      return p ? previewFacts(p) : null;
     },
+    previews: () => ({ count: previewCount, last: lastPreview ? previewFacts(lastPreview) : null }),
   };
 }
