@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The server's base URL, the browser, and one call to stop both. */
 export interface DevPage {
@@ -38,5 +39,16 @@ export async function startDevPage(root: string): Promise<DevPage> {
       await browser.close();
       await server.close();
     },
+  };
+}
+
+/** A dev page for one test file: started before its tests, closed after them; call the result inside a test. */
+export function useDevPage(root: string): () => DevPage {
+  let dev: DevPage | undefined;
+  beforeAll(async () => { dev = await startDevPage(root); }, 120_000);
+  afterAll(async () => { await dev?.close(); });
+  return () => {
+    if (!dev) throw new Error('useDevPage: the dev page has not started (call it inside a test)');
+    return dev;
   };
 }

@@ -3,30 +3,16 @@
  * (testing/kernel-cases.ts). No ORT: a Vite dev server serves the page module, the test reads back each step.
  */
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { DevPage } from '../../e2e/support/dev-page.ts';
+import { describe, expect, it } from 'vitest';
+import { useDevPage } from '../../e2e/support/dev-page.ts';
 import { KERNEL_CASES } from './testing/kernel-cases.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-let dev: DevPage;
-let browser: Browser;
-let base = '';
-
-beforeAll(async () => {
-  const { startDevPage } = await import('../../e2e/support/dev-page.ts');
-  dev = await startDevPage(root);
-  ({ browser, base } = dev);
-}, 120_000);
-
-afterAll(async () => {
-  await dev?.close();
-});
+const dev = useDevPage(resolve(import.meta.dirname, '../..'));
 
 describe('the GPU denoising step in Chromium (WGSL on SwiftShader)', () => {
   it('matches the TypeScript schedulers on every case within 1e-5 (SPEC §4 allows 5e-3 per latent on WebGPU)', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${base}/tools/parity/harness.html`);
+    const page = await dev().browser.newPage();
+    await page.goto(`${dev().base}/tools/parity/harness.html`);
     // A string, not a function: vitest would rewrite a function's import() for Node.
     const errors = await page.evaluate(`import('/workers/gpu/testing/kernel-page.ts').then((m) => m.runKernelCases())`) as Record<string, number>;
     expect(Object.keys(errors)).toEqual(KERNEL_CASES.map((c) => c.name));

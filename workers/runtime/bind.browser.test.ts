@@ -4,31 +4,18 @@
  * computes what a host run of the same graph computes; the binding's life (same shapes, other shapes, a host run).
  */
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { DevPage } from '../../e2e/support/dev-page.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useDevPage } from '../../e2e/support/dev-page.ts';
 import type { runBindCases } from './testing/bind-page.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-let dev: DevPage;
-let browser: Browser;
-let base = '';
-
-beforeAll(async () => {
-  const { startDevPage } = await import('../../e2e/support/dev-page.ts');
-  dev = await startDevPage(root);
-  ({ browser, base } = dev);
-}, 120_000);
-
-afterAll(async () => {
-  await dev?.close();
-});
+const dev = useDevPage(resolve(import.meta.dirname, '../..'));
 
 type Result = Awaited<ReturnType<typeof runBindCases>>;
 async function run(page: Page, capture: boolean): Promise<Result> {
-  await page.goto(`${base}/tools/parity/harness.html`);
+  await page.goto(`${dev().base}/tools/parity/harness.html`);
   // A string, not a function: vitest would rewrite a function's import() for Node.
-  return await page.evaluate(`import('/workers/runtime/testing/bind-page.ts').then((m) => m.runBindCases('${base}/models/tiny-kandinsky-2-2/', ${capture}))`) as Result;
+  return await page.evaluate(`import('/workers/runtime/testing/bind-page.ts').then((m) => m.runBindCases('${dev().base}/models/tiny-kandinsky-2-2/', ${capture}))`) as Result;
 }
 
 // SPEC §4's WebGPU tolerances: the UNet's output against its host run as latents (5e-3), the prior's as an embedding
@@ -39,7 +26,7 @@ const EMBEDDING = 1e-3;
 
 describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => {
   it('with graph capture: replays write nothing from the host, match host runs, and keep their output buffer', async () => {
-    const r = await run(await browser.newPage(), true);
+    const r = await run(await dev().browser.newPage(), true);
     expect(r.captured).toBe(true);
     expect(r.sameBinding).toBe(true);
     expect(r.runs).toHaveLength(3);
@@ -60,7 +47,7 @@ describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => 
   }, 300_000);
 
   it('without graph capture: the ordinary session on the bound buffers, the same results, ORT writing its uniforms on every run', async () => {
-    const r = await run(await browser.newPage(), false);
+    const r = await run(await dev().browser.newPage(), false);
     expect(r.captured).toBe(false);
     for (const x of r.runs) {
       expect(x.diff).toBeLessThan(LATENTS);
