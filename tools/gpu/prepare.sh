@@ -3,7 +3,8 @@
 # no Node, no node_modules, no diffusers and no Vulkan loader), in git-ignored folders that the
 # device call carries: carry [".gpu", ".gl"].
 #   .gpu/node.xz      this machine's Node (x86-64 Linux), stripped and xz-compressed (~22 MB)
-#   .gpu/app.tar.xz   webgpu-bench.mjs (esbuild bundle of tools/gpu/webgpu-bench.ts), the CLIP tokenizer, and a
+#   .gpu/app.tar.xz   webgpu-bench.mjs (esbuild bundle of tools/gpu/webgpu-bench.ts), reference/ (the tiny bundle's
+#                     manifest.json and tokenizer/), and a
 #                     node_modules/ with only what it loads at run time: onnxruntime-web's
 #                     'webgpu' bundle + its asyncify wasm (the native EP), its 'all' bundle + JSEP
 #                     wasm (the legacy build, for comparison), and the `webgpu` package (Dawn, linux-x64)
@@ -63,8 +64,10 @@ wg=$deps/node_modules/webgpu
 cp "$wg/package.json" "$wg/index.js" "$app/node_modules/webgpu/"
 cp "$wg/dist/linux-x64/dawn.node" "$app/node_modules/webgpu/dist/linux-x64/"
 strip -s "$app/node_modules/webgpu/dist/linux-x64/dawn.node" 2>/dev/null || true
-# The CLIP tokenizer, for the end-to-end run's bundle assembled from the exports (webgpu-bench e2e).
-cp -r public/models/tiny-kandinsky-2-2/tokenizer "$app/tokenizer"
+# The tiny bundle's manifest.json and tokenizer/ (the exporter's CLIP tokenizer, scheduler configs and the like),
+# for the end-to-end run's bundle assembled from the exports (webgpu-bench e2e --reference).
+mkdir -p "$app/reference"
+cp -r public/models/tiny-kandinsky-2-2/manifest.json public/models/tiny-kandinsky-2-2/tokenizer "$app/reference/"
 tar -C "$app" -cf - . | xz -9 -T0 >.gpu/app.tar.xz
 cp tools/gpu/run-on-device.sh .gpu/run-on-device.sh
 

@@ -8,15 +8,16 @@
  *       [--size full|tiny] [--stages movq_decoder,unet,prior,text_encoder] [--repeats 5]
  *       [--deadline-s 300] [--title TEXT] [--probe-json FILE] [--dawn FLAG]... [--skip-all REASON]
  *       [--ort-builds webgpu,jsep] [--sides 512,768]
- *   webgpu-bench e2e (--work DIR | --bundle DIR) --out DIR [--tokenizer DIR] [--side 512] [--steps 25]
+ *   webgpu-bench e2e (--work DIR | --bundle DIR) --out DIR [--reference DIR] [--side 512] [--steps 25]
  *       [--prior-steps 25] [--scheduler dpmpp_2m] [--repeats 2] [--ort-builds webgpu,webgpu+capture]
  *       [--deadline-s 120] [--dawn FLAG]...
  *
  * `e2e` (issue 9 item 6): one text-to-image through the engine's own `generate` (prompt → text encoder → prior
  * loop → UNet loop → MoVQ), not a sum of stages: per build, the first run (sessions created, shaders compiled)
  * and the median of --repeats warm runs, then one warm run with live previews (paced at their default share).
- * With --work it assembles a bundle from gpu_bench.py's four exported stages (hard links, the CLIP tokenizer
- * from --tokenizer, default the one bundled next to this script). Writes OUT/e2e.md and OUT/e2e.json.
+ * With --work it assembles a bundle from gpu_bench.py's four exported stages (hard links) and a reference bundle's
+ * facts (--reference, default the one prepare.sh puts next to this script: the tiny bundle's manifest.json and
+ * tokenizer/, as the exporter wrote them). Writes OUT/e2e.md and OUT/e2e.json.
  *
  * `--ort-builds`: the onnxruntime-web builds to time, each stage once per build (default `webgpu`,
  * the native WebGPU EP; `jsep` is the legacy build the app used before, for comparison). Each
@@ -628,13 +629,15 @@ async function runCommand(): Promise<number> {
 const E2E_STAGES = ['text_encoder', 'prior', 'unet', 'movq_decoder'] as const satisfies readonly BenchStage[];
 
 /**
- * A bundle folder from gpu_bench.py's exports (OUT/web/STAGE): each stage's files hard-linked under STAGE/, the
- * CLIP tokenizer copied from `tokenizer`, neutral prior statistics, the decoder's DPM-Solver++ as an alternative.
+ * A bundle folder from gpu_bench.py's exports (OUT/web/STAGE): each stage's files hard-linked under STAGE/, and
+ * everything else the exporter writes for Kandinsky 2.2 (tokenizer, text length, image processor, MoVQ facts,
+ * scheduler configs) taken from the `reference` bundle; prior statistics neutral (random weights).
  */
-function assembleBundle(work: string, tokenizer: string): string {
+function assembleBundle(work: string, reference: string): string {
   const dir = join(work, 'e2e-bundle');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const ref = JSON.parse(readFileSync(join(reference, 'manifest.json'), 'utf8')) as BundleManifest;
   const stages: Record<string, StageEntry> = {};
   let embeddingDim = 0;
   for (const stage of E2E_STAGES) {
@@ -652,21 +655,11 @@ function assembleBundle(work: string, tokenizer: string): string {
       ...(x.entry.external_data ? { external_data: x.entry.external_data.map((e) => ({ ...e, path: link(e.path) })) } : {}),
     };
   }
-  cpSync(tokenizer, join(dir, 'tokenizer'), { recursive: true });
+  cpSync(join(reference, dirname(ref.text.tokenizer)), join(dir, dirname(ref.text.tokenizer)), { recursive: true });
   writeFileSync(join(dir, 'prior_stats.json'), JSON.stringify({ clip_mean: new Array(embeddingDim).fill(0), clip_std: new Array(embeddingDim).fill(1) }));
-  const base = { num_train_timesteps: 1000, beta_schedule: 'linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1 };
   const manifest = {
-    format: 'kandinsky-onnx-bundle', version: 1, name: 'gpu-bench-e2e', family: 'kandinsky-2.2',
-    description: 'Random weights at full size (tools/export/gpu_bench.py), for timing only.', dtype: 'float32',
-    embedding_dim: embeddingDim, text: { max_length: 77, tokenizer: 'tokenizer/tokenizer.json' },
-    image_processor: { size: 224, crop_size: 224, resample: 'bicubic', mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
-    movq: { scale_factor: 8, latent_channels: 4, force_not_quantize: true },
-    stages,
-    schedulers: {
-      prior: { _class_name: 'UnCLIPScheduler', num_train_timesteps: 1000, variance_type: 'fixed_small_log', prediction_type: 'sample', clip_sample: true, clip_sample_range: 10 },
-      decoder: { ...base, _class_name: 'DDPMScheduler', clip_sample: false, variance_type: 'fixed_small' },
-    },
-    scheduler_alternatives: { dpmpp_2m: { ...base, _class_name: 'DPMSolverMultistepScheduler', algorithm_type: 'dpmsolver++', solver_order: 2 } },
+    ...ref, name: 'gpu-bench-e2e', description: 'Random weights at full size (tools/export/gpu_bench.py), for timing only.',
+    dtype: 'float32', embedding_dim: embeddingDim, stages,
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return dir;
@@ -696,7 +689,7 @@ async function e2eCommand(): Promise<number> {
   mkdirSync(out, { recursive: true });
   await installWebGpu(args('--dawn'));
   const here = dirname(fileURLToPath(import.meta.url));
-  const dir = given ?? assembleBundle(work!, arg('--tokenizer') ?? join(here, 'tokenizer'));
+  const dir = given ?? assembleBundle(work!, arg('--reference') ?? join(here, 'reference'));
   const rows: E2eRow[] = [];
   const errors: string[] = [];
   const request: Text2ImgRequest = {
