@@ -6,10 +6,11 @@
  * exits non-zero if any case fails or cannot be read. wasm runs in Node by default, webgpu in
  * headless Chromium (SwiftShader without a GPU).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { formatCase, formatMeasurements, runGoldenCase, type ParityEp } from './parity/core.ts';
+import type { ParityEp } from './parity/core.ts';
 import { loadParityEnv } from './parity/env.ts';
+import { goldenFiles, runGoldenFiles } from './parity/files.ts';
 import { bundleDirBlobs } from '../workers/testing/bundle-dir.ts';
 
 interface Args { golden: string; bundle: string; ep: ParityEp; runner: 'node' | 'chromium'; scale: number; graphCapture: boolean; verbose: boolean }
@@ -37,30 +38,12 @@ function parseArgs(argv: string[]): Args {
   return { golden: resolve(golden), bundle: resolve(bundle), ep, runner, scale, graphCapture: capture === 'on', verbose: argv.includes('--verbose') };
 }
 
-async function goldenFiles(dir: string): Promise<string[]> {
-  const s = await stat(dir).catch(() => null);
-  if (!s?.isDirectory()) usage(`golden directory not found: ${dir}`);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  if (files.length === 0) usage(`no .json golden files in ${dir}`);
-  return files;
-}
-
 async function runInNode(args: Args, files: string[]): Promise<boolean[]> {
   const { env, engine } = await loadParityEnv({ kind: 'files', files: await bundleDirBlobs(args.bundle) }, args.ep, args.scale, args.graphCapture);
   const verdicts: boolean[] = [];
-  for (const file of files) {
-    const name = basename(file, '.json');
-    let golden: unknown;
-    try {
-      golden = JSON.parse(await readFile(join(args.golden, file), 'utf8'));
-    } catch (e) {
-      console.log(`${name} ? Infinity 0 FAIL  # cannot read: ${e instanceof Error ? e.message : String(e)}`);
-      verdicts.push(false);
-      continue;
-    }
-    const r = await runGoldenCase(name, golden, env);
-    console.log(formatCase(r));
-    if (args.verbose) for (const line of formatMeasurements(r)) console.log(line);
+  for await (const r of runGoldenFiles(env, args.golden, files)) {
+    console.log(r.line);
+    if (args.verbose) for (const line of r.details) console.log(line);
     verdicts.push(r.pass);
   }
   await engine.dispose();
@@ -110,7 +93,7 @@ async function runInChromium(args: Args, files: string[]): Promise<boolean[]> {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const files = await goldenFiles(args.golden);
+const files = await goldenFiles(args.golden).catch((e: unknown) => usage(e instanceof Error ? e.message : String(e)));
 let verdicts: boolean[];
 try {
   verdicts = args.runner === 'node' ? await runInNode(args, files) : await runInChromium(args, files);

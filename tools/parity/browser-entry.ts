@@ -1,5 +1,5 @@
 /** Loaded into a Chromium page by the parity CLI (through Vite) to run cases on WebGPU or wasm. */
-import { formatCase, formatMeasurements, runGoldenCase, type CaseResult, type ParityEnv, type ParityEp } from './core.ts';
+import { runGoldenText, type CaseReport, type ParityEnv, type ParityEp } from './core.ts';
 import { loadParityEnv } from './env.ts';
 
 let loaded: Promise<ParityEnv> | null = null;
@@ -13,14 +13,6 @@ export function prepare(bundleUrl: string, ep: ParityEp, toleranceScale: number,
 /** Run one case in the page; returns the printable line, the verdict and (for --verbose) each quantity's line. */
 export async function runCase(
   bundleUrl: string, ep: ParityEp, toleranceScale: number, graphCapture: boolean, name: string, json: string,
-): Promise<{ line: string; pass: boolean; details: string[] }> {
-  const env = await prepare(bundleUrl, ep, toleranceScale, graphCapture);
-  let golden: unknown;
-  try {
-    golden = JSON.parse(json);
-  } catch (e) {
-    return { line: `${name} ? Infinity 0 FAIL  # not JSON: ${String(e)}`, pass: false, details: [] };
-  }
-  const r: CaseResult = await runGoldenCase(name, golden, env);
-  return { line: formatCase(r), pass: r.pass, details: formatMeasurements(r) };
+): Promise<CaseReport> {
+  return runGoldenText(name, json, await prepare(bundleUrl, ep, toleranceScale, graphCapture));
 }

@@ -428,3 +428,22 @@ export function formatCase(r: CaseResult): string {
 export function formatMeasurements(r: CaseResult): string[] {
   return r.measurements.map((m) => `    ${m.what}: ${m.err.toExponential(2)} (tol ${m.tol.toExponential(2)})`);
 }
+
+/** One case as the runners print it: its line, its verdict and (for --verbose) each quantity's line. */
+export interface CaseReport {
+  readonly line: string;
+  readonly pass: boolean;
+  readonly details: readonly string[];
+}
+
+/** Parse one golden file's text and run it (text that is not JSON fails the case); never throws. */
+export async function runGoldenText(name: string, json: string, env: ParityEnv): Promise<CaseReport> {
+  let golden: unknown;
+  try {
+    golden = JSON.parse(json);
+  } catch (e) {
+    return { line: `${name} ? Infinity 0 FAIL  # not JSON: ${String(e)}`, pass: false, details: [] };
+  }
+  const r = await runGoldenCase(name, golden, env);
+  return { line: formatCase(r), pass: r.pass, details: formatMeasurements(r) };
+}
