@@ -33,6 +33,7 @@ import { prepareKeepMask } from './pipelines/mask.ts';
 import { checkSizeOn, normaliseRequest } from './pipelines/validate.ts';
 import type { PreviewSink } from './pipelines/preview.ts';
 import { MODE_STAGES, modeStages } from './modes.ts';
+import { StageClock } from './stage-clock.ts';
 
 export { MODE_STAGES };
 
@@ -202,14 +203,13 @@ export class Engine {
     const isCancelled = hooks.isCancelled ?? (() => false);
     const runner = new CancellableRunner(this.runtime, isCancelled);
     const images: GeneratedImage[] = [];
-    const timings: Record<string, number> = {};
+    const clock = new StageClock(started);
     for (let index = 0; index < req.numImages; index++) {
       const seed = (req.seed + index) >>> 0;
       const onStep = (stage: ProgressStage, step: number, total: number) => {
         if (isCancelled()) throw new EngineError(ErrorCode.Cancelled, 'The run was cancelled.');
+        clock.enter(stage, performance.now());
         hooks.onProgress?.({ runId, stage, step, total, image: index, numImages: req.numImages, elapsedMs: performance.now() - started });
-        const key = `${stage}`;
-        timings[key] = performance.now() - started;
       };
       const preview: PreviewSink | undefined = req.preview === undefined ? undefined : {
         ...req.preview,
@@ -221,11 +221,11 @@ export class Engine {
       };
       const ctx = this.context(seededNoise(seed), warnings, runner, onStep, preview);
       const image = await this.generateOne(ctx, req, prior);
+      clock.leave(performance.now());
       const params: UsedParams = this.usedParams(req, seed);
       images.push({ image, params });
     }
-    timings.total = performance.now() - started;
-    return { runId, images, warnings: [...new Set(warnings)], timings };
+    return { runId, images, warnings: [...new Set(warnings)], timings: clock.timings(performance.now()) };
   }
 
   /** Build both schedules once up front, so a step count a scheduler cannot honour is a BAD_REQUEST.

@@ -237,8 +237,11 @@ export interface GenerateResult {
   readonly images: readonly GeneratedImage[];
   /** Normalisations applied (size rounded up, prompt truncated, negative weights...). */
   readonly warnings: readonly string[];
-  readonly timings: Readonly<Record<string, number>>;
+  readonly timings: StageTimings;
 }
+
+/** Milliseconds spent per stage, summed over the run's images (workers/stage-clock.ts), and the run's wall time. */
+export type StageTimings = Readonly<Partial<Record<ProgressStage, number>> & { total: number }>;
 
 /** Where a bundle comes from. */
 export type BundleSourceData =

@@ -52,6 +52,12 @@ describe('EngineService on the tiny bundle (wasm, Node)', () => {
     const unet = events.filter((e) => e.stage === 'unet');
     expect(unet.map((e) => e.step)).toEqual([0, 1, 2, 3]);
     expect(unet.every((e) => e.total === 3)).toBe(true);
+    // Timings are durations per stage that add up to (at most) the run's wall time.
+    const { total, ...perStage } = a.timings;
+    expect(Object.keys(perStage)).toEqual(expect.arrayContaining(['text_encoder', 'prior', 'unet', 'movq_decoder']));
+    expect(Object.values(perStage).every((ms) => ms >= 0)).toBe(true);
+    expect(perStage.unet).toBeGreaterThan(0);
+    expect(Object.values(perStage).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(total + 1e-6);
   });
 
   it('live previews: the decoded x̂_0 after the paced steps (never the last), the result unchanged', async () => {

@@ -49,7 +49,7 @@ describe('EngineClient', () => {
         load: async () => ({ ok: true, value: info }),
         generate: async (runId: string, _req: unknown, onProgress?: (p: Progress) => void) => {
           await onProgress?.({ runId, stage: 'unet', step: 1, total: 2, image: 0, numImages: 1, elapsedMs: 5 });
-          return { ok: true, value: { runId, images: [], warnings: [], timings: {} } } as Result<GenerateResult>;
+          return { ok: true, value: { runId, images: [], warnings: [], timings: { total: 0 } } } as Result<GenerateResult>;
         },
       });
       workers.push(w);
@@ -124,7 +124,7 @@ describe('EngineClient', () => {
       const w = new ChannelWorker({
         load: async () => { loads++; return { ok: true, value: info }; },
         generate: async (runId: string) => {
-          if (!first) return { ok: true, value: { runId, images: [], warnings: [], timings: {} } } as Result<GenerateResult>;
+          if (!first) return { ok: true, value: { runId, images: [], warnings: [], timings: { total: 0 } } } as Result<GenerateResult>;
           if (runId === 'queued') return new Promise<Result<GenerateResult>>(() => {}); // behind the lost run in the worker's queue
           return lost;
         },

@@ -25,7 +25,7 @@ function answer(req: GenerateRequest): Result<GenerateResult> {
   };
   const data = new Uint8ClampedArray(req.width * req.height * 4);
   for (let i = 0; i < data.length; i += 4) data.set([0, 0, 255, 255], i);
-  return { ok: true, value: { runId: 'r', warnings: [], timings: {}, images: [{ image: { width: req.width, height: req.height, data }, params: { ...used, seed: req.seed } }] } };
+  return { ok: true, value: { runId: 'r', warnings: [], timings: { total: 0 }, images: [{ image: { width: req.width, height: req.height, data }, params: { ...used, seed: req.seed } }] } };
 }
 
 /** Runs over a 64² frame, the frame's own mode, a stand-in engine, gallery and storage. */
