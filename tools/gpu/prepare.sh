@@ -93,14 +93,15 @@ if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
 fi
 
 # --- what travels: the working tree (tracked + untracked, not ignored) plus the carried folders.
-tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+# (files moved aside are listed by git but absent: stat skips them; xargs may split the list, so sum every size)
+tree=$({ git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null || true; } | awk '{t += $1} END {print t + 0}')
 carried=$(du -cb .gpu .gl | tail -1 | cut -f1)
 limit=$((64 * 1024 * 1024))
 du -sh .gpu/* .gl
 echo "working tree $((tree / 1048576)) MiB + carried $((carried / 1048576)) MiB = $(((tree + carried) / 1048576)) MiB of 64 MiB"
 if [ $((tree + carried)) -gt $((limit - 2 * 1048576)) ]; then
-  echo "prepare: over (or within 2 MiB of) the 64 MiB the device call may carry; public/models is not needed there:" >&2
-  echo "  move it aside for the call (mv public/models /tmp/models-aside) and put it back after" >&2
+  echo "prepare: over (or within 2 MiB of) the 64 MiB the device call may carry: move what the call does not need" >&2
+  echo "  aside first (bash tools/gpu/aside.sh out; afterwards: bash tools/gpu/aside.sh back)" >&2
   exit 1
 fi
 echo "ok: run 'bash tools/gpu/run-on-device.sh' with carry [\".gpu\", \".gl\"]"

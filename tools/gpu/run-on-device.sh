@@ -25,7 +25,14 @@
 # E2E (1: after the stage table, if the four exports are there and E2E_MIN_S (100) seconds are left, one
 #   text-to-image through the engine's generate, webgpu-bench e2e, $OUT/e2e.md; only: exports and that alone,
 #   no PyTorch and no stage table; 0: never), E2E_SIDE (512), E2E_STEPS (25 prior + 25 DPM++ 2M),
-#   E2E_BUILDS (webgpu,webgpu+capture).
+#   E2E_BUILDS (webgpu,webgpu+capture),
+# BASELINE (1: first, on an idle CPU, tools/export/torch_baseline.py: what the PyTorch UNet baseline measures, eager
+#   against CUDA graph, idle against a loaded CPU, $OUT/baseline.md; 0: never),
+# PARITY (1: the golden cases of tests/golden through our runtime on this GPU, webgpu-bench parity, on the shipped tiny
+#   bundle and on the same bundle with the exporter's attention surgery, $OUT/parity.md: in E2E=only mode while the
+#   exports run, else after everything else if PARITY_MIN_S (150) seconds are left; 0: never; needs
+#   public/models/tiny-kandinsky-2-2 and tests/golden in the tree), PARITY_CASES (one case per stage with attention:
+#   text_encoder,image_encoder,prior_g1_s3,t2i_dpmpp_64x64,inpaint_ddpm_rect,movq; all: every case), PARITY_GOLDEN (tests/golden).
 set -uo pipefail
 # From tools/gpu/ (the repo's copy) or from .gpu/ (the copy prepare.sh puts there, for a call whose tree is older).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -100,6 +107,35 @@ fi
 cat "$OUT/probe.json"; echo
 [ "$webgpu" = 1 ] || say "no WebGPU adapter: PyTorch figures only"
 
+E2E=${E2E:-1}
+BASELINE=${BASELINE:-1}
+PARITY=${PARITY:-1}
+# --- what the PyTorch baseline measures (issue 9 item 6: 25.9 against 51.9 ms), on an idle CPU: before the exports.
+if [ "$BASELINE" = 1 ]; then
+  say "PyTorch baseline probe (idle CPU, then loaded)"
+  timeout -k 5 "$(within 60 | awk '{print ($1 > 120 ? 120 : $1)}')" "$PY" -W ignore -m tools.export.torch_baseline --size "$SIZE" --device "$DEVICE" \
+    --json "$OUT/baseline.json" --md "$OUT/baseline.md" --deadline-s 90 2>&1 | grep -v "should be kept in float32" ||
+    say "the baseline probe failed or ran out of time (see baseline.md)"
+fi
+
+# --- the golden cases on this GPU: the shipped tiny bundle, then the same with the attention surgery (derived here).
+tiny=public/models/tiny-kandinsky-2-2
+parity() {
+  local golden=${PARITY_GOLDEN:-tests/golden} cases=${PARITY_CASES:-text_encoder,image_encoder,prior_g1_s3,t2i_dpmpp_64x64,inpaint_ddpm_rect,movq}
+  if [ ! -f "$tiny/manifest.json" ] || [ ! -d "$golden" ]; then say "parity: no $tiny or $golden in the tree; skipped"; return 0; fi
+  local only=(--cases "$cases")
+  [ "$cases" = all ] && only=()
+  "$PY" -W ignore -m tools.export.variant --from "$tiny" --out "$W/tiny-attention" --dtype fp32 --quantize none \
+    --surgery attention groupnorm_affine >/dev/null 2>&1 || say "parity: could not derive the attention-surgery bundle"
+  local b
+  for b in "$tiny" "$W/tiny-attention"; do
+    [ -f "$b/manifest.json" ] || continue
+    [ "$(left)" -gt 40 ] || { say "parity: $(left)s left; $b skipped"; continue; }
+    timeout -k 5 "$(within 20)" "$NODE" "$BENCH" parity --bundle "$b" --golden "$golden" --out "$OUT" \
+      --label "$(basename "$b")" "${only[@]}" --deadline-s "$(within 30)" "${dawn[@]}" | grep -v "^    " || true
+  done
+}
+
 # --- exports, one background process per stage (CPU only; the GPU stays free for timing).
 pids=()
 export_stage() { # stage quantize threads
@@ -127,7 +163,6 @@ if [ "$webgpu" = 1 ]; then
   done
 fi
 
-E2E=${E2E:-1}
 E2E_MIN_S=${E2E_MIN_S:-100}
 # One text-to-image through the engine (issue 9 item 6): needs the four stages exported.
 e2e() {
@@ -141,6 +176,8 @@ e2e() {
 }
 if [ "$E2E" = only ]; then
   [ "$webgpu" = 1 ] || { say "no WebGPU adapter: nothing to time"; exit 0; }
+  # The GPU is idle while the exports run on the CPU: the golden cases first.
+  [ "$PARITY" = 1 ] && parity
   say "E2E=only: waiting for the four exports"
   while [ "$(left)" -gt 30 ]; do
     n=0
@@ -174,6 +211,10 @@ skip=()
 
 if [ "$E2E" = 1 ] && [ "$webgpu" = 1 ]; then
   if [ "$(left)" -ge "$E2E_MIN_S" ]; then e2e; else say "e2e: $(left)s left, needs $E2E_MIN_S; skipped"; fi
+fi
+
+if [ "$PARITY" = 1 ] && [ "$webgpu" = 1 ]; then
+  if [ "$(left)" -ge "${PARITY_MIN_S:-150}" ]; then parity; else say "parity: $(left)s left, needs ${PARITY_MIN_S:-150}; skipped"; fi
 fi
 
 # Exports still running (out of time): end them (their `timeout` passes the signal on).

@@ -11,6 +11,13 @@
  *   webgpu-bench e2e (--work DIR | --bundle DIR) --out DIR [--reference DIR] [--side 512] [--steps 25]
  *       [--prior-steps 25] [--scheduler dpmpp_2m] [--repeats 2] [--ort-builds webgpu,webgpu+capture]
  *       [--deadline-s 120] [--dawn FLAG]...
+ *   webgpu-bench parity --bundle DIR --golden DIR --out DIR [--label TEXT] [--cases a,b] [--graph-capture on|off]
+ *       [--deadline-s 120] [--dawn FLAG]...
+ *
+ * `parity`: the golden cases (SPEC §4, the parity runner's core and tolerances) through our runtime on this machine's
+ * GPU in Node + Dawn: the check that only SwiftShader has made so far, and the one that decides whether the exporter's
+ * `attention` surgery (FlashAttention with subgroups, wrong on SwiftShader) may become a default. Appends to
+ * OUT/parity.md as cases finish; cases left when the deadline passes are listed as not run.
  *
  * `e2e` (issue 9 item 6): one text-to-image through the engine's own `generate` (prompt → text encoder → prior
  * loop → UNet loop → MoVQ), not a sum of stages: per build, the first run (sessions created, shaders compiled)
@@ -34,6 +41,8 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { loadParityEnv } from '../parity/env.ts';
+import { goldenFiles, runGoldenFiles } from '../parity/files.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundle, type Bundle } from '../../workers/runtime/bundle.ts';
@@ -156,6 +165,8 @@ async function probe(): Promise<number> {
   }
   console.log(JSON.stringify({
     adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+    // Lanes per subgroup: onnxruntime-web 1.30's FlashAttention shuffles across 16 lanes off NVIDIA (docs/gpu-surgery.md).
+    subgroupSizes: [info.subgroupMinSize, info.subgroupMaxSize],
     shaderF16: adapter.features.has('shader-f16'), features: [...adapter.features].sort(), limits,
   }));
   return 0;
@@ -701,7 +712,7 @@ async function e2eCommand(): Promise<number> {
     const lines = [
       `# End to end through the engine's generate (${title})`, '',
       `${new Date().toISOString()}; bundle ${given ?? 'assembled from the gpu_bench exports'}; Node + Dawn.`, '',
-      '| build | what | ms | note |', '|---|---|---|---|',
+      '| build | what | ms | ms per stage (GenerateResult.timings); note |', '|---|---|---|---|',
       ...rows.map((r) => `| ${r.build} | ${r.what} | ${r.ms.toFixed(0)} | ${r.note} |`),
       ...(errors.length > 0 ? ['', ...errors.map((e) => `- ${e}`)] : []),
     ];
@@ -718,24 +729,27 @@ async function e2eCommand(): Promise<number> {
         ortBuild, gpuLoop: mode !== null, graphCapture: mode === 'capture',
       });
       rows.push({ build, what: 'load (manifest, tokenizer; sessions are lazy)', ms: performance.now() - t0, note: engine.runtime.ep });
-      const timed = async (what: string, req: Text2ImgRequest): Promise<number> => {
+      /** One generate: its wall time and where it went (GenerateResult.timings: ms per stage). */
+      const timed = async (what: string, req: Text2ImgRequest): Promise<{ ms: number; stages: string }> => {
         const t = performance.now();
         const r = await engine!.generate('e2e', req);
         const ms = performance.now() - t;
-        const stages = Object.entries(r.timings).filter(([k]) => k !== 'total').map(([k, v]) => `${k} done by ${v.toFixed(0)}`).join(', ');
+        const stages = Object.entries(r.timings).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
         log(`e2e ${build} ${what}: ${ms.toFixed(0)} ms (${stages})`);
-        return ms;
+        return { ms, stages };
       };
-      rows.push({ build, what: 'first run (sessions, shader compilation)', ms: await timed('first', request), note: '' });
+      const first = await timed('first', request);
+      rows.push({ build, what: 'first run (sessions, shader compilation)', ms: first.ms, note: first.stages });
       write();
-      const warm: number[] = [];
+      const warm: { ms: number; stages: string }[] = [];
       for (let i = 0; i < repeats && Date.now() < deadline; i++) warm.push(await timed(`warm ${i + 1}`, request));
-      warm.sort((a, b) => a - b);
-      if (warm.length > 0) rows.push({ build, what: `warm run, median of ${warm.length}`, ms: warm[Math.floor(warm.length / 2)]!, note: `min ${warm[0]!.toFixed(0)}` });
+      warm.sort((a, b) => a.ms - b.ms);
+      const median = warm[Math.floor(warm.length / 2)];
+      if (median) rows.push({ build, what: `warm run, median of ${warm.length}`, ms: median.ms, note: `${median.stages}; min ${warm[0]!.ms.toFixed(0)}` });
       write();
       if (Date.now() < deadline && warm.length > 0) {
-        const ms = await timed('warm with previews', { ...request, preview: { every: 1 } });
-        rows.push({ build, what: 'warm run with live previews (default pacing)', ms, note: `${((ms / warm[0]! - 1) * 100).toFixed(0)} % over the fastest warm run` });
+        const p = await timed('warm with previews', { ...request, preview: { every: 1 } });
+        rows.push({ build, what: 'warm run with live previews (default pacing)', ms: p.ms, note: `${p.stages}; ${((p.ms / warm[0]!.ms - 1) * 100).toFixed(0)} % over the fastest warm run` });
       }
     } catch (e) {
       errors.push(`${build}: ${message(e).slice(0, 300)}`);
@@ -750,7 +764,53 @@ async function e2eCommand(): Promise<number> {
   return errors.length > 0 && rows.length === 0 ? 1 : 0;
 }
 
-const commands: Record<string, () => Promise<number>> = { probe, run: runCommand, stage: stageCommand, e2e: e2eCommand };
+// ------------------------------------------------------------------ parity on the GPU
+
+async function parityCommand(): Promise<number> {
+  const bundle = resolve(arg('--bundle') ?? usage('--bundle DIR is required'));
+  const golden = resolve(arg('--golden') ?? usage('--golden DIR is required'));
+  const out = resolve(arg('--out') ?? usage('--out DIR is required'));
+  const label = arg('--label') ?? bundle;
+  const capture = arg('--graph-capture') ?? 'off';
+  if (capture !== 'on' && capture !== 'off') usage(`--graph-capture must be on or off, got ${capture}`);
+  const deadline = Date.now() + Number(arg('--deadline-s') ?? '120') * 1000;
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'parity.md');
+  const put = (line: string): void => {
+    console.log(line);
+    appendFileSync(file, `${line}\n`);
+  };
+  const only = arg('--cases')?.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  const all = await goldenFiles(golden);
+  const files = only === undefined ? all : all.filter((f) => only.includes(f.replace(/\.json$/, '')));
+  const unknown = (only ?? []).filter((c) => !all.includes(`${c}.json`));
+  if (unknown.length > 0) usage(`--cases: no such golden case in ${golden}: ${unknown.join(', ')}`);
+  await installWebGpu(args('--dawn'));
+  put(`\n## ${label}: ${files.length} cases from ${golden}, WebGPU (Node + Dawn), graph capture ${capture}\n`);
+  const t0 = performance.now();
+  const { env, engine } = await loadParityEnv({ kind: 'files', files: await bundleDirBlobs(bundle) }, 'webgpu', 1, capture === 'on');
+  let passed = 0;
+  let failed = 0;
+  const done = new Set<string>();
+  try {
+    for await (const r of runGoldenFiles(env, golden, files)) {
+      put(r.line);
+      for (const d of r.details) put(d);
+      done.add(r.line.split(' ')[0]!);
+      if (r.pass) passed++;
+      else failed++;
+      if (Date.now() > deadline) break;
+    }
+  } finally {
+    await engine.dispose().catch(() => undefined);
+  }
+  const left = files.map((f) => f.replace(/\.json$/, '')).filter((n) => !done.has(n));
+  put(`\nparity (${label}): ${passed} passed, ${failed} failed${left.length > 0 ? `, ${left.length} not run (deadline): ${left.join(', ')}` : ''}` +
+    ` in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return failed > 0 || left.length > 0 ? 1 : 0;
+}
+
+const commands: Record<string, () => Promise<number>> = { probe, run: runCommand, stage: stageCommand, e2e: e2eCommand, parity: parityCommand };
 const fn = commands[command] ?? (() => usage(`unknown command "${command}"`));
 // Dawn keeps handles open: exit explicitly.
 fn().then((code) => process.exit(code), (e: unknown) => {
