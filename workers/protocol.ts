@@ -197,7 +197,7 @@ export const LIMITS = {
 
 /** Engine stages reported in progress events. */
 export const PROGRESS_STAGES = [
-  'load', 'text_encoder', 'image_encoder', 'prior', 'movq_encoder', 'unet', 'movq_decoder',
+  'text_encoder', 'image_encoder', 'prior', 'movq_encoder', 'unet', 'movq_decoder',
 ] as const;
 export type ProgressStage = (typeof PROGRESS_STAGES)[number];
 

@@ -12,12 +12,12 @@ describe('progress', () => {
     ].map(runFraction);
     for (let i = 1; i < seq.length; i++) expect(seq[i]).toBeGreaterThan(seq[i - 1] ?? 0);
     expect(seq.at(-1)).toBeCloseTo(1, 6);
-    expect(runFraction(p({ image: 1, numImages: 2, stage: 'load', step: 0 }))).toBeCloseTo(0.5, 2);
+    expect(runFraction(p({ image: 1, numImages: 2, stage: 'text_encoder', step: 0 }))).toBeCloseTo(0.5, 2);
   });
 
   it('ETA extrapolates elapsed time, and stays null at the very start', () => {
-    expect(etaSeconds(p({ stage: 'load', step: 0, total: 1 }))).toBeNull();
-    const half = p({ image: 1, numImages: 2, stage: 'load', step: 0, elapsedMs: 10_000 });
+    expect(etaSeconds(p({ stage: 'text_encoder', step: 0, total: 1 }))).toBeNull();
+    const half = p({ image: 1, numImages: 2, stage: 'text_encoder', step: 0, elapsedMs: 10_000 });
     expect(etaSeconds(half)).toBeCloseTo(10 * (1 - runFraction(half)) / runFraction(half), 6);
   });
 });

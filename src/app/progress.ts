@@ -3,7 +3,7 @@ import { PROGRESS_STAGES, type Progress, type ProgressStage } from '../../worker
 
 /** Rough share of one image's time per stage (the UNet loop dominates); the order is the protocol's PROGRESS_STAGES. */
 const STAGE_WEIGHT = {
-  load: 0.02, text_encoder: 0.02, image_encoder: 0.02, prior: 0.15, movq_encoder: 0.04, unet: 0.65, movq_decoder: 0.1,
+  text_encoder: 0.03, image_encoder: 0.03, prior: 0.15, movq_encoder: 0.04, unet: 0.65, movq_decoder: 0.1,
 } as const satisfies Record<ProgressStage, number>;
 
 /** Fraction of the run done, from the last progress event. */
