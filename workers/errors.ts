@@ -1,3 +1,5 @@
+import type { Result } from './protocol.ts';
+
 /** Error codes that cross the worker boundary as data (never as class instances). */
 export const ErrorCode = {
   /** manifest.json is not JSON, or not of our format/version, or is missing fields. */
@@ -80,4 +82,13 @@ export function toErrorData(e: unknown): EngineErrorData {
   }
   const message = e instanceof Error ? e.message : String(e);
   return { code: ErrorCode.Internal, message };
+}
+
+/** Run `work` and answer as data: its value, or what it threw as EngineErrorData (what crosses a worker boundary). */
+export async function settle<T>(work: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (e) {
+    return { ok: false, error: toErrorData(e) };
+  }
 }

@@ -3,18 +3,10 @@
  * cancellation by runId, every error returned as data with a code.
  */
 import { Engine } from './engine.ts';
-import { EngineError, ErrorCode, toErrorData } from './errors.ts';
+import { EngineError, ErrorCode, settle } from './errors.ts';
 import type {
   BundleInfo, BundleSourceData, EngineApi, FitPriorRequest, FitProgress, FittedPrior, GenerateRequest, GenerateResult, LoadOptions, Progress, Result,
 } from './protocol.ts';
-
-async function settle<T>(work: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (e) {
-    return { ok: false, error: toErrorData(e) };
-  }
-}
 
 /** The engine service the worker exposes. Usable directly in Node tests. */
 export class EngineService implements EngineApi {

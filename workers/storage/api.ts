@@ -6,7 +6,7 @@
  * (manifest.json and the files it names), `active.json` (the bundle the app opens at start).
  */
 import { BUILTIN_MODEL } from '../builtin.ts';
-import { EngineError, ErrorCode, toErrorData } from '../errors.ts';
+import { EngineError, ErrorCode, settle, toErrorData } from '../errors.ts';
 import type { Result } from '../protocol.ts';
 import { openBestStore, type FileStore } from './files.ts';
 import { sha256OfBlob } from './hash.ts';
@@ -47,14 +47,6 @@ export interface ModelStoreOptions {
   readonly persist?: () => Promise<boolean>;
   readonly persisted?: () => Promise<boolean>;
   readonly now?: () => number;
-}
-
-async function settle<T>(work: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (e) {
-    return { ok: false, error: toErrorData(e) };
-  }
 }
 
 function slug(name: string): string {
