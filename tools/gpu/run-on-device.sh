@@ -11,8 +11,8 @@
 # Timeline (BUDGET_S seconds of wall clock in all, default 420):
 #   setup (Vulkan loader, diffusers, Node: ~15 s) -> WebGPU probe -> in the background, one
 #   export process per stage on the CPU (MoVQ decoder fp32; UNet, prior, text encoder with
-#   $QUANT weights and fp32 compute: the fp32 UNet and prior exceed 4 GiB, and onnxruntime-web's
-#   WebGPU EP has no 8-bit MatMulNBits) -> meanwhile PyTorch timings on the GPU -> then our
+#   $QUANT weights and fp32 compute: the fp32 UNet and prior exceed 4 GiB; int4 by default, as before, though
+#   the native EP also runs int8, which the JSEP build refused) -> meanwhile PyTorch timings on the GPU -> then our
 #   runtime, stage by stage as graphs appear (tools/gpu/webgpu-bench.ts), each in its own
 #   process with its own time budget; stages that cannot finish in time are reported as skipped.
 #

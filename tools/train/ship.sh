@@ -3,7 +3,7 @@
 # cases from the same weights. Usage: bash tools/train/ship.sh CKPT
 #   public/models/micro-kandinsky-2-2/        fp32, the app's built-in model
 #   public/models/micro-kandinsky-2-2-fp16/   fp16 weights and compute (WebGPU shader-f16)
-#   public/models/micro-kandinsky-2-2-int8/   int8 weights, fp32 compute (wasm only)
+#   public/models/micro-kandinsky-2-2-int8/   int8 weights, fp32 compute (wasm; WebGPU on the native EP)
 #   public/models/micro-kandinsky-2-2-int4/   int4 MatMul + int8 conv weights, fp32 compute
 #   tests/golden-micro/                       golden cases of the fp32 bundle (npm run test:parity:micro)
 set -euo pipefail
