@@ -61,32 +61,52 @@ async function once1(what: string, fn: () => Promise<unknown>, gpu: GpuReadings)
   return { what, medianMs: ms, minMs: ms, runs: 1, ...(before && after ? { work: gpuWorkBetween(before, after) } : {}), ...(memory ? { memory } : {}) };
 }
 
-/** Time each stage as the pipelines call it (CFG batch 2), then a whole text-to-image run. */
-export async function benchEngine(engine: Engine, o: BenchOptions): Promise<BenchRow[]> {
+/** A CFG pair of all-zero token rows of length L (the stage timings do not depend on the prompt). */
+const emptyPromptPair = (L: number) => ({ batch: 2, length: L, inputIds: new BigInt64Array(2 * L), attentionMask: new BigInt64Array(2 * L).fill(1n) });
+
+/** One stage run as the pipelines call it, with fixed inputs. */
+export interface StageCall {
+  readonly what: string;
+  readonly run: () => Promise<unknown>;
+}
+
+/** Each stage of a loaded engine as the pipelines call it (CFG batch 2 where they batch), on one image size. */
+export async function stageCalls(engine: Engine, size: number): Promise<StageCall[]> {
   const m = engine.model;
   const rt = engine.runtime;
   const D = m.embeddingDim, L = m.maxLength, C = m.latentChannels;
-  const lat = (o.size / 64) * m.scaleFactor;
-  const rows: BenchRow[] = [];
-  const work: GpuReadings = { work: () => rt.gpuWork(), memory: (reset) => rt.gpuMemory(reset) };
+  const lat = (size / 64) * m.scaleFactor;
+  const calls: StageCall[] = [];
   // Each stage through its wrapper (workers/stages), on the shapes the pipelines give it.
-  const tokens = { batch: 2, length: L, inputIds: new BigInt64Array(2 * L), attentionMask: new BigInt64Array(2 * L).fill(1n) };
+  const tokens = emptyPromptPair(L);
   const text = await runTextEncoder(rt, tokens);
-  rows.push(await time('text encoder (batch 2)', o.repeats, () => runTextEncoder(rt, tokens), work));
-  if (rt.has('text_encoder_multilingual')) {
-    rows.push(await time('multilingual text encoder (batch 2)', o.repeats, () => runMultilingualEncoder(rt, tokens), work));
-  }
+  calls.push({ what: 'text encoder (batch 2)', run: () => runTextEncoder(rt, tokens) });
+  if (rt.has('text_encoder_multilingual')) calls.push({ what: 'multilingual text encoder (batch 2)', run: () => runMultilingualEncoder(rt, tokens) });
   const prior = { latents: new Float32Array(2 * D), timestep: 500, textEmbeds: text.textEmbeds, hiddenStates: text.hiddenStates, attentionMask: tokens.attentionMask };
-  rows.push(await time('prior step (batch 2)', o.repeats, () => runPriorStage(rt, prior), work));
+  calls.push({ what: 'prior step (batch 2)', run: () => runPriorStage(rt, prior) });
   // A Kandinsky 2.1 UNet also takes the multilingual text: its encoder's outputs on the same tokens.
-  const unetText = engine.model.family === 'kandinsky-2.1' ? await runMultilingualEncoder(rt, tokens) : undefined;
+  const unetText = m.family === 'kandinsky-2.1' ? await runMultilingualEncoder(rt, tokens) : undefined;
   const unet = {
     sample: f32(new Float32Array(2 * C * lat * lat), [2, C, lat, lat]), timestep: 500,
     imageEmbeds: f32(new Float32Array(2 * D), [2, D]), ...(unetText === undefined ? {} : { text: unetText }),
   };
-  rows.push(await time(`UNet step (batch 2, ${o.size}×${o.size})`, o.repeats, () => runUnet(rt, 'unet', unet), work));
+  calls.push({ what: `UNet step (batch 2, ${size}×${size})`, run: () => runUnet(rt, 'unet', unet) });
   const latents = f32(new Float32Array(C * lat * lat), [1, C, lat, lat]);
-  rows.push(await time(`MoVQ decode (${o.size}×${o.size})`, o.repeats, () => runMovqDecoder(rt, latents), work));
+  calls.push({ what: `MoVQ decode (${size}×${size})`, run: () => runMovqDecoder(rt, latents) });
+  return calls;
+}
+
+/** Time each stage as the pipelines call it (CFG batch 2), then a whole text-to-image run. */
+export async function benchEngine(engine: Engine, o: BenchOptions): Promise<BenchRow[]> {
+  const m = engine.model;
+  const rt = engine.runtime;
+  const D = m.embeddingDim, L = m.maxLength;
+  const lat = (o.size / 64) * m.scaleFactor;
+  const rows: BenchRow[] = [];
+  const work: GpuReadings = { work: () => rt.gpuWork(), memory: (reset) => rt.gpuMemory(reset) };
+  for (const c of await stageCalls(engine, o.size)) rows.push(await time(c.what, o.repeats, c.run, work));
+  const tokens = emptyPromptPair(L);
+  const unetText = m.family === 'kandinsky-2.1' ? await runMultilingualEncoder(rt, tokens) : undefined;
   // The denoising loop alone (CFG, DDPM), at N and 2N steps: per UNet step = (W(2N) − W(N)) / N, the rest is per run.
   const decoderRun = (steps: number, latentW: number, preview?: PreviewSink) => () => runDecoder(engine.context(seededNoise(1), [], rt, undefined, preview), {
     imageEmbeds: new Float32Array(D).fill(0.1), negativeImageEmbeds: new Float32Array(D), latentH: lat, latentW, guidance: 4, steps,
