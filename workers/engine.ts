@@ -65,9 +65,9 @@ class CancellableRunner implements StageRunner {
         await checked();
         return gpu.runOnGpu(s, feeds, outputs);
       },
-      bind: async (s, dims) => {
-        const bound = await gpu.bind(s, dims);
-        return { ...bound, run: async () => { await checked(); return bound.run(); } };
+      bind: async (s, dims, host) => {
+        const bound = await gpu.bind(s, dims, host);
+        return { ...bound, run: async (feeds) => { await checked(); return bound.run(feeds); } };
       },
     };
   }

@@ -11,10 +11,12 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import type { DenoiseLoop, LoopSpec } from '../pipelines/denoise.ts';
 import type { PriorLoopSpec } from '../pipelines/prior.ts';
 import { unetSample } from '../pipelines/denoise.ts';
+import type { StageInputs } from '../runtime/stage-io.ts';
 import type { GpuStageRunner, GpuTensor, StageName } from '../runtime/types.ts';
 import type { LinearScheduler } from '../schedulers/types.ts';
 import type { NoiseSource } from '../tensor/noise.ts';
-import { floatBuffer, packStep, readFloats, StepKernel, type StepShape } from './step-kernel.ts';
+import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
+import { floatBuffer, packStep, readFloats, StepKernel, type StepBuffers, type StepShape } from './step-kernel.ts';
 
 /** Concatenate arrays (the per-run uploads that hold several tensors). */
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -34,6 +36,11 @@ export interface StepLoopSpec {
   readonly dims: Readonly<Record<string, readonly number[]>>;
   /** Inputs that stay the same over the run (conditioning), written once. */
   readonly constants: Readonly<Record<string, Float32Array | BigInt64Array>>;
+  /**
+   * Inputs onnxruntime reads on the CPU, fed from the host on every run rather than bound in GPU buffers (each would
+   * be read back every step): constants among them and the timestep (then taken from the table per step).
+   */
+  readonly hostInputs?: readonly StageInputs<StageName>[];
   /** The input the kernel writes the next sample into (its first content: `firstSample`), the timestep input, the output it reads. */
   readonly sampleInput: string;
   readonly firstSample: Float32Array;
@@ -80,7 +87,8 @@ export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<De
     return b;
   };
   try {
-    const bound = await gpu.bind(s.stage, s.dims);
+    const bound = await gpu.bind(s.stage, s.dims, s.hostInputs);
+    const onHost = new Set<string>(bound.hostInputs);
     const input = (name: string): GPUBuffer => {
       const t = (bound.inputs as Readonly<Record<string, GpuTensor | undefined>>)[name];
       if (!t) throw new Error(`the bound ${s.stage} has no input "${name}"`);
@@ -100,19 +108,32 @@ export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<De
     const write = (target: GPUBuffer, data: Float32Array | BigInt64Array): void => device.queue.writeBuffer(target, 0, data);
     const sample = input(s.sampleInput);
     write(sample, s.firstSample);
-    for (const [name, data] of Object.entries(s.constants)) write(input(name), data);
+    const hostFeeds: Record<string, HostTensor> = {};
+    for (const [name, data] of Object.entries(s.constants)) {
+      const dims = s.dims[name] ?? [data.length];
+      if (onHost.has(name)) hostFeeds[name] = data instanceof BigInt64Array ? i64(data, dims) : f32(data, dims);
+      else write(input(name), data);
+    }
     // One timestep per entry of the stage's batch (the prior with a negative prompt has 4 where the kernel sees 2 halves).
     const batch = s.dims[s.timestepInput]?.[0] ?? shape.batch;
     const table = new Float32Array(s.timesteps.length * batch);
     s.timesteps.forEach((t, i) => table.fill(t, i * batch, (i + 1) * batch));
-    const timestep = input(s.timestepInput);
-    write(timestep, table.subarray(0, batch));
+    // On the GPU the first step's timestep goes in now and the kernel copies each next one; from the host, each run takes its own.
+    const timestepOnHost = onHost.has(s.timestepInput);
+    const feedsOf = (i: number): Readonly<Record<string, HostTensor>> =>
+      timestepOnHost ? { ...hostFeeds, [s.timestepInput]: f32(table.slice(i * batch, (i + 1) * batch), [batch]) } : hostFeeds;
+    let timesteps: StepBuffers['timesteps'];
+    if (!timestepOnHost) {
+      const timestep = input(s.timestepInput);
+      write(timestep, table.subarray(0, batch));
+      timesteps = { input: timestep, table: buffer('timesteps', table), bytes: 4 * batch, steps: s.timesteps.length };
+    }
     const latents = buffer('latents', s.start);
     const rest = {
       latents, sample,
       noise: buffer('step noise', concat(draws)),
       kept: buffer('inpaint reset', s.reset ?? 0),
-      timesteps: { input: timestep, table: buffer('timesteps', table), bytes: 4 * batch, steps: s.timesteps.length },
+      ...(timesteps ? { timesteps } : {}),
     };
     // The kernel reads the stage's output buffer, which is ORT's: made at the first run (and the same one every
     // run under graph capture).
@@ -120,7 +141,7 @@ export async function stepLoop(gpu: GpuStageRunner, s: StepLoopSpec): Promise<De
 
     return {
       async step(i) {
-        const pred = (await bound.run() as Readonly<Record<string, GpuTensor | undefined>>)[s.output]?.buffer;
+        const pred = (await bound.run(feedsOf(i)) as Readonly<Record<string, GpuTensor | undefined>>)[s.output]?.buffer;
         if (!pred) throw new Error(`the bound ${s.stage} returned no "${s.output}"`);
         await gpu.guard(async () => {
           if (kernel) kernel.usePred(pred);
@@ -187,6 +208,9 @@ export function priorGpuLoop(gpu: GpuStageRunner, s: PriorLoopSpec & { readonly 
     stage: 'prior',
     dims: { hidden_states: [batch, D], timestep: [batch], proj_embedding: text.textEmbeds.dims, encoder_hidden_states: text.hiddenStates.dims, attention_mask: [batch, L] },
     constants: { proj_embedding: text.textEmbeds.data, encoder_hidden_states: text.hiddenStates.data, attention_mask: text.attentionMask },
+    // onnxruntime 1.30 reads these two on the CPU (the timestep's `* ones(batch)` from diffusers' PriorTransformer,
+    // whose ones come from a shape, and the int64 mask's Cast): as bound GPU buffers they were read back every step.
+    hostInputs: ['timestep', 'attention_mask'],
     sampleInput: 'hidden_states', firstSample, timestepInput: 'timestep', output: 'predicted_image_embedding', shape,
     start: s.start, latentDims: [B, D], timesteps: s.timesteps, scheduler: s.scheduler, guidance: s.guidance, noise: s.noise, noiseDims: [B, D], reset: null,
   });

@@ -44,6 +44,10 @@ describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => 
     expect(r.masksDiffer).toBeGreaterThan(10 * EMBEDDING * r.priorScale);
     expect(r.priorMaskDiff).toBeLessThan(EMBEDDING * r.priorScale);
     expect(r.priorBatch1Diff).toBeLessThan(EMBEDDING * r.priorScale);
+    // Under capture every input stays on the GPU (nothing is read back there): a host list is ignored.
+    expect(r.hostFed.hostInputs).toEqual([]);
+    expect(r.hostFed.readBacks).toBe(0);
+    expect(r.hostFed.diff).toBeLessThan(EMBEDDING * r.priorScale);
   }, 300_000);
 
   it('without graph capture: the ordinary session on the bound buffers, the same results, ORT writing its uniforms on every run', async () => {
@@ -58,5 +62,15 @@ describe('bound stages on the native WebGPU EP (Chromium + SwiftShader)', () => 
     expect(r.priorDiff).toBeLessThan(EMBEDDING * r.priorScale);
     expect(r.priorMaskDiff).toBeLessThan(EMBEDDING * r.priorScale);
     expect(r.priorBatch1Diff).toBeLessThan(EMBEDDING * r.priorScale);
+    // ORT reads the prior's timestep and mask on the CPU: in GPU buffers they come back every run; fed from the host
+    // they do not, and the results are the same (another mask included). A run without a host input is refused.
+    console.log(`prior read-backs per run: bound inputs ${r.priorReadBacks}, timestep and mask from the host ${r.hostFed.readBacks}`);
+    expect(r.priorReadBacks).toBe(2);
+    expect(r.hostFed.hostInputs.sort()).toEqual(['attention_mask', 'timestep']);
+    expect(r.hostFed.inputs).toEqual(['encoder_hidden_states', 'hidden_states', 'proj_embedding']);
+    expect(r.hostFed.readBacks).toBe(0);
+    expect(r.hostFed.diff).toBeLessThan(EMBEDDING * r.priorScale);
+    expect(r.hostFed.maskDiff).toBeLessThan(EMBEDDING * r.priorScale);
+    expect(r.hostFed.missingHostInput).toBe('INTERNAL');
   }, 300_000);
 });

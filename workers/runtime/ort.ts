@@ -729,8 +729,8 @@ class Runtime implements OrtRuntime {
       device: () => guard(() => deviceOf(gpu)),
       runOnGpu: (s, feeds, outputs) => this.runOnGpu(s, feeds as Readonly<Record<string, GpuTensor>>, outputs as Readonly<Record<string, GpuTensor>>),
       guard,
-      bind: <S extends StageName>(s: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>) =>
-        this.bind(s, gpu, dims as Readonly<Record<string, readonly number[]>>) as Promise<BoundStage<S>>,
+      bind: <S extends StageName>(s: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>, host: readonly StageInputs<S>[] = []) =>
+        this.bind(s, gpu, dims as Readonly<Record<string, readonly number[]>>, host) as Promise<BoundStage<S>>,
     };
   }
 
@@ -739,7 +739,7 @@ class Runtime implements OrtRuntime {
    * computations fold at load) with graph capture where on, and a buffer for every input that lives as long as
    * the binding. The same shapes again return the same binding.
    */
-  private bind(stage: StageName, gpu: GpuState, dims: Readonly<Record<string, readonly number[]>>): Promise<BoundStage<StageName>> {
+  private bind(stage: StageName, gpu: GpuState, dims: Readonly<Record<string, readonly number[]>>, host: readonly string[]): Promise<BoundStage<StageName>> {
     return this.serial(async () => {
       this.checkUsable();
       const entry = this.entry(stage);
@@ -747,7 +747,7 @@ class Runtime implements OrtRuntime {
       if (typeof fixed === 'string') {
         throw new EngineError(ErrorCode.Internal, `Stage ${stage} cannot be bound to these shapes: ${fixed}.`, { file: entry.file, actual: fixed });
       }
-      const key = JSON.stringify(fixed);
+      const key = JSON.stringify([fixed, [...host].sort()]);
       const existing = this.bindings.get(stage);
       if (existing?.key === key) return existing.handle;
       await this.unbind(stage);
@@ -771,7 +771,10 @@ class Runtime implements OrtRuntime {
       try {
         const inputs: Record<string, GpuTensor> = {};
         const feeds: Record<string, OrtModule.Tensor> = {};
+        // Fed from the host on every run: what ORT reads on the CPU (a captured graph needs every input on the GPU).
+        const hostInputs = captured ? [] : session.inputNames.filter((n) => host.includes(n));
         for (const name of session.inputNames) {
+          if (hostInputs.includes(name)) continue;
           const type = inputTypes.get(name) ?? 'float32';
           if (type !== 'float32' && type !== 'int64') {
             throw new EngineError(ErrorCode.Internal, `Stage ${stage}: input "${name}" is ${type}; bound GPU inputs are float32 or int64.`, {
@@ -799,7 +802,8 @@ class Runtime implements OrtRuntime {
             fetches[name] = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: d });
           }
         }
-        const describe = `${Object.entries(feeds).map(([n, t]) => `${n} ${t.type}[${t.dims.join(',')}]`).join(', ')} (bound GPU buffers${captured ? ', graph capture' : ''})`;
+        const describe = `${Object.entries(feeds).map(([n, t]) => `${n} ${t.type}[${t.dims.join(',')}]`).join(', ')} (bound GPU buffers${captured ? ', graph capture' : ''})`
+          + `${hostInputs.length > 0 ? `; ${hostInputs.join(', ')} from the host` : ''}`;
         let previous: OrtModule.Tensor[] = [];
         const binding: Binding = {
           key, session, ownsSession: owned !== null, buffers, ended: false,
@@ -808,10 +812,17 @@ class Runtime implements OrtRuntime {
             previous = [];
           },
           handle: {
-            inputs, captured,
-            run: () => this.serial(async () => {
+            inputs, captured, hostInputs: hostInputs as readonly StageInputs<StageName>[],
+            run: (given?: Readonly<Record<string, HostTensor | undefined>>) => this.serial(async () => {
               this.checkUsable();
               if (binding.ended) throw new EngineError(ErrorCode.Internal, `Stage ${stage}: this binding has ended (the stage was bound again, run on the host or released).`);
+              for (const name of hostInputs) {
+                const t = given?.[name];
+                if (t === undefined || t.dims.join() !== (dims[name] ?? []).join()) {
+                  throw new EngineError(ErrorCode.Internal, `Stage ${stage}: the bound run needs host input "${name}" of dims [${(dims[name] ?? []).join(', ')}]${t ? `, got [${t.dims.join(', ')}]` : ''}.`);
+                }
+                feeds[name] = this.toOrtTensor(stage, name, t, inputTypes.get(name));
+              }
               binding.dispose();
               let results: OrtModule.InferenceSession.OnnxValueMapType;
               try {

@@ -1,4 +1,5 @@
 import type { StageFeeds, StageInputs, StageOutputs, StageResult } from './stage-io.ts';
+import type { HostTensor } from '../tensor/tensor.ts';
 
 /** Every stage a bundle can hold (SPEC §2, docs/kandinsky-2-1.md); names are part of the contract. */
 export const STAGE_NAMES = [
@@ -80,19 +81,25 @@ export interface GpuStageRunner {
    * The stage fixed to these input shapes, with persistent input and output buffers (issue 9 item 3): a loop writes
    * its inputs into them and calls run() per step. Where the runtime captures graphs, runs replay the captured GPU
    * commands. One binding per stage: binding other shapes, a host run of the stage or release() ends the previous one.
+   * `host` names inputs to feed from the host on every run instead (where the binding is not captured): inputs that
+   * onnxruntime reads on the CPU, which a GPU buffer would cost a read-back per run (BoundStage.hostInputs).
    */
-  bind<S extends StageName>(stage: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>): Promise<BoundStage<S>>;
+  bind<S extends StageName>(
+    stage: S, dims: Readonly<Partial<Record<StageInputs<S>, readonly number[]>>>, host?: readonly StageInputs<S>[],
+  ): Promise<BoundStage<S>>;
 }
 
 /** A stage bound to fixed shapes on the GPU (GpuStageRunner.bind); its buffers belong to the runtime. */
 export interface BoundStage<S extends StageName> {
-  /** Input buffers, one per graph input, of the graph's type (float32, or int64 such as the prior's attention mask): write into them, never destroy them. */
+  /** Input buffers, one per graph input not fed from the host, of the graph's type (float32, or int64 such as the prior's attention mask): write into them, never destroy them. */
   readonly inputs: Readonly<Partial<Record<StageInputs<S>, GpuTensor>>>;
+  /** The inputs every run() takes from the host (bind's `host`; none under graph capture, which needs every input on the GPU). */
+  readonly hostInputs: readonly StageInputs<S>[];
   /** Whether run() replays a captured graph (onnxruntime's enableGraphCapture): no per-run uploads of ORT's own. */
   readonly captured: boolean;
   /**
    * One run on the input buffers. Its outputs are ORT's buffers, valid until the next run or the binding's end (a
    * captured graph writes the same buffers every run). An ended binding fails with INTERNAL.
    */
-  run(): Promise<Readonly<Partial<Record<StageOutputs<S>, GpuTensor>>>>;
+  run(host?: Readonly<Partial<Record<StageInputs<S>, HostTensor>>>): Promise<Readonly<Partial<Record<StageOutputs<S>, GpuTensor>>>>;
 }

@@ -74,8 +74,11 @@ export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
     const boundPrior = await priorGpu.bind('prior', { hidden_states: [B, D], timestep: [B], proj_embedding: [B, D], encoder_hidden_states: [B, L, D], attention_mask: [B, L] });
     for (const [name, data] of Object.entries(prior)) device.queue.writeBuffer((boundPrior.inputs as Record<string, GpuTensor>)[name]!.buffer, 0, data);
     let priorDiff = 0;
+    let priorReadBacks = 0;
     for (let i = 0; i < 2; i++) {
+      const before = rt.gpuWork()!;
       const out = (await boundPrior.run()).predicted_image_embedding!;
+      priorReadBacks = gpuWorkBetween(before, rt.gpuWork()!).readBacks;
       priorDiff = Math.max(priorDiff, maxDiff(await readFloats(device, out.buffer, priorHost.length), priorHost));
     }
     // A new run with another prompt: another attention mask written into the same binding (replays must see it).
@@ -96,8 +99,26 @@ export async function runBindCases(bundleUrl: string, graphCapture: boolean) {
     for (const [name, data] of Object.entries(one)) device.queue.writeBuffer((boundOne.inputs as Record<string, GpuTensor>)[name]!.buffer, 0, data);
     const oneOut = (await boundOne.run()).predicted_image_embedding!;
     const priorBatch1Diff = maxDiff(await readFloats(device, oneOut.buffer, oneHost.length), oneHost);
+    // The timestep and the mask fed from the host (what ORT reads on the CPU): no read-back for them.
+    const hostFed = await priorGpu.bind('prior', { hidden_states: [B, D], timestep: [B], proj_embedding: [B, D], encoder_hidden_states: [B, L, D], attention_mask: [B, L] }, ['timestep', 'attention_mask']);
+    for (const [name, t] of Object.entries(hostFed.inputs)) device.queue.writeBuffer((t as GpuTensor).buffer, 0, prior[name as keyof typeof prior]);
+    const hostFeeds = { timestep: f32(prior.timestep, [B]), attention_mask: i64(prior.attention_mask, [B, L]) };
+    const missingHostInput = await codeOf(hostFed.run({ timestep: hostFeeds.timestep }));
+    let hostFedDiff = 0;
+    let hostFedReadBacks = 0;
+    for (let i = 0; i < 2; i++) {
+      const before = rt.gpuWork()!;
+      const out = (await hostFed.run(hostFeeds)).predicted_image_embedding!;
+      hostFedReadBacks = gpuWorkBetween(before, rt.gpuWork()!).readBacks;
+      hostFedDiff = Math.max(hostFedDiff, maxDiff(await readFloats(device, out.buffer, priorHost.length), priorHost));
+    }
+    const hostFedMask2 = (await hostFed.run({ ...hostFeeds, attention_mask: i64(mask2, [B, L]) })).predicted_image_embedding!;
+    const hostFedMaskDiff = maxDiff(await readFloats(device, hostFedMask2.buffer, priorHost2.length), priorHost2);
     const priorScale = Math.max(1, ...priorHost.map(Math.abs));
-    return { captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale, priorMaskDiff, masksDiffer, priorBatch1Diff };
+    return {
+      captured: bound.captured, sameBinding: again === bound, runs, afterRebind, afterHostRun, badShape, priorCaptured: boundPrior.captured, priorDiff, priorScale, priorMaskDiff, masksDiffer, priorBatch1Diff,
+      priorReadBacks, hostFed: { inputs: Object.keys(hostFed.inputs).sort(), hostInputs: [...hostFed.hostInputs], diff: hostFedDiff, readBacks: hostFedReadBacks, maskDiff: hostFedMaskDiff, missingHostInput },
+    };
   } finally {
     await rt.dispose();
   }
