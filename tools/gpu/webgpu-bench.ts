@@ -55,6 +55,7 @@ import { gpuWorkBetween, type GpuWorkCounts } from '../../workers/runtime/gpu-wo
 import { createRuntime, ORT_BUILDS, type OrtBuild } from '../../workers/runtime/ort.ts';
 import type { ExecutionProvider, StageRunner } from '../../workers/runtime/types.ts';
 import { movqDecoderFeeds, priorFeeds, textEncoderFeeds, unetFeeds } from '../../workers/stages/index.ts';
+import { HOST_INPUTS } from '../../workers/gpu/loop.ts';
 import { readFloats } from '../../workers/gpu/step-kernel.ts';
 import { seededNoise } from '../../workers/tensor/noise.ts';
 import { f32, type HostTensor } from '../../workers/tensor/tensor.ts';
@@ -250,12 +251,16 @@ async function boundCallFor(runtime: Awaited<ReturnType<typeof createRuntime>>, 
   if (!gpu) throw new Error(`the runtime offers no GPU door for ${stage} (a float16 graph, JSEP, or not on WebGPU)`);
   const feeds = feedsFor(stage, entry, side);
   const device = await gpu.device();
-  const bound = await gpu.bind(stage, Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])));
+  const bound = await gpu.bind(stage, Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])), HOST_INPUTS[stage]);
   const inputs = bound.inputs as Readonly<Record<string, { buffer: GPUBuffer } | undefined>>;
-  for (const [name, t] of Object.entries(feeds)) device.queue.writeBuffer(inputs[name]!.buffer, 0, t.data);
+  const fromHost: Record<string, HostTensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    if ((bound.hostInputs as readonly string[]).includes(name)) fromHost[name] = t;
+    else device.queue.writeBuffer(inputs[name]!.buffer, 0, t.data);
+  }
   let calls = 0;
   return async () => {
-    const out = await bound.run() as Readonly<Record<string, { buffer: GPUBuffer; dims: readonly number[] } | undefined>>;
+    const out = await bound.run(fromHost) as Readonly<Record<string, { buffer: GPUBuffer; dims: readonly number[] } | undefined>>;
     await device.queue.onSubmittedWorkDone();
     if (calls++ > 0) return {};
     const host: Record<string, HostTensor> = {};

@@ -29,6 +29,13 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * Per looped stage, the inputs onnxruntime 1.30 reads on the CPU (the sessions' placement logs): the prior's timestep
+ * (diffusers' `timestep * ones(batch)`, whose ones come from a shape) and its int64 mask (a Cast). Bound runs take
+ * them from the host; in GPU buffers they would be read back every step.
+ */
+export const HOST_INPUTS = { prior: ['timestep', 'attention_mask'], unet: [], unet_inpaint: [] } as const satisfies Partial<Record<StageName, readonly StageInputs<StageName>[]>>;
+
 /** One GPU loop: a stage bound to fixed shapes, stepped by the step kernel. */
 export interface StepLoopSpec {
   readonly stage: StageName;
@@ -208,9 +215,7 @@ export function priorGpuLoop(gpu: GpuStageRunner, s: PriorLoopSpec & { readonly 
     stage: 'prior',
     dims: { hidden_states: [batch, D], timestep: [batch], proj_embedding: text.textEmbeds.dims, encoder_hidden_states: text.hiddenStates.dims, attention_mask: [batch, L] },
     constants: { proj_embedding: text.textEmbeds.data, encoder_hidden_states: text.hiddenStates.data, attention_mask: text.attentionMask },
-    // onnxruntime 1.30 reads these two on the CPU (the timestep's `* ones(batch)` from diffusers' PriorTransformer,
-    // whose ones come from a shape, and the int64 mask's Cast): as bound GPU buffers they were read back every step.
-    hostInputs: ['timestep', 'attention_mask'],
+    hostInputs: HOST_INPUTS.prior,
     sampleInput: 'hidden_states', firstSample, timestepInput: 'timestep', output: 'predicted_image_embedding', shape,
     start: s.start, latentDims: [B, D], timesteps: s.timesteps, scheduler: s.scheduler, guidance: s.guidance, noise: s.noise, noiseDims: [B, D], reset: null,
   });
