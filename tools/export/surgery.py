@@ -33,11 +33,11 @@ import onnx
 from onnx import helper, numpy_helper
 
 MS_DOMAIN = "com.microsoft"
-PASSES = ("attention", "groupnorm_affine")
+PASSES = ("attention", "groupnorm_affine", "attention_scale")
 # What the exporter runs unless told otherwise (--surgery / --no-surgery). "attention" is opt-in: onnxruntime-web
 # 1.30's WebGPU MultiHeadAttention computes wrong results on SwiftShader when the device has `subgroups` (its
 # FlashAttention kernels; docs/gpu-surgery.md), and it has not been checked on a real GPU yet.
-DEFAULT_PASSES = ("groupnorm_affine",)
+DEFAULT_PASSES = ("groupnorm_affine", "attention_scale")
 
 
 def resolve(surgery) -> tuple[str, ...]:
@@ -384,14 +384,104 @@ def fuse_groupnorm_affine(model: onnx.ModelProto) -> int:
     return len(replace)
 
 
+def _last_dim(gr: _Graph, tensor: str) -> int | None:
+    """The last dimension of Transpose(Reshape(x, target)) where it is fixed: by the target (a constant or a Concat of
+    one), or, for a head split [B, S, heads, d] whose d comes from a shape, by x's projection width / heads."""
+    t = gr.op(tensor, "Transpose")
+    r = gr.op(t.input[0], "Reshape") if t is not None else None
+    if r is None:
+        return None
+    axis = int(list(_attr(t, "perm", []))[-1])
+    c = gr.const(r.input[1])
+    if c is not None:
+        dims = [int(v) for v in c.reshape(-1)]
+    else:
+        cat = gr.op(r.input[1], "Concat")
+        if cat is None:
+            return None
+        vals = [gr.const(i) for i in cat.input]
+        dims = [int(v.reshape(-1)[0]) if v is not None and v.size == 1 else 0 for v in vals]
+    if not 0 <= axis < len(dims):
+        return None
+    if dims[axis] > 0:
+        return dims[axis]
+    # diffusers' view(B, -1, heads, inner // heads), the head size computed from a shape: the projection's width / heads.
+    width = _width(gr, r.input[0])
+    if axis == 3 and len(dims) == 4 and dims[2] > 0 and width and width % dims[2] == 0:
+        return width // dims[2]
+    return None
+
+
+def _shape_scale(gr: _Graph, tensor: str) -> np.ndarray | None:
+    """The value of `tensor` when it is SDPA's scale arithmetic on a fixed head size, replayed in float32 as the CPU
+    EP computes it: Sqrt / Cast-to-float / Div(1, .) down to Slice(Shape(Q), -1:) with Q's last dim fixed."""
+    n = gr.producer.get(tensor)
+    if n is None:
+        return None
+    if n.op_type == "Slice":
+        start = gr.const(n.input[1]) if len(n.input) > 1 else None
+        end = gr.const(n.input[2]) if len(n.input) > 2 else None
+        axes = gr.const(n.input[3]) if len(n.input) > 3 and n.input[3] else None
+        shape = gr.op(n.input[0], "Shape")
+        if (shape is None or start is None or end is None or start.reshape(-1).tolist() != [-1]
+                or int(end.reshape(-1)[0]) < 1 or (axes is not None and axes.reshape(-1).tolist() not in ([0], [-1]))
+                or _attr(shape, "start") is not None or _attr(shape, "end") is not None):
+            return None
+        d = _last_dim(gr, shape.input[0])
+        return None if d is None else np.array([d], dtype=np.int64)
+    if n.op_type == "Cast":
+        x = _shape_scale(gr, n.input[0])
+        return None if x is None or _attr(n, "to") != onnx.TensorProto.FLOAT else x.astype(np.float32)
+    if n.op_type == "Sqrt":
+        x = _shape_scale(gr, n.input[0])
+        return None if x is None or x.dtype != np.float32 else np.sqrt(x)
+    if n.op_type == "Div":
+        one = gr.const(n.input[0])
+        x = _shape_scale(gr, n.input[1])
+        if one is None or one.size != 1 or float(one.reshape(-1)[0]) != 1.0 or x is None or x.dtype != np.float32:
+            return None
+        return (np.float32(1.0) / x).astype(np.float32)
+    return None
+
+
+def fold_attention_scale(model: onnx.ModelProto) -> int:
+    """SDPA's default scale as torch exports it (sqrt(1/sqrt(d)) from Shape(Q), on Q and K) as a float32 constant, in
+    place. onnxruntime computes that shape arithmetic on the CPU and uploads the result on every run (4 uploads per
+    UNet step on the WebGPU EP, docs/gpu-surgery.md); the head size d is fixed by Q's head-split Reshape, so the value
+    is too. Replayed in float32 step by step, it is the number the CPU EP computed. Returns the count of scales."""
+    gr = _Graph(model)
+    folded = {}
+    for n in gr.g.node:
+        if n.op_type != "Sqrt" or any(c.op_type in ("Div", "Cast", "Sqrt") for c in gr.consumers.get(n.output[0], [])):
+            continue  # only the outermost Sqrt of a chain
+        value = _shape_scale(gr, n.output[0])
+        if value is not None and value.dtype == np.float32:
+            folded[n.output[0]] = value
+    if not folded:
+        return 0
+    for name, value in folded.items():
+        const = name + "_folded"
+        gr.g.initializer.append(numpy_helper.from_array(value, const))
+        for c in gr.g.node:
+            for i, x in enumerate(c.input):
+                if x == name:
+                    c.input[i] = const
+    _remove_dead(model)
+    return len(folded)
+
+
 def apply(model: onnx.ModelProto, passes=PASSES) -> tuple[onnx.ModelProto, dict]:
     """Run the surgery passes on an fp32 graph (before precision conversion). Returns (model, counts)."""
     counts = {}
-    for p in resolve(passes):
+    chosen = resolve(passes)
+    # In PASSES order whatever the order asked: `attention` recognises the scale arithmetic that `attention_scale` folds.
+    for p in (p for p in PASSES if p in chosen):
         if p == "attention":
             counts["attention"] = fuse_attention(model)
         elif p == "groupnorm_affine":
             counts["groupnorm_affine"] = fuse_groupnorm_affine(model)
+        elif p == "attention_scale":
+            counts["attention_scale"] = fold_attention_scale(model)
         else:
             raise ValueError(f"unknown surgery pass {p!r}; expected one of {', '.join(PASSES)}")
     return model, counts

@@ -84,13 +84,15 @@ def test_groupnorm_affine_becomes_a_depthwise_conv(fused_and_plain, stage):
 
 
 def test_default_passes(checkpoints, tmp_path):
-    """What python -m tools.export runs without --surgery (surgery.DEFAULT_PASSES): no MultiHeadAttention."""
+    """What python -m tools.export runs without --surgery (surgery.DEFAULT_PASSES): no MultiHeadAttention, the
+    attention scales folded (no Sqrt left: it appears in these graphs only in the scale arithmetic)."""
     from .conftest import export
 
-    assert surgery.DEFAULT_PASSES == ("groupnorm_affine",)
+    assert surgery.DEFAULT_PASSES == ("groupnorm_affine", "attention_scale")
     assert export(checkpoints, tmp_path, "fp32", "none", "--stages", "unet") == 0
     ops = _ops(tmp_path / "unet.onnx")
     assert ops["MultiHeadAttention"] == 0 and ops["Softmax"] > 0 and ops["Conv"] > ops["InstanceNormalization"]
+    assert ops["Sqrt"] == 0
 
 
 def test_unet_keeps_the_image_token_kv_concat(fused_and_plain):
@@ -165,8 +167,39 @@ def test_surgery_is_idempotent_and_optional(tmp_path):
 
     src = onnx.load(str(ROOT / "public/models/tiny-kandinsky-2-2/prior.onnx"))
     once, counts = surgery.apply(onnx.load_from_string(src.SerializeToString()))
-    assert counts == {"attention": 2, "groupnorm_affine": 0}
+    # `attention` runs first and takes the scale arithmetic with it: nothing left for `attention_scale`.
+    assert counts == {"attention": 2, "groupnorm_affine": 0, "attention_scale": 0}
     twice, again = surgery.apply(onnx.load_from_string(once.SerializeToString()))
-    assert again == {"attention": 0, "groupnorm_affine": 0} and twice.SerializeToString() == once.SerializeToString()
+    assert again == {"attention": 0, "groupnorm_affine": 0, "attention_scale": 0} and twice.SerializeToString() == once.SerializeToString()
+    folded, counts = surgery.apply(onnx.load_from_string(src.SerializeToString()), ("attention_scale",))
+    assert counts == {"attention_scale": 4}
+    assert surgery.apply(onnx.load_from_string(folded.SerializeToString()), ("attention_scale",))[1] == {"attention_scale": 0}
     plain = apply(onnx.load_from_string(src.SerializeToString()), "fp32", "none", surgery=False)
     assert plain.SerializeToString() == src.SerializeToString()
+
+
+@pytest.mark.parametrize("bundle", ["tiny-kandinsky-2-2", "tiny-kandinsky-2-1"])
+def test_attention_scale_is_folded_to_the_value_the_cpu_computed(bundle, tmp_path):
+    """`attention_scale` alone on the shipped graphs: every scale chain (2 per attention: on Q and on K) becomes a
+    float32 constant sqrt(1/sqrt(d)), no Shape feeds float arithmetic any more, and the outputs stay those of the
+    shipped graph in onnxruntime (SPEC §4's fp32 tolerance)."""
+    folder = ROOT / "public/models" / bundle
+    manifest = json.loads((folder / "manifest.json").read_text())
+    expected = {"unet": 8, "unet_inpaint": 8, "prior": 4, "movq_decoder": 6, "movq_encoder": 4}
+    for name, entry in manifest["stages"].items():
+        model, counts = surgery.apply(onnx.load(str(folder / entry["file"])), ("attention_scale",))
+        assert counts["attention_scale"] == expected.get(name, 0), name
+        ops = collections.Counter(n.op_type for n in model.graph.node)
+        assert ops["Sqrt"] == 0, name
+        for t in model.graph.initializer:
+            if t.name.endswith("_folded"):
+                v = onnx.numpy_helper.to_array(t)
+                assert v.dtype == np.float32 and v.shape == (1,)
+                d = np.float32(1.0) / np.square(np.square(v[0]))  # sqrt(1/sqrt(d)) back to d
+                assert abs(d - round(float(d))) < 1e-3 and round(float(d)) in (4, 8, 16, 32, 64), (name, float(d))
+        path = tmp_path / entry["file"]
+        onnx.save(model, str(path))
+        feeds = _feeds(entry)
+        for ref, got in zip(_run(folder / entry["file"], feeds), _run(path, feeds)):
+            scale = max(1.0, float(np.abs(ref).max()))
+            assert float(np.abs(ref - got).max()) <= TOLERANCE * scale, name
