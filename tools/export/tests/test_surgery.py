@@ -140,6 +140,17 @@ def _feeds(entry: dict, batch: int = 2, side: int = 64) -> dict:
     return out
 
 
+def _assert_same_outputs(folder: Path, entry: dict, model: onnx.ModelProto, tmp_path: Path, name: str) -> Path:
+    """The rewritten stage saved next to the test, run in onnxruntime against the shipped graph (SPEC §4's fp32 tolerance)."""
+    path = tmp_path / entry["file"]
+    onnx.save(model, str(path))
+    feeds = _feeds(entry)
+    for ref, got in zip(_run(folder / entry["file"], feeds), _run(path, feeds)):
+        scale = max(1.0, float(np.abs(ref).max()))
+        assert float(np.abs(ref - got).max()) <= TOLERANCE * scale, name
+    return path
+
+
 @pytest.mark.parametrize("bundle", ["tiny-kandinsky-2-2", "tiny-kandinsky-2-1"])
 def test_shipped_graphs_fused_match_unfused(bundle, tmp_path):
     """Every stage of the shipped tiny bundles (2.1: the text_image UNet and M-CLIP too), fused here, against the
@@ -152,12 +163,7 @@ def test_shipped_graphs_fused_match_unfused(bundle, tmp_path):
         model, counts = surgery.apply(model)
         fused_any += counts["attention"]
         onnx.checker.check_model(model)
-        path = tmp_path / entry["file"]
-        onnx.save(model, str(path))
-        feeds = _feeds(entry)
-        for ref, got in zip(_run(folder / entry["file"], feeds), _run(path, feeds)):
-            scale = max(1.0, float(np.abs(ref).max()))
-            assert float(np.abs(ref - got).max()) <= TOLERANCE * scale, name
+        path = _assert_same_outputs(folder, entry, model, tmp_path, name)
         assert _head_transposes(path) == 0, name
     assert fused_any > 0
 
@@ -197,9 +203,4 @@ def test_attention_scale_is_folded_to_the_value_the_cpu_computed(bundle, tmp_pat
                 assert v.dtype == np.float32 and v.shape == (1,)
                 d = np.float32(1.0) / np.square(np.square(v[0]))  # sqrt(1/sqrt(d)) back to d
                 assert abs(d - round(float(d))) < 1e-3 and round(float(d)) in (4, 8, 16, 32, 64), (name, float(d))
-        path = tmp_path / entry["file"]
-        onnx.save(model, str(path))
-        feeds = _feeds(entry)
-        for ref, got in zip(_run(folder / entry["file"], feeds), _run(path, feeds)):
-            scale = max(1.0, float(np.abs(ref).max()))
-            assert float(np.abs(ref - got).max()) <= TOLERANCE * scale, name
+        path = _assert_same_outputs(folder, entry, model, tmp_path, name)
