@@ -25,7 +25,7 @@
 # E2E (1: after the stage table, if the four exports are there and E2E_MIN_S (100) seconds are left, one
 #   text-to-image through the engine's generate, webgpu-bench e2e, $OUT/e2e.md; only: exports and that alone,
 #   no PyTorch and no stage table; 0: never), E2E_SIDE (512), E2E_STEPS (25 prior + 25 DPM++ 2M),
-#   E2E_BUILDS (webgpu,webgpu+capture),
+#   E2E_BUILDS (webgpu+bound,webgpu+capture: the app's GPU loops without and with capture; webgpu: host loops),
 # BASELINE (1: first, on an idle CPU, tools/export/torch_baseline.py: what the PyTorch UNet baseline measures, eager
 #   against CUDA graph, idle against a loaded CPU, $OUT/baseline.md; 0: never),
 # PARITY (1: the golden cases of tests/golden through our runtime on this GPU, webgpu-bench parity, on the shipped tiny
@@ -171,7 +171,7 @@ e2e() {
   done
   say "end to end through generate ($(left)s left)"
   "$NODE" "$BENCH" e2e --work "$W" --out "$OUT" --side "${E2E_SIDE:-512}" --steps "${E2E_STEPS:-25}" --prior-steps "${E2E_STEPS:-25}" \
-    --ort-builds "${E2E_BUILDS:-webgpu,webgpu+capture}" --repeats 2 --deadline-s "$(within 15)" "${dawn[@]}" ||
+    --ort-builds "${E2E_BUILDS:-webgpu+bound,webgpu+capture}" --repeats 2 --deadline-s "$(within 15)" "${dawn[@]}" ||
     say "the end-to-end run failed (see e2e.md)"
 }
 if [ "$E2E" = only ]; then

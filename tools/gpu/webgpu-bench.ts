@@ -9,7 +9,7 @@
  *       [--deadline-s 300] [--title TEXT] [--probe-json FILE] [--dawn FLAG]... [--skip-all REASON]
  *       [--ort-builds webgpu,jsep] [--sides 512,768]
  *   webgpu-bench e2e (--work DIR | --bundle DIR) --out DIR [--reference DIR] [--side 512] [--steps 25]
- *       [--prior-steps 25] [--scheduler dpmpp_2m] [--repeats 2] [--ort-builds webgpu,webgpu+capture]
+ *       [--prior-steps 25] [--scheduler dpmpp_2m] [--repeats 2] [--ort-builds webgpu+bound,webgpu+capture]
  *       [--deadline-s 120] [--dawn FLAG]...
  *   webgpu-bench parity --bundle DIR --golden DIR --out DIR [--label TEXT] [--cases a,b] [--graph-capture on|off]
  *       [--deadline-s 120] [--dawn FLAG]...
@@ -701,7 +701,8 @@ async function e2eCommand(): Promise<number> {
   const scheduler = (arg('--scheduler') ?? 'dpmpp_2m') as SchedulerKind;
   if (!SCHEDULER_KINDS.includes(scheduler)) usage(`--scheduler: one of ${SCHEDULER_KINDS.join(', ')}`);
   const deadline = Date.now() + Number(arg('--deadline-s') ?? '120') * 1000;
-  const builds = buildsArg('--ort-builds', 'webgpu,webgpu+capture');
+  // `webgpu+bound` is what the app runs (GPU loops, no capture); plain `webgpu` would be the host loops.
+  const builds = buildsArg('--ort-builds', 'webgpu+bound,webgpu+capture');
   mkdirSync(out, { recursive: true });
   await installWebGpu(args('--dawn'));
   const here = dirname(fileURLToPath(import.meta.url));
