@@ -71,6 +71,16 @@ def build_one(stage: str, size: str, device: str, eager_attention: bool = False)
     return m.eval()
 
 
+def unet_call(model, side: int, dtype, device: str):
+    """The UNet CFG step as both PyTorch baselines time it (batch 2, t = 500, image embeddings; seeded inputs)."""
+    g = torch.Generator(device=device).manual_seed(0)
+    lat = side // 8
+    x = torch.randn(2, 4, lat, lat, device=device, dtype=dtype, generator=g)
+    e = torch.randn(2, model.config.encoder_hid_dim, device=device, dtype=dtype, generator=g)
+    t = torch.tensor([500.0, 500.0], device=device)
+    return lambda: model(x, t, None, added_cond_kwargs={"image_embeds": e})
+
+
 def _row_key(stage: str, side: int) -> str:
     return f"{stage}@{side}" if side else stage
 
@@ -103,9 +113,7 @@ def torch_json(size: str, device: str, stages, path: Path, warmup=3, repeats=10)
                 lat = side // 8
                 with torch.no_grad():
                     if stage == "unet":
-                        x, e = rnd(2, 4, lat, lat), rnd(2, model.config.encoder_hid_dim)
-                        t = torch.tensor([500.0, 500.0], device=device)
-                        fn = lambda: model(x, t, None, added_cond_kwargs={"image_embeds": e})  # noqa: E731
+                        fn = unet_call(model, side, tdt, device)
                     elif stage == "movq_decoder":
                         z = rnd(1, 4, lat, lat)
                         fn = lambda: model.decode(z, force_not_quantize=True)  # noqa: E731

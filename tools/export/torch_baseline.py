@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from .gpu_bench import WEB_SIDES, build_one, cuda_time
+from .gpu_bench import WEB_SIDES, build_one, cuda_time, unet_call
 
 # The exports run-on-device.sh starts beside PyTorch: 2 (MoVQ) + 4 (UNet) + 4 (prior) + 3 (text encoder) threads.
 EXPORT_THREADS = 13
@@ -63,16 +63,6 @@ def settings(model) -> dict:
         "cudnn_benchmark": torch.backends.cudnn.benchmark, "attention_processors": procs,
         "protocol": "eager: 3 warm-ups, mean of 10; graph: one capture, 3 warm-up replays, mean of 10",
     }
-
-
-def unet_call(model, side: int, dtype, device: str):
-    """The UNet CFG step exactly as gpu_bench.torch_json times it (batch 2, t = 500, image embeddings)."""
-    g = torch.Generator(device=device).manual_seed(0)
-    lat = side // 8
-    x = torch.randn(2, 4, lat, lat, device=device, dtype=dtype, generator=g)
-    e = torch.randn(2, model.config.encoder_hid_dim, device=device, dtype=dtype, generator=g)
-    t = torch.tensor([500.0, 500.0], device=device)
-    return lambda: model(x, t, None, added_cond_kwargs={"image_embeds": e})
 
 
 def kernel_profile(fn, device: str) -> tuple[int | None, float | None]:
