@@ -118,26 +118,41 @@ def _width(gr: _Graph, x: str) -> int | None:
     return _width(gr, n.input[1]) if n.op_type == "Add" and gr.op(n.input[1], "MatMul") else None
 
 
+def _reshape_target(gr: _Graph, shape: str) -> list[int] | None:
+    """A Reshape's target as numbers (a constant, or a Concat of one-element parts; 0 where a part is not constant)."""
+    c = gr.const(shape)
+    if c is not None:
+        return [int(v) for v in c.reshape(-1)]
+    cat = gr.op(shape, "Concat")
+    if cat is None:
+        return None
+    vals = [gr.const(i) for i in cat.input]
+    return [int(v.reshape(-1)[0]) if v is not None and v.size == 1 else 0 for v in vals]
+
+
+def _head_split(gr: _Graph, shape: str, x: str) -> tuple[int, int] | None:
+    """(heads, head size) of a head-split Reshape of x to [B, S, heads, d]: from its target, where one of the two
+    is not written there (transformers' [B, S, -1, d], diffusers' d computed from a shape), from x's projection width."""
+    dims = _reshape_target(gr, shape)
+    if dims is None or len(dims) != 4:
+        return None
+    heads, d = dims[2], dims[3]
+    width = _width(gr, x)
+    if heads == -1 and d > 0 and width and width % d == 0:
+        heads = width // d
+    if d <= 0 and heads > 0 and width and width % heads == 0:
+        d = width // heads
+    return (heads, d) if heads > 0 and d > 0 else None
+
+
 def _heads(gr: _Graph, shape: str, x: str) -> int | None:
     """Number of heads from a head-split Reshape's target [B, S, heads, d] (a Concat or a constant); with
     [B, S, -1, d] (transformers' view(B, S, -1, head_dim)) from the width of x, the projection it splits."""
-    c = gr.const(shape)
-    if c is not None:
-        dims = [int(v) for v in c.reshape(-1)] if c.size == 4 else None
-    else:
-        cat = gr.op(shape, "Concat")
-        if cat is None or len(cat.input) != 4:
-            return None
-        vals = [gr.const(i) for i in cat.input]
-        dims = [int(v.reshape(-1)[0]) if v is not None and v.size == 1 else 0 for v in vals]
-    if dims is None:
-        return None
-    if dims[2] > 0:
+    dims = _reshape_target(gr, shape)
+    if dims is not None and len(dims) == 4 and dims[2] > 0:
         return dims[2]
-    width = _width(gr, x)
-    if dims[2] == -1 and dims[3] > 0 and width and width % dims[3] == 0:
-        return width // dims[3]
-    return None
+    split = _head_split(gr, shape, x)
+    return split[0] if split else None
 
 
 def _split(gr: _Graph, tensor: str, perm: list[int]) -> tuple[str, int] | None:
@@ -385,31 +400,13 @@ def fuse_groupnorm_affine(model: onnx.ModelProto) -> int:
 
 
 def _last_dim(gr: _Graph, tensor: str) -> int | None:
-    """The last dimension of Transpose(Reshape(x, target)) where it is fixed: by the target (a constant or a Concat of
-    one), or, for a head split [B, S, heads, d] whose d comes from a shape, by x's projection width / heads."""
+    """The head size of a head split, Transpose(Reshape(x, [B, S, heads, d])) with d kept last, where it is fixed."""
     t = gr.op(tensor, "Transpose")
     r = gr.op(t.input[0], "Reshape") if t is not None else None
-    if r is None:
+    if r is None or int(list(_attr(t, "perm", []))[-1]) != 3:
         return None
-    axis = int(list(_attr(t, "perm", []))[-1])
-    c = gr.const(r.input[1])
-    if c is not None:
-        dims = [int(v) for v in c.reshape(-1)]
-    else:
-        cat = gr.op(r.input[1], "Concat")
-        if cat is None:
-            return None
-        vals = [gr.const(i) for i in cat.input]
-        dims = [int(v.reshape(-1)[0]) if v is not None and v.size == 1 else 0 for v in vals]
-    if not 0 <= axis < len(dims):
-        return None
-    if dims[axis] > 0:
-        return dims[axis]
-    # diffusers' view(B, -1, heads, inner // heads), the head size computed from a shape: the projection's width / heads.
-    width = _width(gr, r.input[0])
-    if axis == 3 and len(dims) == 4 and dims[2] > 0 and width and width % dims[2] == 0:
-        return width // dims[2]
-    return None
+    split = _head_split(gr, r.input[1], r.input[0])
+    return split[1] if split else None
 
 
 def _shape_scale(gr: _Graph, tensor: str) -> np.ndarray | None:
