@@ -16,7 +16,7 @@
  *
  * `parity`: the golden cases (SPEC §4, the parity runner's core and tolerances) through our runtime on this machine's
  * GPU in Node + Dawn: the check that only SwiftShader has made so far, and the one that decides whether the exporter's
- * `attention` surgery (FlashAttention with subgroups, wrong on SwiftShader) may become a default. Appends to
+ * `attention` surgery (FlashAttention, whose NVIDIA path no machine here runs) may become a default. Appends to
  * OUT/parity.md as cases finish; cases left when the deadline passes are listed as not run.
  *
  * `e2e` (issue 9 item 6): one text-to-image through the engine's own `generate` (prompt → text encoder → prior

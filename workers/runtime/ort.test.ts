@@ -7,7 +7,7 @@ import { EngineError, ErrorCode } from '../errors.ts';
 import { f32, i64, type HostTensor } from '../tensor/tensor.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
-import { createRuntime, fixedDims, type OrtRuntime } from './ort.ts';
+import { createRuntime, deviceFeatures, fixedDims, MIN_SUBGROUP_LANES, type OrtRuntime } from './ort.ts';
 import type { StageEntry } from './manifest.ts';
 import { gpuTensorBytes } from './types.ts';
 import type { StageFeeds } from './stage-io.ts';
@@ -375,6 +375,20 @@ describe('float16 stages', () => {
       }), 'auto');
       for (const stage of ['text_encoder', 'image_encoder', 'prior', 'unet', 'movq_encoder', 'movq_decoder'] as const) expect(rt.epOf(stage)).toBe('wasm');
     });
+  });
+});
+
+describe('deviceFeatures (what the app asks the adapter for)', () => {
+  const all = new Set(['shader-f16', 'subgroups', 'timestamp-query', 'float32-filterable']);
+  it('asks for the features onnxruntime uses that the adapter offers, and only those', () => {
+    expect(deviceFeatures(all, {})).toEqual(['shader-f16', 'subgroups', 'timestamp-query']);
+    expect(deviceFeatures(new Set(['subgroups']), {})).toEqual(['subgroups']);
+    expect(deviceFeatures(new Set(), {})).toEqual([]);
+  });
+  it(`leaves out subgroups where they can be narrower than ${MIN_SUBGROUP_LANES} lanes (SwiftShader has 4)`, () => {
+    expect(deviceFeatures(all, { subgroupMinSize: 4 })).toEqual(['shader-f16', 'timestamp-query']);
+    expect(deviceFeatures(all, { subgroupMinSize: 8 })).toEqual(['shader-f16', 'subgroups', 'timestamp-query']);
+    expect(deviceFeatures(all, { subgroupMinSize: 32 })).toEqual(['shader-f16', 'subgroups', 'timestamp-query']);
   });
 });
 

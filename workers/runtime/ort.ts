@@ -190,6 +190,25 @@ const DEVICE_LIMITS = [
 const DEVICE_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 /**
+ * Fewest lanes per subgroup that onnxruntime-web 1.30's subgroup kernels are right with. Its FlashAttention
+ * (`com.microsoft.MultiHeadAttention`, the exporter's `attention` pass) steps through keys 8 or 16 at a time and
+ * reads them from lanes 0…7 (0…15 where `subgroup_size > 8`) with `subgroupShuffle`
+ * (contrib_ops/webgpu/bert/flash_attention.cc); with fewer lanes those reads come from lanes that do not exist.
+ * SwiftShader has 4 (docs/gpu-surgery.md). `MatMulNBitsWideTile` (int8/int4) needs 4; no other kernel of our
+ * graphs uses subgroup operations (shader texts checked, 2026-12-08).
+ */
+export const MIN_SUBGROUP_LANES = 8;
+
+/**
+ * The features to ask the adapter for: DEVICE_FEATURES it offers, less `subgroups` where the adapter says its
+ * subgroups can be narrower than MIN_SUBGROUP_LANES (without it onnxruntime picks kernels that need none).
+ */
+export function deviceFeatures(features: ReadonlySet<string>, info: { readonly subgroupMinSize?: number }): GPUFeatureName[] {
+  const narrow = typeof info.subgroupMinSize === 'number' && info.subgroupMinSize < MIN_SUBGROUP_LANES;
+  return DEVICE_FEATURES.filter((f) => features.has(f) && !(f === 'subgroups' && narrow)) as GPUFeatureName[];
+}
+
+/**
  * Dawn in Node (`webgpu` 0.6.2, SwiftShader here): under the native build's asyncify glue some
  * createComputePipelineAsync promises stayed pending for over a minute (8 of 10 settled) and the run
  * never finished; with pipelines created synchronously it ran. JSEP creates them synchronously too.
@@ -222,7 +241,7 @@ function deviceOf(state: GpuState): Promise<GPUDevice> {
       const v = (adapter.limits as unknown as Record<string, number | undefined>)[k];
       if (typeof v === 'number') requiredLimits[k] = v;
     }
-    const requiredFeatures = DEVICE_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+    const requiredFeatures = deviceFeatures(adapter.features as ReadonlySet<string>, (adapter.info as { subgroupMinSize?: number } | undefined) ?? {});
     return adoptDevice(state, await adapter.requestDevice({ requiredFeatures, requiredLimits }));
   })();
   return state.device;
