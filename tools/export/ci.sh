@@ -11,3 +11,5 @@ start=$(date +%s)
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tools/export/requirements.txt
 echo "tools/export: pip install took $(( $(date +%s) - start )) s"
 .venv/bin/python -m pytest tools/export/tests tools/train/tests -q -p no:cacheprovider "$@"
+# The opt-in attention surgery's graphs through the golden cases on WebGPU (Chromium + SwiftShader).
+bash tools/parity/attention-webgpu.sh

@@ -126,7 +126,7 @@ parity() {
   local only=(--cases "$cases")
   [ "$cases" = all ] && only=()
   "$PY" -W ignore -m tools.export.variant --from "$tiny" --out "$W/tiny-attention" --dtype fp32 --quantize none \
-    --surgery attention groupnorm_affine >/dev/null 2>&1 || say "parity: could not derive the attention-surgery bundle"
+    --surgery attention groupnorm_affine attention_scale >/dev/null 2>&1 || say "parity: could not derive the attention-surgery bundle"
   local b
   for b in "$tiny" "$W/tiny-attention"; do
     [ -f "$b/manifest.json" ] || continue
