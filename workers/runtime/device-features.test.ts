@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
+import { withNavigatorGpu } from '../testing/fake-gpu.ts';
+import { i64 } from '../tensor/tensor.ts';
 import { loadBundle } from './bundle.ts';
 import { createRuntime } from './ort.ts';
-import { i64 } from '../tensor/tensor.ts';
 
 // Its own file: an ORT module keeps the first adapter's GPU state for good (ort.ts gpuStateFor), so this test
 // needs a module no other WebGPU test has touched.
@@ -19,11 +20,7 @@ describe('the device a WebGPU session asks for', () => {
         throw new Error('no real GPU in this test');
       },
     };
-    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    Object.defineProperty(globalThis, 'navigator', {
-      value: { gpu: { requestAdapter: async () => fakeAdapter } }, configurable: true, writable: true,
-    });
-    try {
+    await withNavigatorGpu({ requestAdapter: async () => fakeAdapter }, async () => {
       const dir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
       const rt = await createRuntime(await loadBundle({ kind: 'files', files: bundleDirBytes(dir) }), { provider: 'webgpu' });
       try {
@@ -33,9 +30,6 @@ describe('the device a WebGPU session asks for', () => {
       } finally {
         await rt.dispose();
       }
-    } finally {
-      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
-      else delete (globalThis as { navigator?: unknown }).navigator;
-    }
+    });
   });
 });

@@ -12,6 +12,7 @@ import type { StageEntry } from './manifest.ts';
 import { gpuTensorBytes } from './types.ts';
 import type { StageFeeds } from './stage-io.ts';
 import { rejectedEngineError } from '../testing/engine-error.ts';
+import { withNavigatorGpu } from '../testing/fake-gpu.ts';
 
 const bundleDir = fileURLToPath(new URL('../../public/models/tiny-kandinsky-2-2/', import.meta.url));
 const fp16Graph = new Uint8Array(readFileSync(new URL('./testdata/image_encoder_fp16.onnx', import.meta.url)));
@@ -296,17 +297,7 @@ describe('float16 stages', () => {
         throw new Error('no real GPU in this test');
       },
     };
-    const nav = globalThis as { navigator?: unknown };
-    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    Object.defineProperty(globalThis, 'navigator', {
-      value: { gpu: { requestAdapter: async () => fakeAdapter } }, configurable: true, writable: true,
-    });
-    try {
-      await body(requested);
-    } finally {
-      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
-      else delete nav.navigator;
-    }
+    await withNavigatorGpu({ requestAdapter: async () => fakeAdapter }, () => body(requested));
   }
 
   it('runs a float16 stage on wasm when the WebGPU adapter lacks shader-f16', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBundle } from '../runtime/bundle.ts';
 import { createRuntime } from '../runtime/ort.ts';
 import { bundleDirBytes } from '../testing/bundle-dir.ts';
+import { withNavigatorGpu } from '../testing/fake-gpu.ts';
 import { chooseVariant, detectGpu, parseVariants } from './variants.ts';
 
 const file = parseVariants({
@@ -193,24 +194,13 @@ describe('detectGpu judges the adapter the engine runs on', () => {
     });
     const integrated = adapter(['shader-f16'], 'integrated');
     const discrete = adapter([], 'discrete');
-    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    Object.defineProperty(globalThis, 'navigator', {
-      value: {
-        gpu: {
-          requestAdapter: async (options?: GPURequestAdapterOptions) => {
-            asked.push(options);
-            return options?.powerPreference === 'high-performance' ? discrete : integrated;
-          },
-        },
+    const gpu = {
+      requestAdapter: async (options?: GPURequestAdapterOptions) => {
+        asked.push(options);
+        return options?.powerPreference === 'high-performance' ? discrete : integrated;
       },
-      configurable: true, writable: true,
-    });
-    try {
-      await body(asked);
-    } finally {
-      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
-      else delete (globalThis as { navigator?: unknown }).navigator;
-    }
+    };
+    await withNavigatorGpu(gpu, () => body(asked));
   }
 
   test('the variant is chosen on the same adapter whose features the runtime sees', async () => {
